@@ -1,0 +1,478 @@
+"""Environment files: `environments/<name>.toml` -> a validated, frozen `Environment`.
+
+One loader for the CLI and the pytest plugin. It reads TOML with the standard library, resolves
+`extends`, interpolates `${VAR}` / `${VAR:-default}` from the process environment (recording every
+value that came from a variable as a secret), then validates with pydantic models that refuse
+unknown keys. Every problem becomes a one-line `ConfigError` naming the file and the key path.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from releasegate.errors import ConfigError
+from releasegate.redact import MIN_SECRET_LENGTH, Redactor
+from releasegate.units import parse_duration, parse_ratio
+
+ENV_VAR = "RELEASEGATE_ENV"
+ENV_DIR_VAR = "RELEASEGATE_ENV_DIR"
+DEFAULT_ENV_DIR = "environments"
+EXAMPLE_SUFFIX = ".example"
+
+HttpMethod = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def _check_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be an http:// or https:// URL with a host (got {value!r})")
+    try:
+        parts.port  # noqa: B018 - urlsplit validates the port lazily, on access
+    except ValueError:
+        raise ValueError(f"has an invalid port (got {value!r})") from None
+    return value.rstrip("/")
+
+
+def _check_path(value: str) -> str:
+    if not value.startswith("/"):
+        raise ValueError(f"must start with '/' (got {value!r})")
+    return value
+
+
+Seconds = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
+Ratio = Annotated[float, BeforeValidator(parse_ratio)]
+HttpUrl = Annotated[str, AfterValidator(_check_url)]
+UrlPath = Annotated[str, AfterValidator(_check_path)]
+
+
+class TargetConfig(_Strict):
+    """Where the gates point and how they talk to it."""
+
+    base_url: HttpUrl | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    read_only: bool | None = None
+    required_env: list[str] = Field(default_factory=list)
+    timeout: Seconds = 5.0
+    retries: int = Field(default=2, ge=0, le=10)
+    verify_tls: bool = True
+    health_path: UrlPath = "/api/health"
+    version_path: UrlPath = "/api/version"
+
+
+class ReferenceConfig(_Strict):
+    """The bundled reference service, started by the plugin on a free loopback port."""
+
+    start: bool = False
+    host: Literal["127.0.0.1", "::1", "localhost"] = "127.0.0.1"
+    faults: list[str] = Field(default_factory=list)
+    api_token: str | None = None
+    database_url: str | None = None
+    service_version: str = "1.0.0"
+
+
+class Endpoint(_Strict):
+    """An API endpoint the smoke gate calls, with what it must answer."""
+
+    path: UrlPath
+    method: HttpMethod = "GET"
+    name: str | None = None
+    expect_status: int | list[int] = 200
+    expect_text: str | None = None
+    expect_json: dict[str, Any] | None = None
+    timeout: Seconds | None = None
+    blocking: bool = True
+
+    @property
+    def check_id(self) -> str:
+        return self.name or f"{self.method} {self.path}"
+
+    @property
+    def statuses(self) -> tuple[int, ...]:
+        s = self.expect_status
+        return tuple(s) if isinstance(s, list) else (s,)
+
+
+class Page(_Strict):
+    """An HTML page the smoke gate loads over HTTP (the browser gate adds a real browser)."""
+
+    path: UrlPath
+    name: str | None = None
+    expect_status: int = 200
+    expect_text: str | None = None
+    timeout: Seconds | None = None
+    blocking: bool = True
+
+    @property
+    def check_id(self) -> str:
+        return self.name or self.path
+
+
+class SloConfig(_Strict):
+    """Service-level objectives; the SLO gate judges against them."""
+
+    latency_p50_ms: float | None = Field(default=None, gt=0)
+    latency_p95_ms: float | None = Field(default=None, gt=0)
+    latency_p99_ms: float | None = Field(default=None, gt=0)
+    error_ratio_max: Ratio | None = None
+    availability_min: Ratio | None = None
+
+
+class PolicyConfig(_Strict):
+    """How evidence turns into a verdict."""
+
+    on_inconclusive: Literal["hold", "rollback"] = "hold"
+
+
+class EnvironmentModel(_Strict):
+    """The validated content of one environment file (after `extends` and `${VAR}`)."""
+
+    description: str = ""
+    abstract: bool = False
+    target: TargetConfig = Field(default_factory=TargetConfig)
+    reference: ReferenceConfig = Field(default_factory=ReferenceConfig)
+    endpoints: list[Endpoint] = Field(default_factory=list)
+    pages: list[Page] = Field(default_factory=list)
+    slo: SloConfig = Field(default_factory=SloConfig)
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
+
+    @model_validator(mode="after")
+    def _needs_a_target(self) -> EnvironmentModel:
+        if not self.abstract and self.target.base_url is None and not self.reference.start:
+            raise ValueError(
+                "target.base_url is required (or [reference] start = true for the bundled service)"
+            )
+        ids = [e.check_id for e in self.endpoints] + [p.check_id for p in self.pages]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"endpoint/page ids must be unique; repeated: {duplicates}")
+        return self
+
+
+@dataclass(frozen=True)
+class Environment:
+    """A loaded environment: its name, where it came from, its settings and its secrets."""
+
+    name: str
+    path: Path
+    model: EnvironmentModel
+    secrets: frozenset[str] = field(default_factory=frozenset)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def target(self) -> TargetConfig:
+        return self.model.target
+
+    @property
+    def read_only(self) -> bool:
+        """Explicit in the file, else writable only for `local` (DESIGN: read-only by default)."""
+        if self.model.target.read_only is not None:
+            return self.model.target.read_only
+        return self.name != "local"
+
+    @property
+    def redactor(self) -> Redactor:
+        return Redactor.of(self.secrets)
+
+    def base_url(self, override: str | None = None) -> str | None:
+        return _check_url(override) if override else self.model.target.base_url
+
+
+# --- interpolation ---------------------------------------------------------------------------
+
+_VAR = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}|\$\$")
+_BAD_VAR = re.compile(r"\$\{(?![A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\})")
+
+
+@dataclass
+class _Interpolation:
+    environ: Mapping[str, str]
+    file: str
+    secrets: set[str] = field(default_factory=set)
+    short: list[str] = field(default_factory=list)
+
+    def value(self, raw: Any, key: str) -> Any:
+        if isinstance(raw, dict):
+            return {k: self.value(v, f"{key}.{k}" if key else k) for k, v in raw.items()}
+        if isinstance(raw, list):
+            return [self.value(v, f"{key}[{i}]") for i, v in enumerate(raw)]
+        if isinstance(raw, str):
+            return self.text(raw, key)
+        return raw
+
+    def text(self, raw: str, key: str) -> str:
+        if _BAD_VAR.search(raw):
+            raise ConfigError(
+                [f"{self.file}: {key} has a malformed variable; write ${{NAME}} or ${{NAME:-x}}"]
+            )
+
+        def substitute(match: re.Match[str]) -> str:
+            if match.group(0) == "$$":
+                return "$"
+            name = match.group("name")
+            if name in self.environ:
+                value = self.environ[name]
+                self.secrets.add(value)
+                if 0 < len(value) < MIN_SECRET_LENGTH:
+                    self.short.append(f"{self.file}: {key} takes ${{{name}}}, too short to mask")
+                return value
+            if match.group("default") is not None:
+                # a default is written in the file itself, so it is not a secret
+                return match.group("default")
+            raise ConfigError(
+                [
+                    f"{self.file}: {key} needs the environment variable {name}, which is not set"
+                    f" (export it, or write ${{{name}:-default}})"
+                ]
+            )
+
+        return _VAR.sub(substitute, raw)
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def environments_dir(root: Path | None = None) -> Path:
+    """`$RELEASEGATE_ENV_DIR`, else `environments/` under `root` (default: the working dir)."""
+    configured = os.environ.get(ENV_DIR_VAR)
+    if configured:
+        return Path(configured)
+    return (root or Path.cwd()) / DEFAULT_ENV_DIR
+
+
+def known_environments(directory: Path) -> list[str]:
+    """Names of the environment files in `directory`, sorted (examples included)."""
+    if not directory.is_dir():
+        return []
+    return sorted(p.stem for p in directory.glob("*.toml"))
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def resolve_path(name_or_path: str, directory: Path) -> tuple[str, Path]:
+    """The environment's name and file: a name looked up in `directory`, or a path to a .toml."""
+    if name_or_path.endswith(".toml") or os.sep in name_or_path:
+        path = Path(name_or_path)
+        if not path.is_file():
+            raise ConfigError([f"{name_or_path}: no such environment file"])
+        return path.stem, path
+    path = directory / f"{name_or_path}.toml"
+    if not path.is_file():
+        known = known_environments(directory)
+        listing = ", ".join(known) if known else f"none: {_display(directory)} has no *.toml files"
+        raise ConfigError(
+            [f"unknown environment {name_or_path!r} (no {_display(path)}); known: {listing}"]
+        )
+    return name_or_path, path
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib puts "(at line N, column M)" in its message
+        raise ConfigError([f"{_display(path)}: TOML syntax error: {exc}"]) from None
+    except OSError as exc:
+        raise ConfigError([f"{_display(path)}: cannot read: {exc.strerror}"]) from None
+
+
+def _merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    """Tables merge key by key; every other value (lists included) is replaced by the child."""
+    merged = dict(base)
+    for key, value in child.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_with_extends(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], str]:
+    if path.resolve() in seen:
+        chain = " -> ".join(p.stem for p in (*seen, path.resolve()))
+        raise ConfigError([f"{_display(path)}: extends forms a cycle ({chain})"])
+    raw = _read_toml(path)
+    parent = raw.pop("extends", None)
+    if parent is None:
+        return raw, _display(path)
+    if not isinstance(parent, str) or not parent:
+        raise ConfigError(
+            [f"{_display(path)}: extends must be an environment name (got {parent!r})"]
+        )
+    parent_path = path.parent / f"{parent}.toml"
+    if not parent_path.is_file():
+        raise ConfigError(
+            [f"{_display(path)}: extends {parent!r}, but {_display(parent_path)} does not exist"]
+        )
+    base, base_label = _read_with_extends(parent_path, (*seen, path.resolve()))
+    base.pop("abstract", None)  # being a base is not inherited
+    return _merge(base, raw), f"{_display(path)} (extends {base_label})"
+
+
+def load_environment(
+    name_or_path: str,
+    directory: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Environment:
+    """Load, interpolate and validate one environment; raise `ConfigError` on any problem."""
+    directory = directory or environments_dir()
+    name, path = resolve_path(name_or_path, directory)
+    raw, label = _read_with_extends(path)
+    interpolation = _Interpolation(os.environ if environ is None else environ, label)
+    data = interpolation.value(raw, "")
+    redactor = Redactor.of(interpolation.secrets)
+    try:
+        model = EnvironmentModel.model_validate(data)
+    except ValidationError as exc:
+        # a union (`int | list[int]`) reports once per branch: keep the first per key
+        first_per_key = {_key_path(tuple(e["loc"])): _describe(e) for e in reversed(exc.errors())}
+        problems = [redactor.redact(f"{label}: {text}") for text in first_per_key.values()]
+        raise ConfigError(problems[::-1]) from None
+    return Environment(
+        name=name,
+        path=path,
+        model=model,
+        secrets=frozenset(interpolation.secrets),
+        warnings=tuple(interpolation.short),
+    )
+
+
+class _Placeholders(dict[str, str]):
+    """The process environment, plus a placeholder for every variable it does not set."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __missing__(self, key: str) -> str:
+        return f"example-{key.lower()}"
+
+
+def load_for_review(name: str, directory: Path) -> Environment:
+    """Like `load_environment`, but example files (templates) get placeholders for unset
+    variables, so `envs check` judges their shape rather than this shell's variables."""
+    if name.endswith(EXAMPLE_SUFFIX):
+        return load_environment(name, directory, _Placeholders(os.environ))
+    return load_environment(name, directory)
+
+
+def check_all(directory: Path) -> dict[str, list[str]]:
+    """Validate every environment file in `directory`: name -> problems (empty when valid)."""
+    results: dict[str, list[str]] = {}
+    for name in known_environments(directory):
+        try:
+            load_for_review(name, directory)
+        except ConfigError as exc:
+            results[name] = exc.problems
+        else:
+            results[name] = []
+    return results
+
+
+# --- error messages --------------------------------------------------------------------------
+
+_PHRASES = {
+    "greater_than": "must be > {gt}",
+    "greater_than_equal": "must be >= {ge}",
+    "less_than": "must be < {lt}",
+    "less_than_equal": "must be <= {le}",
+    "missing": "is required",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "string_type": "must be a string",
+    "list_type": "must be a list",
+    "dict_type": "must be a table",
+    "model_type": "must be a table",
+    "model_attributes_type": "must be a table",
+}
+
+
+_UNION_TAGS = frozenset({"int", "float", "str", "bool"})
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part in _UNION_TAGS or "[" in part or "(" in part:
+            continue  # pydantic's names for the branches of a union, not keys
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "(top level)"
+
+
+def _fields_at(loc: tuple[int | str, ...]) -> list[str]:
+    model: Any = EnvironmentModel
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        info = getattr(model, "model_fields", {}).get(part)
+        if info is None:
+            return []
+        annotation = info.annotation
+        args = getattr(annotation, "__args__", ())
+        model = next((a for a in (annotation, *args) if hasattr(a, "model_fields")), None)
+        if model is None:
+            return []
+    return list(getattr(model, "model_fields", {}))
+
+
+def _number(value: object) -> object:
+    return f"{value:g}" if isinstance(value, float) else value
+
+
+def _describe(error: Any) -> str:
+    loc = tuple(error["loc"])
+    path = _key_path(loc)
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        known = _fields_at(loc)
+        guess = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        hint = f"; did you mean {guess[0]!r}?" if guess else f"; known keys: {', '.join(known)}"
+        return f"{path}: unknown key{hint}"
+    if kind == "literal_error":
+        return f"{path} must be one of {error['ctx']['expected']} (got {error['input']!r})"
+    if kind in ("value_error", "assertion_error"):
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if loc:
+            return f"{path} {message}"
+        return message
+    phrase = _PHRASES.get(kind)
+    if phrase is not None:
+        text = phrase.format(**{k: _number(v) for k, v in error.get("ctx", {}).items()})
+        if kind == "missing":
+            return f"{path} {text}"
+        return f"{path} {text} (got {error['input']!r})"
+    return f"{path}: {error['msg']} (got {error['input']!r})"

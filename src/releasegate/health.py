@@ -1,0 +1,64 @@
+"""The health contract: what `/api/health` must say, parsed into a typed report.
+
+    {"status": "healthy" | "degraded" | "down",
+     "services": {"database": {"status": "healthy", "latency_ms": 1.2}, ...}}
+
+Parsing is strict about shape (a malformed answer is a failed contract, named precisely) and
+says nothing about health itself: the smoke gate judges the parsed report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+STATUSES = ("healthy", "degraded", "down")
+
+
+class HealthContractError(ValueError):
+    """The health endpoint answered, but not in the shape of the contract."""
+
+
+@dataclass(frozen=True)
+class ServiceHealth:
+    name: str
+    status: str
+    latency_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    url: str
+    http_status: int
+    status: str
+    services: Mapping[str, ServiceHealth]
+
+    @property
+    def unhealthy(self) -> dict[str, str]:
+        """Service name -> what it reported, for every service that is not healthy."""
+        return {n: s.status for n, s in self.services.items() if s.status != "healthy"}
+
+
+def parse_health(url: str, http_status: int, payload: Any) -> HealthReport:
+    """A `HealthReport` from the decoded JSON body, or `HealthContractError` naming the flaw."""
+    if not isinstance(payload, dict):
+        raise HealthContractError(f"{url}: body is {type(payload).__name__}, not a JSON object")
+    status = payload.get("status")
+    if status not in STATUSES:
+        raise HealthContractError(f"{url}: 'status' is {status!r}, expected one of {STATUSES}")
+    raw_services = payload.get("services", {})
+    if not isinstance(raw_services, dict):
+        raise HealthContractError(f"{url}: 'services' is not an object")
+    services: dict[str, ServiceHealth] = {}
+    for name, raw in raw_services.items():
+        if not isinstance(raw, dict) or raw.get("status") not in STATUSES:
+            shown = raw.get("status") if isinstance(raw, dict) else raw
+            raise HealthContractError(
+                f"{url}: services.{name}.status is {shown!r}, expected one of {STATUSES}"
+            )
+        latency = raw.get("latency_ms")
+        services[name] = ServiceHealth(
+            name, raw["status"], float(latency) if isinstance(latency, int | float) else None
+        )
+    return HealthReport(url, http_status, status, services)

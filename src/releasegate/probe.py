@@ -1,0 +1,143 @@
+"""The one way gates talk to the target: an httpx client that times every request.
+
+Transport errors (connection refused or reset, DNS, TLS handshake) are retried with backoff a
+bounded number of times, because a blip in the network says nothing about the release; if they
+survive the retries the gate could not measure, and `TargetUnreachable` (EvidenceMissing) says so.
+A response, whatever its status, is evidence and is never retried; a read timeout is evidence
+too (the target connected but did not answer in time) and is returned as a timed-out `Probe`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from releasegate.errors import EvidenceMissing
+from releasegate.redact import Redactor
+from releasegate.units import format_duration
+
+
+class TargetUnreachable(EvidenceMissing):
+    """The target could not be reached after the allowed retries."""
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One request and what came back (or that nothing came back in time)."""
+
+    method: str
+    url: str
+    elapsed_s: float
+    attempts: int
+    response: httpx.Response | None
+    timeout_s: float
+
+    @property
+    def timed_out(self) -> bool:
+        return self.response is None
+
+    @property
+    def status(self) -> int | None:
+        return None if self.response is None else self.response.status_code
+
+    @property
+    def elapsed_ms(self) -> float:
+        return self.elapsed_s * 1000.0
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.url}"
+
+    def json(self) -> Any:
+        """The body as JSON, or a `ValueError` that says which URL answered what."""
+        assert self.response is not None, "no response to read"
+        try:
+            return self.response.json()
+        except ValueError:
+            snippet = self.response.text[:120].replace("\n", " ")
+            content_type = self.response.headers.get("content-type", "?")
+            raise ValueError(
+                f"{self.label} answered {content_type}, not JSON: {snippet!r}"
+            ) from None
+
+
+@dataclass
+class ProbeClient:
+    """An httpx client bound to the target's base URL, headers and timeout."""
+
+    base_url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    timeout_s: float = 5.0
+    retries: int = 2
+    backoff_s: float = 0.2
+    verify_tls: bool = True
+    redactor: Redactor = field(default_factory=Redactor)
+    transport: httpx.BaseTransport | None = None
+    _client: httpx.Client | None = None
+
+    @property
+    def client(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(
+                base_url=self.base_url,
+                headers=dict(self.headers),
+                timeout=self.timeout_s,
+                verify=self.verify_tls,
+                follow_redirects=False,
+                transport=self.transport,
+            )
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def url(self, path: str) -> str:
+        return self.base_url.rstrip("/") + path
+
+    def request(
+        self, method: str, path: str, *, timeout_s: float | None = None, **kwargs: Any
+    ) -> Probe:
+        """Send one request; retry only transport errors; time the attempt that answered."""
+        timeout = timeout_s or self.timeout_s
+        url = self.url(path)
+        attempts = 0
+        started = time.perf_counter()
+        while True:
+            attempts += 1
+            sent = time.perf_counter()
+            try:
+                response = self.client.request(method, path, timeout=timeout, **kwargs)
+            except httpx.TimeoutException as exc:
+                if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+                    error: httpx.TransportError = exc
+                else:  # connected, asked, and no answer in time: that is a measurement
+                    return Probe(method, url, time.perf_counter() - sent, attempts, None, timeout)
+            except httpx.TransportError as exc:
+                error = exc
+            else:
+                return Probe(method, url, time.perf_counter() - sent, attempts, response, timeout)
+            if attempts > self.retries:
+                spent = format_duration(time.perf_counter() - started)
+                reason = str(error) or type(error).__name__
+                raise TargetUnreachable(
+                    self.redactor.redact(
+                        f"{method} {url}: {reason} ({type(error).__name__}) after {attempts}"
+                        f" attempts over {spent}; is the target up and the URL right?"
+                    )
+                ) from None
+            time.sleep(self.backoff_s * 2 ** (attempts - 1))
+
+    def get(self, path: str, **kwargs: Any) -> Probe:
+        return self.request("GET", path, **kwargs)
+
+    def __enter__(self) -> ProbeClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

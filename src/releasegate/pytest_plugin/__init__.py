@@ -1,0 +1,37 @@
+"""The releasegate pytest plugin: `--env`, stage markers, fixtures, evidence under reports/.
+
+Load it from your repository's root conftest.py:
+
+    pytest_plugins = ["releasegate.pytest_plugin"]
+
+It stays inert (adds options, nothing else) unless an environment is chosen with `--env` or
+`RELEASEGATE_ENV`, so a repository's own unit tests are not affected by it.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from releasegate.pytest_plugin._keys import GATE_RUN, GateRun
+
+pytest_plugins = ["releasegate.pytest_plugin.hooks", "releasegate.pytest_plugin.fixtures"]
+
+
+def current_run(config: pytest.Config) -> GateRun | None:
+    """The gate run of this pytest process, or None when no environment was chosen."""
+    return config.stash.get(GATE_RUN, None)
+
+
+def mark_folder(items: list[pytest.Item], folder: str | Path, marker: str) -> None:
+    """Give every collected test under `folder` the stage `marker` (a suite marks itself).
+
+    Call it from the suite folder's conftest.py in a `tryfirst` `pytest_collection_modifyitems`,
+    so the marks exist before `-m` deselects.
+    """
+    root = Path(folder).resolve()
+    for item in items:
+        if root in item.path.resolve().parents:
+            item.add_marker(getattr(pytest.mark, marker))
+
+
+__all__ = ["GateRun", "current_run", "mark_folder"]

@@ -1,0 +1,43 @@
+"""Typed state shared between the plugin's hooks and fixtures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from releasegate.config import Environment
+from releasegate.redact import Redactor
+
+
+@dataclass
+class GateRun:
+    """The gate run this pytest process takes part in (controller or xdist worker)."""
+
+    env: Environment
+    base_url: str
+    run_id: str
+    run_dir: Path
+    reports_dir: Path
+    release_version: str | None
+    redactor: Redactor
+    controller: bool
+    notes: list[str] = field(default_factory=list)
+
+    def to_workerinput(self) -> dict[str, Any]:
+        return {
+            "env": str(self.env.path.resolve()),
+            "env_name": self.env.name,
+            "base_url": self.base_url,
+            "run_id": self.run_id,
+            "run_dir": str(self.run_dir),
+            "reports_dir": str(self.reports_dir),
+            "release_version": self.release_version,
+        }
+
+
+GATE_RUN = pytest.StashKey[GateRun]()
+MEASUREMENTS = pytest.StashKey[list[dict[str, Any]]]()
+MEASUREMENTS_SENT = pytest.StashKey[int]()

@@ -1,0 +1,76 @@
+"""Fixtures every gate suite can use: the environment, the target, an HTTP client, `measure`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from releasegate.config import Environment
+from releasegate.evidence import Measurement
+from releasegate.probe import ProbeClient
+from releasegate.pytest_plugin._keys import GATE_RUN, MEASUREMENTS, GateRun
+
+Measure = Callable[..., None]
+
+
+@pytest.fixture(scope="session")
+def gate_run(pytestconfig: pytest.Config) -> GateRun:
+    """The gate run: environment, target URL, run id and evidence folder."""
+    run = pytestconfig.stash.get(GATE_RUN, None)
+    if run is None:
+        pytest.fail("releasegate: no environment chosen; pass --env NAME", pytrace=False)
+    return run
+
+
+@pytest.fixture(scope="session")
+def env(gate_run: GateRun) -> Environment:
+    """The loaded, validated environment (`--env`)."""
+    return gate_run.env
+
+
+@pytest.fixture(scope="session")
+def base_url(pytestconfig: pytest.Config) -> str | None:
+    """The target's base URL: `--base-url`, the environment's, or the started reference service.
+
+    Named like pytest-base-url's fixture so Playwright's `page.goto("/")` follows it.
+    """
+    run = pytestconfig.stash.get(GATE_RUN, None)
+    return run.base_url if run is not None else pytestconfig.getoption("base_url")
+
+
+@pytest.fixture(scope="session")
+def release_version(gate_run: GateRun) -> str | None:
+    """The version this deploy is expected to run (`--release-version`), if given."""
+    return gate_run.release_version
+
+
+@pytest.fixture(scope="session")
+def http(gate_run: GateRun) -> Iterator[ProbeClient]:
+    """An httpx client bound to the target: base URL, headers, timeout, bounded retries."""
+    target = gate_run.env.target
+    with ProbeClient(
+        base_url=gate_run.base_url,
+        headers=target.headers,
+        timeout_s=target.timeout,
+        retries=target.retries,
+        verify_tls=target.verify_tls,
+        redactor=gate_run.redactor,
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def measure(request: pytest.FixtureRequest) -> Measure:
+    """Record a measurement of this check into results.json (and the HTML report).
+
+    measure("latency", 12.5, unit="ms", threshold=500, comparison="<=")
+    """
+    recorded = request.node.stash.setdefault(MEASUREMENTS, [])
+
+    def record(name: str, value: float | str | None, **fields: Any) -> None:
+        # validated now, so a typo fails the check that made it, not the evidence writer
+        recorded.append(Measurement(name=name, value=value, **fields).model_dump())
+
+    return record

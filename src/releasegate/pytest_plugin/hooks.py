@@ -1,0 +1,309 @@
+"""Hooks: options, markers, choosing the environment, classifying and redacting reports.
+
+Everything stateful that writes files lives on the xdist controller (or the only process when
+xdist is off): see `evidence_writer.EvidenceWriter`. Workers classify and redact their own
+reports, because only they hold the exception; the controller merges what they send.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from releasegate import __version__
+from releasegate.config import (
+    ENV_VAR,
+    Environment,
+    environments_dir,
+    known_environments,
+    load_environment,
+)
+from releasegate.errors import ConfigError, EvidenceMissing
+from releasegate.evidence import CAUSE_INCONCLUSIVE, CAUSE_PRODUCT, STAGES
+from releasegate.pytest_plugin._keys import GATE_RUN, MEASUREMENTS, MEASUREMENTS_SENT, GateRun
+from releasegate.pytest_plugin.evidence_writer import EvidenceWriter
+from releasegate.runs import check_run_id, new_run_id, point_latest
+
+if TYPE_CHECKING:
+    from releasegate.target.process import ReferenceServiceProcess
+
+_STAGE_MARKERS = {
+    "pre_deploy": "pre-deploy gate",
+    "smoke": "smoke gate",
+    "post_deploy": "post-deploy gate",
+    "slo": "SLO gate",
+    "load": "load gate",
+}
+_SERVICE = pytest.StashKey["ReferenceServiceProcess"]()
+_MESSAGE_LIMIT = 600
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("releasegate", "releasegate deployment gates")
+    group.addoption(
+        "--env",
+        dest="releasegate_env",
+        default=os.environ.get(ENV_VAR),
+        metavar="NAME",
+        help=f"environment to gate: environments/NAME.toml or a path to a .toml (or ${ENV_VAR})",
+    )
+    # pytest-base-url (brought by pytest-playwright) may define it already, with the same dest
+    with contextlib.suppress(ValueError):
+        group.addoption(
+            "--base-url", dest="base_url", metavar="URL", help="override the target's base URL"
+        )
+    group.addoption(
+        "--release-version",
+        dest="releasegate_release_version",
+        metavar="V",
+        default=os.environ.get("RELEASEGATE_RELEASE_VERSION"),
+        help="the version this deploy is expected to run (recorded, checked by post-deploy)",
+    )
+    group.addoption("--run-id", dest="releasegate_run_id", metavar="ID", help="name this run")
+    group.addoption(
+        "--reports-dir",
+        dest="releasegate_reports_dir",
+        metavar="DIR",
+        help="where runs are written (default: reports/ under the rootdir)",
+    )
+
+
+def _gate_suites_requested(config: pytest.Config) -> bool:
+    """Whether this invocation collects the gate suites (under <rootdir>/suites)."""
+    suites = (config.rootpath / "suites").resolve()
+    if not suites.is_dir():
+        return False
+    invocation = config.invocation_params.dir
+    for arg in config.args:
+        path = (invocation / arg.split("::")[0]).resolve()
+        if path == suites or suites in path.parents or path in suites.parents:
+            return True
+    return False
+
+
+def _choose_environment(config: pytest.Config) -> Environment | None:
+    name = config.getoption("releasegate_env")
+    directory = environments_dir(config.rootpath)
+    if not name:
+        if _gate_suites_requested(config):
+            known = ", ".join(known_environments(directory)) or "none found"
+            raise pytest.UsageError(
+                f"releasegate: choose the environment to gate with --env NAME (or {ENV_VAR});"
+                f" known: {known}"
+            )
+        return None
+    try:
+        return load_environment(name, directory)
+    except ConfigError as exc:
+        raise pytest.UsageError(f"releasegate: {exc}") from None
+
+
+def _start_reference_service(config: pytest.Config, env: Environment) -> str:
+    from releasegate.target.process import ReferenceServiceError, ReferenceServiceProcess
+
+    ref = env.model.reference
+    try:
+        service = ReferenceServiceProcess(
+            host=ref.host,
+            faults=list(ref.faults),
+            database_url=ref.database_url,
+            api_token=ref.api_token,
+            service_version=ref.service_version,
+        )
+        service.start()
+    except ReferenceServiceError as exc:
+        raise pytest.UsageError(f"releasegate: cannot start the reference service: {exc}") from None
+    config.stash[_SERVICE] = service
+    return str(service.base_url)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    for marker, text in _STAGE_MARKERS.items():
+        config.addinivalue_line("markers", f"{marker}: {text}")
+    config.addinivalue_line("markers", "writes: changes data; skipped on read-only environments")
+    config.addinivalue_line("markers", "advisory: measured and shown, never blocks the decision")
+
+    workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        if "releasegate" in workerinput:
+            _configure_worker(config, workerinput["releasegate"])
+        return
+
+    env = _choose_environment(config)
+    if env is None:
+        return
+    run_id = config.getoption("releasegate_run_id") or new_run_id(env.name)
+    try:
+        check_run_id(run_id)
+    except ValueError as exc:
+        raise pytest.UsageError(f"releasegate: --run-id: {exc}") from None
+    reports_dir = Path(config.getoption("releasegate_reports_dir") or config.rootpath / "reports")
+    override = config.getoption("base_url")
+    try:
+        base_url = env.base_url(override)
+    except ValueError as exc:
+        raise pytest.UsageError(f"releasegate: --base-url {exc}") from None
+    if base_url is None:
+        base_url = _start_reference_service(config, env)
+    run = GateRun(
+        env=env,
+        base_url=base_url,
+        run_id=run_id,
+        run_dir=(reports_dir / run_id).resolve(),
+        reports_dir=reports_dir.resolve(),
+        release_version=config.getoption("releasegate_release_version"),
+        redactor=env.redactor,
+        controller=True,
+        notes=list(env.warnings),
+    )
+    config.stash[GATE_RUN] = run
+    run.run_dir.mkdir(parents=True, exist_ok=True)
+    point_latest(run.reports_dir, run_id)
+    _route_reports(config, run.run_dir)
+    config.pluginmanager.register(EvidenceWriter(config, run), "releasegate-evidence")
+
+
+def _configure_worker(config: pytest.Config, data: dict[str, Any]) -> None:
+    env = load_environment(data["env"])
+    run = GateRun(
+        env=env,
+        base_url=data["base_url"],
+        run_id=data["run_id"],
+        run_dir=Path(data["run_dir"]),
+        reports_dir=Path(data["reports_dir"]),
+        release_version=data["release_version"],
+        redactor=env.redactor,
+        controller=False,
+    )
+    config.stash[GATE_RUN] = run
+    _route_reports(config, run.run_dir)
+
+
+def _route_reports(config: pytest.Config, run_dir: Path) -> None:
+    """Point junit, pytest-html and Allure into the run's folder unless the user chose a place."""
+    option = config.option
+    if not getattr(option, "xmlpath", None):
+        option.xmlpath = str(run_dir / "junit.xml")
+    if hasattr(option, "htmlpath") and not option.htmlpath:
+        option.htmlpath = str(run_dir / "report.html")
+        option.self_contained_html = True
+    if hasattr(option, "allure_report_dir") and not option.allure_report_dir:
+        option.allure_report_dir = str(run_dir / "allure-results")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist: hand each worker the run (the environment file, the URL of a started service)."""
+    run = node.config.stash.get(GATE_RUN, None)
+    if run is not None:
+        node.workerinput["releasegate"] = run.to_workerinput()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    service = config.stash.get(_SERVICE, None)
+    if service is not None:
+        service.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    run = config.stash.get(GATE_RUN, None)
+    if run is None:
+        return None
+    lines = [
+        f"releasegate {__version__}: env={run.env.name} target={run.redactor.redact(run.base_url)}"
+        f" read_only={run.env.read_only}",
+        f"releasegate run {run.run_id}: evidence in {run.run_dir}",
+    ]
+    return lines + [f"releasegate warning: {note}" for note in run.notes]
+
+
+def _stage_of(item: pytest.Item) -> str | None:
+    return next((m.name for m in item.iter_markers() if m.name in STAGES), None)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.stash.get(GATE_RUN, None) is None and any(_stage_of(i) for i in items):
+        directory = environments_dir(config.rootpath)
+        known = ", ".join(known_environments(directory)) or "none found"
+        raise pytest.UsageError(
+            f"releasegate: gate tests were collected but no environment was chosen;"
+            f" pass --env NAME (or {ENV_VAR}); known: {known}"
+        )
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    run = item.config.stash.get(GATE_RUN, None)
+    if run is not None and run.env.read_only and item.get_closest_marker("writes"):
+        pytest.skip(
+            f"writes to the target, and env={run.env.name} is read-only"
+            " (set [target] read_only = false in its file to allow)"
+        )
+
+
+def _message(report: pytest.TestReport, call: pytest.CallInfo[None]) -> str:
+    if report.passed:
+        return ""
+    if report.skipped and isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2]).removeprefix("Skipped: ")
+    if call.excinfo is None:
+        return str(report.longrepr or "")[:_MESSAGE_LIMIT]
+    value = call.excinfo.value
+    text = str(value).split("\nassert ")[0].strip()
+    if not isinstance(value, AssertionError) or not text:
+        text = f"{call.excinfo.typename}: {text}" if text else call.excinfo.exconly()
+    return " ".join(text.split())[:_MESSAGE_LIMIT]
+
+
+def _cause(report: pytest.TestReport, call: pytest.CallInfo[None]) -> str | None:
+    if not report.failed or call.excinfo is None:
+        return None
+    value = call.excinfo.value
+    if isinstance(value, EvidenceMissing):
+        return CAUSE_INCONCLUSIVE
+    if isinstance(value, AssertionError | pytest.fail.Exception):
+        return CAUSE_PRODUCT
+    return CAUSE_INCONCLUSIVE  # any other exception: the gate itself broke, nothing was judged
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:
+    report: pytest.TestReport = yield
+    run = item.config.stash.get(GATE_RUN, None)
+    if run is None:
+        return report
+    redact = run.redactor.redact
+    measurements = item.stash.get(MEASUREMENTS, [])
+    sent = item.stash.get(MEASUREMENTS_SENT, 0)
+    item.stash[MEASUREMENTS_SENT] = len(measurements)
+    # plain JSON types only: xdist serialises report attributes to send them to the controller
+    report.releasegate = {  # type: ignore[attr-defined]
+        "stage": _stage_of(item),
+        "blocking": item.get_closest_marker("advisory") is None,
+        "cause": _cause(report, call),
+        "message": redact(_message(report, call)),
+        "measurements": [_redact_values(m, redact) for m in measurements[sent:]],
+    }
+    if run.redactor and run.redactor.contains_secret(str(report.longrepr or "")):
+        report.longrepr = redact(str(report.longrepr))
+    report.sections = [(title, redact(text)) for title, text in report.sections]
+    return report
+
+
+def _redact_values(measurement: dict[str, Any], redact: Any) -> dict[str, Any]:
+    return {k: redact(v) if isinstance(v, str) else v for k, v in measurement.items()}
+
+
+def pytest_report_teststatus(
+    report: pytest.TestReport, config: pytest.Config
+) -> tuple[str, str, str] | None:
+    """A check that could not measure reads as ERROR, not FAILED, in the terminal too."""
+    data = getattr(report, "releasegate", None)
+    if report.when == "call" and report.failed and data and data["cause"] == CAUSE_INCONCLUSIVE:
+        return "error", "E", "ERROR"
+    return None

@@ -1,0 +1,76 @@
+"""Run ids and the reports/ folder: `reports/<run-id>/` per run, `reports/latest` to the newest."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+from releasegate.evidence import now
+from releasegate.redact import Redactor
+
+LATEST = "latest"
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+# Files that can hold text a secret could be written into; images and archives cannot be
+# scrubbed by text replacement and are kept out of reach of secrets at their source.
+_TEXT_SUFFIXES = {".json", ".xml", ".html", ".htm", ".txt", ".properties", ".log", ".csv", ".md"}
+
+
+def new_run_id(environment: str, at: datetime | None = None) -> str:
+    """`20261122T230102Z-local-3f2a`: sortable by time, readable, unique enough to not clash."""
+    stamp = (at or now()).strftime("%Y%m%dT%H%M%SZ")
+    safe_env = re.sub(r"[^A-Za-z0-9_-]+", "-", environment)[:40] or "env"
+    return f"{stamp}-{safe_env}-{secrets.token_hex(2)}"
+
+
+def check_run_id(run_id: str) -> str:
+    if not _RUN_ID.match(run_id) or run_id == LATEST:
+        raise ValueError(
+            f"run id {run_id!r} must be 1-128 letters, digits, '.', '_' or '-' and not 'latest'"
+        )
+    return run_id
+
+
+def point_latest(reports_dir: Path, run_id: str) -> None:
+    """Make `reports/latest` name `run_id`: a relative symlink swapped atomically."""
+    link = reports_dir / LATEST
+    tmp = reports_dir / f".{LATEST}.{os.getpid()}"
+    try:
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(run_id, target_is_directory=True)
+        if link.is_dir() and not link.is_symlink():
+            shutil.rmtree(link)  # a copy left by a system without symlinks
+        tmp.replace(link)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        if link.is_symlink():
+            link.unlink()
+        elif link.exists():
+            shutil.rmtree(link)
+        shutil.copytree(reports_dir / run_id, link)
+
+
+def resolve_run_dir(path: Path) -> Path:
+    """`reports/latest` (link or copy) or `reports/<run-id>`, as an existing directory."""
+    return path.resolve() if path.is_symlink() else path
+
+
+def scrub_tree(directory: Path, redactor: Redactor) -> list[Path]:
+    """Mask secrets in every text file under `directory`; return the files that held one."""
+    if not redactor:
+        return []
+    scrubbed: list[Path] = []
+    for path in sorted(directory.rglob("*")):
+        if not path.is_file() or path.is_symlink() or path.suffix.lower() not in _TEXT_SUFFIXES:
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        if redactor.contains_secret(text):
+            path.write_text(redactor.redact(text), encoding="utf-8")
+            scrubbed.append(path)
+    return scrubbed

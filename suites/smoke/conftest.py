@@ -1,0 +1,27 @@
+from pathlib import Path
+
+import pytest
+
+from releasegate.pytest_plugin import current_run, mark_folder
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    mark_folder(items, Path(__file__).parent, "smoke")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """One test per endpoint and page of the environment file, named like a checklist line."""
+    run = current_run(metafunc.config)
+    if run is None:
+        return
+    model = run.env.model
+    for name, entries in (("endpoint", model.endpoints), ("page_spec", model.pages)):
+        if name in metafunc.fixturenames:
+            metafunc.parametrize(
+                name,
+                [
+                    pytest.param(e, id=e.check_id, marks=() if e.blocking else pytest.mark.advisory)
+                    for e in entries
+                ],
+            )

@@ -1,0 +1,54 @@
+"""Smoke: the health contract of the target."""
+
+from releasegate.config import Environment
+from releasegate.health import STATUSES, HealthContractError, HealthReport, parse_health
+from releasegate.probe import Probe
+from releasegate.pytest_plugin.fixtures import Measure
+
+
+def test_health_answers_with_the_contract(
+    health_probe: Probe, env: Environment, measure: Measure
+) -> None:
+    """The health endpoint answers JSON with a status and per-service statuses."""
+    measure(
+        "latency",
+        health_probe.elapsed_ms,
+        unit="ms",
+        threshold=env.target.timeout * 1000,
+        comparison="<=",
+    )
+
+    assert health_probe.response is not None, f"{health_probe.label}: no response (env={env.name})"
+    assert health_probe.status in (200, 503), (
+        f"{health_probe.label} answered {health_probe.status}, expected 200 or 503 (env={env.name})"
+    )
+    try:
+        parse_health(health_probe.url, health_probe.status, health_probe.json())
+    except (HealthContractError, ValueError) as exc:
+        raise AssertionError(f"{exc} (env={env.name})") from None
+
+
+def test_health_status_is_healthy(health: HealthReport, env: Environment, measure: Measure) -> None:
+    """The overall status is healthy."""
+    measure("status", health.status, threshold="healthy", comparison="==")
+
+    assert health.status == "healthy", (
+        f"GET {health.url} reports status {health.status!r} (HTTP {health.http_status}),"
+        f" expected 'healthy' (env={env.name})"
+    )
+
+
+def test_health_reports_every_service_healthy(
+    health: HealthReport, env: Environment, measure: Measure
+) -> None:
+    """Every service listed by the health endpoint is healthy."""
+    for service in health.services.values():
+        measure(f"{service.name}.status", service.status, threshold="healthy", comparison="==")
+        if service.latency_ms is not None:
+            measure(f"{service.name}.latency", service.latency_ms, unit="ms")
+
+    assert health.services, f"GET {health.url} lists no services (env={env.name})"
+    assert not health.unhealthy, (
+        f"GET {health.url}: unhealthy services {health.unhealthy}; of {sorted(STATUSES)} only"
+        f" 'healthy' passes (env={env.name})"
+    )

@@ -1,0 +1,112 @@
+"""Integration fixtures: the real reference service, and gate runs in a real pytest subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from releasegate.evidence import CheckResult, Results, read_results
+from releasegate.target.process import ReferenceServiceProcess
+
+ROOT = Path(__file__).resolve().parents[2]
+# One gate run is a few seconds; a hung one fails here rather than stalling CI.
+GATE_TIMEOUT_S = 120
+
+
+@dataclass
+class GateRun:
+    """A finished `pytest suites ...` subprocess and the evidence it left."""
+
+    process: subprocess.CompletedProcess[str]
+    run_dir: Path
+
+    @property
+    def output(self) -> str:
+        return self.process.stdout + self.process.stderr
+
+    @property
+    def results(self) -> Results:
+        return read_results(self.run_dir)
+
+    def outcomes(self) -> dict[str, str]:
+        """Check id (without the file part) -> outcome."""
+        return {c.id.split("::", 1)[1]: c.outcome for c in self.results.checks}
+
+    def check(self, name: str) -> CheckResult:
+        return next(c for c in self.results.checks if c.id.endswith(f"::{name}"))
+
+    def problems(self) -> dict[str, str]:
+        """Check id (without the file part) -> message, for every check that did not pass."""
+        return {
+            c.id.split("::", 1)[1]: c.message for c in self.results.checks if c.outcome != "passed"
+        }
+
+
+RunGate = Callable[..., GateRun]
+StartService = Callable[..., ReferenceServiceProcess]
+
+
+def gate_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RELEASEGATE_", "PYTEST_"))}
+    env.update(extra or {})
+    return env
+
+
+@pytest.fixture
+def run_gate(tmp_path: Path) -> RunGate:
+    """Run the gate suites in a pytest subprocess from the repository root; keep its evidence."""
+    counter = iter(range(1000))
+
+    def run(
+        *args: str,
+        env_vars: dict[str, str] | None = None,
+        marker: str = "smoke",
+    ) -> GateRun:
+        run_id = f"test-run-{next(counter)}"
+        argv = [
+            sys.executable, "-m", "pytest", "suites", "-m", marker, "-p", "no:cacheprovider",
+            "--reports-dir", str(tmp_path / "reports"), "--run-id", run_id, *args,
+        ]
+        process = subprocess.run(
+            argv, cwd=ROOT, env=gate_env(env_vars), capture_output=True, text=True,
+            timeout=GATE_TIMEOUT_S, check=False,
+        )
+        return GateRun(process, tmp_path / "reports" / run_id)
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def healthy_service() -> Iterator[ReferenceServiceProcess]:
+    """A reference service with no faults, shared by a module's read-only checks."""
+    with ReferenceServiceProcess() as service:
+        yield service
+
+
+@pytest.fixture
+def start_service() -> Iterator[StartService]:
+    """Start a reference service with faults; every one started is stopped at the end."""
+    started: list[ReferenceServiceProcess] = []
+
+    def start(*faults: str, **kwargs: object) -> ReferenceServiceProcess:
+        service = ReferenceServiceProcess(faults=list(faults), **kwargs)  # type: ignore[arg-type]
+        service.start()
+        started.append(service)
+        return service
+
+    yield start
+    for service in started:
+        service.stop()
+
+
+def write_env(directory: Path, name: str, text: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,167 @@
+"""The `releasegate` command as a user runs it: demo, decide, envs; exit codes 0/1/2/3."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import ROOT, gate_env, write_env
+
+
+def releasegate(*args: str, cwd: Path = ROOT, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "releasegate", *args],
+        cwd=cwd, env=gate_env(env), capture_output=True, text=True, timeout=180, check=False,
+    )
+
+
+def last_line(process: subprocess.CompletedProcess[str]) -> str:
+    return process.stdout.strip().splitlines()[-1]
+
+
+def test_demo_on_a_healthy_service_ends_in_go(tmp_path: Path) -> None:
+    """The README's demo: reference service, every gate, `verdict: GO`, exit 0, reports."""
+    demo = releasegate("demo", "--reports-dir", str(tmp_path))
+
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert last_line(demo).startswith("verdict: GO")
+    runs = [p for p in tmp_path.iterdir() if p.name != "latest"]
+    assert len(runs) == 1
+    assert (runs[0] / "report.html").is_file()
+    assert (tmp_path / "latest").resolve() == runs[0].resolve()
+
+
+def test_demo_with_a_degraded_database_ends_in_rollback(tmp_path: Path) -> None:
+    """`--fault health=degraded:database`: `verdict: ROLLBACK`, exit 1, the reason named."""
+    demo = releasegate("demo", "--fault", "health=degraded:database", "--reports-dir", str(tmp_path))
+
+    assert demo.returncode == 1, demo.stdout + demo.stderr
+    assert last_line(demo).startswith("verdict: ROLLBACK")
+    assert "'database': 'degraded'" in demo.stdout
+
+
+def test_demo_with_an_unknown_fault_is_a_usage_error(tmp_path: Path) -> None:
+    """A bad fault is one line on stderr and exit 3; nothing is run."""
+    demo = releasegate("demo", "--fault", "earthquake=1", "--reports-dir", str(tmp_path))
+
+    assert demo.returncode == 3
+    assert len(demo.stderr.strip().splitlines()) == 1
+    assert "earthquake" in demo.stderr
+    assert "Traceback" not in demo.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_smoke_against_a_closed_port_decides_hold(tmp_path: Path) -> None:
+    """pytest against nothing, then `releasegate decide reports/latest`: HOLD, exit 2."""
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "suites", "-m", "smoke", "--env", "local",
+         "--base-url", "http://127.0.0.1:9", "--reports-dir", str(tmp_path), "-p",
+         "no:cacheprovider"],
+        cwd=ROOT, env=gate_env(), capture_output=True, timeout=120, check=False,
+    )
+
+    decided = releasegate("decide", str(tmp_path / "latest"))
+
+    assert decided.returncode == 2, decided.stdout
+    assert last_line(decided).startswith("verdict: HOLD")
+    assert "could-not-measure" in decided.stdout
+
+
+def test_decide_on_a_missing_directory_is_a_usage_error(tmp_path: Path) -> None:
+    """A run directory that does not exist: one line, exit 3."""
+    decided = releasegate("decide", str(tmp_path / "nope"))
+
+    assert decided.returncode == 3
+    assert "no such run directory" in decided.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        pytest.param(None, "no results.json", id="no-results"),
+        pytest.param('{"schema": "releasegate.results/1", "run": {"id"', "not valid JSON",
+                     id="truncated"),
+    ],
+)
+def test_decide_on_missing_evidence_is_hold(tmp_path: Path, content: str | None, reason: str) -> None:
+    """A run folder without readable results.json is HOLD (exit 2), saying why."""
+    if content is not None:
+        (tmp_path / "results.json").write_text(content)
+
+    decided = releasegate("decide", str(tmp_path))
+
+    assert decided.returncode == 2
+    assert reason in decided.stdout
+
+
+def test_decide_twice_gives_the_same_answer(tmp_path: Path) -> None:
+    """Deciding is a pure function of the files: the same output twice."""
+    results = {
+        "schema": "releasegate.results/1",
+        "run": {"id": "r", "environment": "local", "target_url": None,
+                "started_at": "2026-01-01T00:00:00Z", "tool_version": "0",
+                "stages_requested": ["smoke"], "status": "finished", "complete": True,
+                "pytest_exit_status": 1},
+        "checks": [{"id": "a::t", "stage": "smoke", "outcome": "failed", "cause": "product",
+                    "message": "GET http://x/ answered 500, expected 200"}],
+    }
+    (tmp_path / "results.json").write_text(json.dumps(results))
+
+    first, second = releasegate("decide", str(tmp_path)), releasegate("decide", str(tmp_path))
+
+    assert first.returncode == second.returncode == 1
+    assert first.stdout == second.stdout
+    assert "check-failed: a::t: GET http://x/ answered 500, expected 200" in first.stdout
+
+
+def test_envs_lists_and_checks_the_shipped_environments() -> None:
+    """`envs` lists local and the examples; `envs check` finds them valid."""
+    listed = releasegate("envs")
+    checked = releasegate("envs", "check")
+
+    assert listed.returncode == 0
+    assert "local" in listed.stdout
+    assert "staging.example" in listed.stdout
+    assert checked.returncode == 0, checked.stdout
+    assert "ok   prod.example" in checked.stdout
+
+
+def test_envs_check_names_the_file_and_key_of_a_bad_file(tmp_path: Path) -> None:
+    """One bad file: its line names file, key and problem; exit 3."""
+    write_env(tmp_path / "environments", "prod", '[target]\nbase_url = "https://x"\n[slo]\n'
+              "latency_p95_ms = -5\n")
+
+    checked = releasegate("envs", "check", cwd=tmp_path)
+
+    assert checked.returncode == 3
+    assert "FAIL prod: environments/prod.toml: slo.latency_p95_ms must be > 0 (got -5)" in (
+        checked.stdout
+    )
+
+
+def test_pytest_without_an_environment_is_a_usage_error() -> None:
+    """Collecting the suites with no --env: pytest's usage error, listing the known ones."""
+    ran = subprocess.run(
+        [sys.executable, "-m", "pytest", "-m", "smoke", "-p", "no:cacheprovider"],
+        cwd=ROOT, env=gate_env(), capture_output=True, text=True, timeout=60, check=False,
+    )
+
+    assert ran.returncode == 4
+    assert "choose the environment to gate with --env NAME" in ran.stderr
+    assert "local" in ran.stderr
+
+
+def test_pytest_with_an_unknown_environment_lists_the_known_ones() -> None:
+    """--env with no such file: usage error, one line, with the known names."""
+    ran = subprocess.run(
+        [sys.executable, "-m", "pytest", "-m", "smoke", "--env", "prdo", "-p", "no:cacheprovider"],
+        cwd=ROOT, env=gate_env(), capture_output=True, text=True, timeout=60, check=False,
+    )
+
+    assert ran.returncode == 4
+    assert "unknown environment 'prdo'" in ran.stderr
+    assert "known: local, prod.example, staging.example" in ran.stderr

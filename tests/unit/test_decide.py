@@ -1,0 +1,118 @@
+"""The verdict rules: pure functions over results, one row per rule."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from releasegate.decide import Verdict, decide
+from releasegate.evidence import CheckResult, Results, RunInfo
+
+
+def results(*checks: dict[str, Any], **run: Any) -> Results:
+    info: dict[str, Any] = {
+        "id": "r1",
+        "environment": "local",
+        "target_url": "http://127.0.0.1:1",
+        "started_at": datetime(2026, 1, 1, tzinfo=UTC),
+        "tool_version": "0",
+        "stages_requested": ["smoke"],
+        "status": "finished",
+        "complete": True,
+        "pytest_exit_status": 0,
+    }
+    info.update(run)
+    made = [
+        CheckResult(**{"id": f"t{i}", "stage": "smoke", "outcome": "passed", **c})
+        for i, c in enumerate(checks)
+    ]
+    return Results(run=RunInfo(**info), checks=made)
+
+
+PASS: dict[str, Any] = {}
+FAIL = {"outcome": "failed", "cause": "product", "message": "answered 500, expected 200"}
+ERROR = {"outcome": "error", "cause": "inconclusive", "message": "connection refused"}
+SKIP = {"outcome": "skipped"}
+
+RULES = [
+    pytest.param(results(PASS, PASS), Verdict.GO, [], id="all-passed-is-go"),
+    pytest.param(results(PASS, FAIL), Verdict.ROLLBACK, ["check-failed"], id="failure-rollback"),
+    pytest.param(results(PASS, ERROR), Verdict.HOLD, ["could-not-measure"], id="error-hold"),
+    pytest.param(
+        results(FAIL, ERROR),
+        Verdict.ROLLBACK,
+        ["check-failed", "could-not-measure"],
+        id="a-measured-failure-outranks-missing-evidence",
+    ),
+    pytest.param(results(), Verdict.HOLD, ["stage-missing"], id="no-checks-is-hold"),
+    pytest.param(results(SKIP, SKIP), Verdict.HOLD, ["stage-missing"], id="all-skipped-is-hold"),
+    pytest.param(
+        results(PASS, stages_requested=["smoke", "slo"]),
+        Verdict.HOLD,
+        ["stage-missing"],
+        id="asked-stage-without-results",
+    ),
+    pytest.param(results(PASS, stages_requested=[]), Verdict.HOLD, ["no-stage"], id="no-stage"),
+    pytest.param(
+        results(PASS, status="interrupted", complete=False, pytest_exit_status=2),
+        Verdict.HOLD,
+        ["run-incomplete"],
+        id="interrupted",
+    ),
+    pytest.param(
+        results(PASS, status="running", complete=False, pytest_exit_status=None),
+        Verdict.HOLD,
+        ["run-incomplete"],
+        id="killed-while-running",
+    ),
+    pytest.param(
+        results(pytest_exit_status=5),
+        Verdict.HOLD,
+        ["run-incomplete", "stage-missing"],
+        id="no-tests-collected",
+    ),
+    pytest.param(
+        results(PASS, {**FAIL, "blocking": False}),
+        Verdict.GO,
+        [],
+        id="advisory-failure-is-go",
+    ),
+    pytest.param(
+        results(PASS, ERROR, policy={"on_inconclusive": "rollback"}),
+        Verdict.ROLLBACK,
+        ["could-not-measure"],
+        id="policy-turns-hold-into-rollback",
+    ),
+]
+
+
+@pytest.mark.parametrize(("evidence", "verdict", "rules"), RULES)
+def test_rules(evidence: Results, verdict: Verdict, rules: list[str]) -> None:
+    """Each rule of DESIGN.md gives its verdict and names itself in the reasons."""
+    decision = decide(evidence)
+
+    assert decision.verdict is verdict
+    assert [r.rule for r in decision.reasons] == rules
+
+
+def test_advisory_failures_are_warnings() -> None:
+    """A failed non-blocking check is shown as a warning, not a reason."""
+    decision = decide(results(PASS, {**FAIL, "blocking": False}))
+
+    assert [w.rule for w in decision.warnings] == ["advisory"]
+
+
+def test_deciding_twice_gives_the_same_answer() -> None:
+    """The decision is a pure function of the evidence."""
+    evidence = results(PASS, FAIL, ERROR)
+
+    assert decide(evidence) == decide(evidence)
+
+
+def test_a_reason_names_the_check_and_the_message() -> None:
+    """A reason line says which check, and what it found."""
+    decision = decide(results(PASS, FAIL))
+
+    assert decision.reasons[0].line() == "check-failed: t1: answered 500, expected 200"
