@@ -176,8 +176,8 @@ class Environment:
 
     name: str
     path: Path
-    model: EnvironmentModel
-    secrets: frozenset[str] = field(default_factory=frozenset)
+    model: EnvironmentModel = field(repr=False)  # holds the interpolated (secret) values
+    secrets: frozenset[str] = field(default_factory=frozenset, repr=False)
     warnings: tuple[str, ...] = ()
 
     @property

@@ -71,9 +71,13 @@ def _hold_reasons(results: Results) -> list[Reason]:
     reasons: list[Reason] = []
     if run.status == "interrupted":
         reasons.append(Reason("run-incomplete", "the run was interrupted before it finished"))
-    elif run.status != "finished" or not run.complete:
+    elif run.status != "finished":
         reasons.append(
             Reason("run-incomplete", "the run did not finish (killed, crashed, or still running)")
+        )
+    elif not run.complete:
+        reasons.append(
+            Reason("run-incomplete", "the run stopped early or lost a worker: not every check ran")
         )
     if run.pytest_exit_status not in (None, 0, 1, 2):
         names = {3: "internal error", 4: "usage error", 5: "no tests collected"}

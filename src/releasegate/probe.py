@@ -70,14 +70,14 @@ class ProbeClient:
     """An httpx client bound to the target's base URL, headers and timeout."""
 
     base_url: str
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)  # may hold secrets
     timeout_s: float = 5.0
     retries: int = 2
     backoff_s: float = 0.2
     verify_tls: bool = True
-    redactor: Redactor = field(default_factory=Redactor)
+    redactor: Redactor = field(default_factory=Redactor, repr=False)
     transport: httpx.BaseTransport | None = None
-    _client: httpx.Client | None = None
+    _client: httpx.Client | None = field(default=None, repr=False)
 
     @property
     def client(self) -> httpx.Client:

@@ -21,7 +21,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             metafunc.parametrize(
                 name,
                 [
-                    pytest.param(e, id=e.check_id, marks=() if e.blocking else pytest.mark.advisory)
+                    pytest.param(
+                        e,
+                        id=run.redactor.redact(e.check_id),
+                        marks=() if e.blocking else pytest.mark.advisory,
+                    )
                     for e in entries
                 ],
             )

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from releasegate.target.process import ReferenceServiceProcess
 
 from releasegate.evidence import CheckResult, Results, read_results
-from releasegate.target.process import ReferenceServiceProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 # One gate run is a few seconds; a hung one fails here rather than stalling CI.
@@ -70,12 +70,27 @@ def run_gate(tmp_path: Path) -> RunGate:
     ) -> GateRun:
         run_id = f"test-run-{next(counter)}"
         argv = [
-            sys.executable, "-m", "pytest", "suites", "-m", marker, "-p", "no:cacheprovider",
-            "--reports-dir", str(tmp_path / "reports"), "--run-id", run_id, *args,
+            sys.executable,
+            "-m",
+            "pytest",
+            "suites",
+            "-m",
+            marker,
+            "-p",
+            "no:cacheprovider",
+            f"--reports-dir={tmp_path / 'reports'}",
+            "--run-id",
+            run_id,
+            *args,
         ]
         process = subprocess.run(
-            argv, cwd=ROOT, env=gate_env(env_vars), capture_output=True, text=True,
-            timeout=GATE_TIMEOUT_S, check=False,
+            argv,
+            cwd=ROOT,
+            env=gate_env(env_vars),
+            capture_output=True,
+            text=True,
+            timeout=GATE_TIMEOUT_S,
+            check=False,
         )
         return GateRun(process, tmp_path / "reports" / run_id)
 

@@ -15,7 +15,12 @@ from tests.integration.conftest import ROOT, gate_env, write_env
 def releasegate(*args: str, cwd: Path = ROOT, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "releasegate", *args],
-        cwd=cwd, env=gate_env(env), capture_output=True, text=True, timeout=180, check=False,
+        cwd=cwd,
+        env=gate_env(env),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
     )
 
 
@@ -37,7 +42,9 @@ def test_demo_on_a_healthy_service_ends_in_go(tmp_path: Path) -> None:
 
 def test_demo_with_a_degraded_database_ends_in_rollback(tmp_path: Path) -> None:
     """`--fault health=degraded:database`: `verdict: ROLLBACK`, exit 1, the reason named."""
-    demo = releasegate("demo", "--fault", "health=degraded:database", "--reports-dir", str(tmp_path))
+    demo = releasegate(
+        "demo", "--fault", "health=degraded:database", "--reports-dir", str(tmp_path)
+    )
 
     assert demo.returncode == 1, demo.stdout + demo.stderr
     assert last_line(demo).startswith("verdict: ROLLBACK")
@@ -58,10 +65,26 @@ def test_demo_with_an_unknown_fault_is_a_usage_error(tmp_path: Path) -> None:
 def test_smoke_against_a_closed_port_decides_hold(tmp_path: Path) -> None:
     """pytest against nothing, then `releasegate decide reports/latest`: HOLD, exit 2."""
     subprocess.run(
-        [sys.executable, "-m", "pytest", "suites", "-m", "smoke", "--env", "local",
-         "--base-url", "http://127.0.0.1:9", "--reports-dir", str(tmp_path), "-p",
-         "no:cacheprovider"],
-        cwd=ROOT, env=gate_env(), capture_output=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "suites",
+            "-m",
+            "smoke",
+            "--env",
+            "local",
+            "--base-url",
+            "http://127.0.0.1:9",
+            f"--reports-dir={tmp_path}",
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=ROOT,
+        env=gate_env(),
+        capture_output=True,
+        timeout=120,
+        check=False,
     )
 
     decided = releasegate("decide", str(tmp_path / "latest"))
@@ -83,11 +106,14 @@ def test_decide_on_a_missing_directory_is_a_usage_error(tmp_path: Path) -> None:
     ("content", "reason"),
     [
         pytest.param(None, "no results.json", id="no-results"),
-        pytest.param('{"schema": "releasegate.results/1", "run": {"id"', "not valid JSON",
-                     id="truncated"),
+        pytest.param(
+            '{"schema": "releasegate.results/1", "run": {"id"', "not valid JSON", id="truncated"
+        ),
     ],
 )
-def test_decide_on_missing_evidence_is_hold(tmp_path: Path, content: str | None, reason: str) -> None:
+def test_decide_on_missing_evidence_is_hold(
+    tmp_path: Path, content: str | None, reason: str
+) -> None:
     """A run folder without readable results.json is HOLD (exit 2), saying why."""
     if content is not None:
         (tmp_path / "results.json").write_text(content)
@@ -102,12 +128,26 @@ def test_decide_twice_gives_the_same_answer(tmp_path: Path) -> None:
     """Deciding is a pure function of the files: the same output twice."""
     results = {
         "schema": "releasegate.results/1",
-        "run": {"id": "r", "environment": "local", "target_url": None,
-                "started_at": "2026-01-01T00:00:00Z", "tool_version": "0",
-                "stages_requested": ["smoke"], "status": "finished", "complete": True,
-                "pytest_exit_status": 1},
-        "checks": [{"id": "a::t", "stage": "smoke", "outcome": "failed", "cause": "product",
-                    "message": "GET http://x/ answered 500, expected 200"}],
+        "run": {
+            "id": "r",
+            "environment": "local",
+            "target_url": None,
+            "started_at": "2026-01-01T00:00:00Z",
+            "tool_version": "0",
+            "stages_requested": ["smoke"],
+            "status": "finished",
+            "complete": True,
+            "pytest_exit_status": 1,
+        },
+        "checks": [
+            {
+                "id": "a::t",
+                "stage": "smoke",
+                "outcome": "failed",
+                "cause": "product",
+                "message": "GET http://x/ answered 500, expected 200",
+            }
+        ],
     }
     (tmp_path / "results.json").write_text(json.dumps(results))
 
@@ -132,8 +172,11 @@ def test_envs_lists_and_checks_the_shipped_environments() -> None:
 
 def test_envs_check_names_the_file_and_key_of_a_bad_file(tmp_path: Path) -> None:
     """One bad file: its line names file, key and problem; exit 3."""
-    write_env(tmp_path / "environments", "prod", '[target]\nbase_url = "https://x"\n[slo]\n'
-              "latency_p95_ms = -5\n")
+    write_env(
+        tmp_path / "environments",
+        "prod",
+        '[target]\nbase_url = "https://x"\n[slo]\nlatency_p95_ms = -5\n',
+    )
 
     checked = releasegate("envs", "check", cwd=tmp_path)
 
@@ -147,7 +190,12 @@ def test_pytest_without_an_environment_is_a_usage_error() -> None:
     """Collecting the suites with no --env: pytest's usage error, listing the known ones."""
     ran = subprocess.run(
         [sys.executable, "-m", "pytest", "-m", "smoke", "-p", "no:cacheprovider"],
-        cwd=ROOT, env=gate_env(), capture_output=True, text=True, timeout=60, check=False,
+        cwd=ROOT,
+        env=gate_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
     assert ran.returncode == 4
@@ -159,7 +207,12 @@ def test_pytest_with_an_unknown_environment_lists_the_known_ones() -> None:
     """--env with no such file: usage error, one line, with the known names."""
     ran = subprocess.run(
         [sys.executable, "-m", "pytest", "-m", "smoke", "--env", "prdo", "-p", "no:cacheprovider"],
-        cwd=ROOT, env=gate_env(), capture_output=True, text=True, timeout=60, check=False,
+        cwd=ROOT,
+        env=gate_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
     assert ran.returncode == 4

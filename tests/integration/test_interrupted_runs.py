@@ -17,9 +17,22 @@ from tests.integration.conftest import ROOT, StartService, gate_env
 
 def start_slow_run(base_url: str, reports: Path, *extra: str) -> subprocess.Popen[str]:
     argv = [
-        sys.executable, "-m", "pytest", "suites", "-m", "smoke", "-p", "no:cacheprovider",
-        "--env", "local", "--base-url", base_url, "--reports-dir", str(reports),
-        "--run-id", "slow", *extra,
+        sys.executable,
+        "-m",
+        "pytest",
+        "suites",
+        "-m",
+        "smoke",
+        "-p",
+        "no:cacheprovider",
+        "--env",
+        "local",
+        "--base-url",
+        base_url,
+        f"--reports-dir={reports}",
+        "--run-id",
+        "slow",
+        *extra,
     ]
     return subprocess.Popen(
         argv, cwd=ROOT, env=gate_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -93,4 +106,5 @@ def test_a_killed_worker_is_missing_evidence(start_service: StartService, tmp_pa
     crashed = [c for c in results.checks if c.cause == "crash"]
     assert crashed, [(c.id, c.outcome) for c in results.checks]
     assert {c.outcome for c in crashed} == {"error"}
+    assert not results.run.complete
     assert decide(results).verdict is Verdict.HOLD

@@ -43,7 +43,10 @@ def test_a_planted_secret_reaches_no_report_and_no_terminal(
     write_env(envs, "staging", SECRET_ENV.format(url=service.base_url))
 
     run = run_gate(
-        "--env", "staging", "-rA", "-l",
+        "--env",
+        "staging",
+        "-rA",
+        "-l",
         env_vars={"RELEASEGATE_ENV_DIR": str(envs), "PLANTED_TOKEN": PLANTED},
     )
 

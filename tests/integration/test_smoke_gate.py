@@ -6,8 +6,9 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from releasegate.decide import Verdict, decide
 from releasegate.target.process import ReferenceServiceProcess
+
+from releasegate.decide import Verdict, decide
 from tests.integration.conftest import RunGate, StartService, write_env
 
 HEALTH_CHECKS = (
@@ -126,9 +127,10 @@ def test_wrong_status_and_missing_content_fail_their_checks(
         f"GET {healthy_service.base_url}/api/no-such-endpoint answered 404, expected 200"
         in failures["test_endpoints.py::test_endpoint[missing endpoint]"]
     )
-    assert "does not contain 'This text is not on the page'" in failures[
-        "test_endpoints.py::test_page[/dashboard]"
-    ]
+    assert (
+        "does not contain 'This text is not on the page'"
+        in failures["test_endpoints.py::test_page[/dashboard]"]
+    )
     assert run.results.run.environment == "staging"
 
 
@@ -166,4 +168,6 @@ def test_parallel_workers_give_the_same_outcomes_as_a_serial_run(
     assert "failed" in set(serial.outcomes().values())
     assert {c.worker for c in parallel.results.checks} == {"gw0", "gw1"}
     assert parallel.results.run.workers == 2
-    assert [c.message for c in parallel.results.checks] == [c.message for c in serial.results.checks]
+    assert [c.message for c in parallel.results.checks] == [
+        c.message for c in serial.results.checks
+    ]

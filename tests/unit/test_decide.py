@@ -68,6 +68,12 @@ RULES = [
         id="killed-while-running",
     ),
     pytest.param(
+        results(PASS, complete=False, pytest_exit_status=1),
+        Verdict.HOLD,
+        ["run-incomplete"],
+        id="stopped-early-or-lost-a-worker",
+    ),
+    pytest.param(
         results(pytest_exit_status=5),
         Verdict.HOLD,
         ["run-incomplete", "stage-missing"],

@@ -14,6 +14,7 @@ import pytest
 from releasegate import __version__
 from releasegate.decide import decide
 from releasegate.evidence import (
+    CAUSE_CRASH,
     RESULTS_FILE,
     STAGES,
     Phase,
@@ -120,7 +121,8 @@ class EvidenceWriter:
         interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
         run.status = "interrupted" if interrupted else "finished"
         stopped_early = bool(session.shouldstop) or bool(session.shouldfail)
-        run.complete = not interrupted and not stopped_early and exitstatus in (0, 1)
+        crashed = any(c.cause == CAUSE_CRASH for c in self.builder.checks())
+        run.complete = not (interrupted or stopped_early or crashed) and exitstatus in (0, 1)
         self._write()
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:

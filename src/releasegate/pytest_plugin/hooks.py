@@ -8,9 +8,10 @@ reports, because only they hold the exception; the controller merges what they s
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
+from collections.abc import Callable, Generator
 from pathlib import Path
-from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -39,7 +40,7 @@ _STAGE_MARKERS = {
     "slo": "SLO gate",
     "load": "load gate",
 }
-_SERVICE = pytest.StashKey["ReferenceServiceProcess"]()
+_SERVICE: pytest.StashKey[ReferenceServiceProcess] = pytest.StashKey()
 _MESSAGE_LIMIT = 600
 
 
@@ -69,8 +70,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--reports-dir",
         dest="releasegate_reports_dir",
         metavar="DIR",
+        default=os.environ.get("RELEASEGATE_REPORTS_DIR"),
         help="where runs are written (default: reports/ under the rootdir)",
     )
+
+
+def _check_rootdir_not_misled(config: pytest.Config) -> None:
+    """pytest picks its rootdir before plugins add options, so in `--reports-dir /tmp/x` it
+    takes /tmp/x for a test path and roots the session there. Say so instead of running the
+    wrong tests with no configuration."""
+    if config.inipath is not None:
+        return
+    args = list(config.invocation_params.args)
+    for option in ("--reports-dir", "--env"):
+        if option in args[:-1]:
+            value = Path(args[args.index(option) + 1]).resolve()
+            if value.exists() and config.rootpath in (value, value.parent):
+                raise pytest.UsageError(
+                    f"releasegate: pytest took the value of {option} for a test path and found"
+                    f" no configuration under {config.rootpath}; write {option}={value}"
+                )
 
 
 def _gate_suites_requested(config: pytest.Config) -> bool:
@@ -135,6 +154,7 @@ def pytest_configure(config: pytest.Config) -> None:
             _configure_worker(config, workerinput["releasegate"])
         return
 
+    _check_rootdir_not_misled(config)
     env = _choose_environment(config)
     if env is None:
         return
@@ -272,7 +292,9 @@ def _cause(report: pytest.TestReport, call: pytest.CallInfo[None]) -> str | None
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report: pytest.TestReport = yield
     run = item.config.stash.get(GATE_RUN, None)
     if run is None:
@@ -290,9 +312,25 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         "measurements": [_redact_values(m, redact) for m in measurements[sent:]],
     }
     if run.redactor and run.redactor.contains_secret(str(report.longrepr or "")):
-        report.longrepr = redact(str(report.longrepr))
+        report.longrepr = _redact_repr(report.longrepr, redact)
     report.sections = [(title, redact(text)) for title, text in report.sections]
     return report
+
+
+def _redact_repr(value: Any, redact: Callable[[str], str]) -> Any:
+    """Mask secrets inside pytest's structured failure representation, in place, keeping its
+    shape (so the terminal still shows sources, arguments and the crash line as usual)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        value[:] = [_redact_repr(v, redact) for v in value]
+        return value
+    if isinstance(value, tuple):
+        return tuple(_redact_repr(v, redact) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            setattr(value, f.name, _redact_repr(getattr(value, f.name), redact))
+    return value
 
 
 def _redact_values(measurement: dict[str, Any], redact: Any) -> dict[str, Any]:
