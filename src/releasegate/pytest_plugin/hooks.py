@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 from collections.abc import Callable, Generator
 from pathlib import Path
@@ -259,11 +260,33 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     run = item.config.stash.get(GATE_RUN, None)
-    if run is not None and run.env.read_only and item.get_closest_marker("writes"):
+    if run is None:
+        return
+    if item.config.pluginmanager.has_plugin("allure_listener"):
+        import allure
+
+        # Allure groups by suite: the environment, then the stage
+        allure.dynamic.parent_suite(f"env {run.env.name}")
+        allure.dynamic.suite(_stage_of(item) or "unstaged")
+    if run.env.read_only and item.get_closest_marker("writes"):
         pytest.skip(
             f"writes to the target, and env={run.env.name} is read-only"
             " (set [target] read_only = false in its file to allow)"
         )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    try:
+        return (yield)
+    finally:
+        measurements = item.stash.get(MEASUREMENTS, [])
+        run = item.config.stash.get(GATE_RUN, None)
+        if run and measurements and item.config.pluginmanager.has_plugin("allure_listener"):
+            import allure
+
+            text = run.redactor.redact(json.dumps(measurements, indent=2))
+            allure.attach(text, "measurements", allure.attachment_type.JSON)
 
 
 def _message(report: pytest.TestReport, call: pytest.CallInfo[None]) -> str:
