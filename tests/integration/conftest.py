@@ -58,6 +58,30 @@ def gate_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def gate_argv(
+    *args: str, reports: Path, run_id: str | None = None, marker: str = "smoke"
+) -> list[str]:
+    """`python -m pytest suites -m MARKER ...` writing its run under `reports`."""
+    argv = [sys.executable, "-m", "pytest", "suites", "-m", marker, "-p", "no:cacheprovider"]
+    argv.append(f"--reports-dir={reports}")
+    if run_id:
+        argv += ["--run-id", run_id]
+    return [*argv, *args]
+
+
+def run_in_repo(argv: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    """Run a command from the repository root with a clean releasegate environment."""
+    return subprocess.run(
+        argv,
+        cwd=ROOT,
+        env=gate_env(env),
+        capture_output=True,
+        text=True,
+        timeout=GATE_TIMEOUT_S,
+        check=False,
+    )
+
+
 @pytest.fixture
 def run_gate(tmp_path: Path) -> RunGate:
     """Run the gate suites in a pytest subprocess from the repository root; keep its evidence."""
@@ -69,29 +93,8 @@ def run_gate(tmp_path: Path) -> RunGate:
         marker: str = "smoke",
     ) -> GateRun:
         run_id = f"test-run-{next(counter)}"
-        argv = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "suites",
-            "-m",
-            marker,
-            "-p",
-            "no:cacheprovider",
-            f"--reports-dir={tmp_path / 'reports'}",
-            "--run-id",
-            run_id,
-            *args,
-        ]
-        process = subprocess.run(
-            argv,
-            cwd=ROOT,
-            env=gate_env(env_vars),
-            capture_output=True,
-            text=True,
-            timeout=GATE_TIMEOUT_S,
-            check=False,
-        )
+        argv = gate_argv(*args, reports=tmp_path / "reports", run_id=run_id, marker=marker)
+        process = run_in_repo(argv, **(env_vars or {}))
         return GateRun(process, tmp_path / "reports" / run_id)
 
     return run

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import ROOT, gate_env, write_env
+from tests.integration.conftest import ROOT, gate_argv, gate_env, run_in_repo, write_env
 
 
-def releasegate(*args: str, cwd: Path = ROOT, **env: str) -> subprocess.CompletedProcess[str]:
+def releasegate(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "releasegate", *args],
         cwd=cwd,
-        env=gate_env(env),
+        env=gate_env(),
         capture_output=True,
         text=True,
         timeout=180,
@@ -64,28 +64,7 @@ def test_demo_with_an_unknown_fault_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_smoke_against_a_closed_port_decides_hold(tmp_path: Path) -> None:
     """pytest against nothing, then `releasegate decide reports/latest`: HOLD, exit 2."""
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "suites",
-            "-m",
-            "smoke",
-            "--env",
-            "local",
-            "--base-url",
-            "http://127.0.0.1:9",
-            f"--reports-dir={tmp_path}",
-            "-p",
-            "no:cacheprovider",
-        ],
-        cwd=ROOT,
-        env=gate_env(),
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
+    run_in_repo(gate_argv("--env", "local", "--base-url", "http://127.0.0.1:9", reports=tmp_path))
 
     decided = releasegate("decide", str(tmp_path / "latest"))
 
@@ -188,15 +167,7 @@ def test_envs_check_names_the_file_and_key_of_a_bad_file(tmp_path: Path) -> None
 
 def test_pytest_without_an_environment_is_a_usage_error() -> None:
     """Collecting the suites with no --env: pytest's usage error, listing the known ones."""
-    ran = subprocess.run(
-        [sys.executable, "-m", "pytest", "-m", "smoke", "-p", "no:cacheprovider"],
-        cwd=ROOT,
-        env=gate_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    ran = run_in_repo([sys.executable, "-m", "pytest", "-m", "smoke", "-p", "no:cacheprovider"])
 
     assert ran.returncode == 4
     assert "choose the environment to gate with --env NAME" in ran.stderr
@@ -205,14 +176,8 @@ def test_pytest_without_an_environment_is_a_usage_error() -> None:
 
 def test_pytest_with_an_unknown_environment_lists_the_known_ones() -> None:
     """--env with no such file: usage error, one line, with the known names."""
-    ran = subprocess.run(
-        [sys.executable, "-m", "pytest", "-m", "smoke", "--env", "prdo", "-p", "no:cacheprovider"],
-        cwd=ROOT,
-        env=gate_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    ran = run_in_repo(
+        [sys.executable, "-m", "pytest", "-m", "smoke", "--env", "prdo", "-p", "no:cacheprovider"]
     )
 
     assert ran.returncode == 4

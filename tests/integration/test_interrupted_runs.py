@@ -6,34 +6,18 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from releasegate.decide import Verdict, decide
 from releasegate.evidence import read_results
-from tests.integration.conftest import ROOT, StartService, gate_env
+from tests.integration.conftest import ROOT, StartService, gate_argv, gate_env
 
 
 def start_slow_run(base_url: str, reports: Path, *extra: str) -> subprocess.Popen[str]:
-    argv = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "suites",
-        "-m",
-        "smoke",
-        "-p",
-        "no:cacheprovider",
-        "--env",
-        "local",
-        "--base-url",
-        base_url,
-        f"--reports-dir={reports}",
-        "--run-id",
-        "slow",
-        *extra,
-    ]
+    argv = gate_argv(
+        "--env", "local", "--base-url", base_url, *extra, reports=reports, run_id="slow"
+    )
     return subprocess.Popen(
         argv, cwd=ROOT, env=gate_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
