@@ -198,22 +198,10 @@ def demo(faults: Sequence[str], workers: str | None, reports_dir: Path | None) -
             service_version=ref.service_version,
         ) as service:
             click.echo(f"reference service listening on {service.base_url}")
-            argv = [
-                sys.executable,
-                "-m",
-                "pytest",
-                "suites",
-                "-m",
-                " or ".join(stages),
-                "--env",
-                "local",
-                "--base-url",
-                service.base_url,
-                "--run-id",
-                run_id,
-                "-p",
-                "no:cacheprovider",
-            ]
+            stage_expr = " or ".join(stages)
+            argv = [sys.executable, "-m", "pytest", "suites", "-m", stage_expr, "--env", "local"]
+            argv += ["--base-url", service.base_url, "--run-id", run_id]
+            argv += [f"--reports-dir={reports}", "-p", "no:cacheprovider"]
             if workers:
                 argv += ["-n", workers]
             subprocess.run(argv, cwd=root, check=False)

@@ -19,6 +19,12 @@ ROOT = Path(__file__).resolve().parents[2]
 GATE_TIMEOUT_S = 120
 
 
+def short_id(node_id: str) -> str:
+    """`suites/smoke/test_x.py::test_y[/a/b]` -> `test_x.py::test_y[/a/b]`."""
+    path, _, name = node_id.partition("::")
+    return f"{Path(path).name}::{name}"
+
+
 @dataclass
 class GateRun:
     """A finished `pytest suites ...` subprocess and the evidence it left."""
@@ -35,16 +41,16 @@ class GateRun:
         return read_results(self.run_dir)
 
     def outcomes(self) -> dict[str, str]:
-        """Check id (without the file part) -> outcome."""
-        return {c.id.split("::", 1)[1]: c.outcome for c in self.results.checks}
+        """Short check id (`test_x.py::test_y[param]`) -> outcome."""
+        return {short_id(c.id): c.outcome for c in self.results.checks}
 
     def check(self, name: str) -> CheckResult:
         return next(c for c in self.results.checks if c.id.endswith(f"::{name}"))
 
     def problems(self) -> dict[str, str]:
-        """Check id (without the file part) -> message, for every check that did not pass."""
+        """Short check id -> message, for every check that did not pass."""
         return {
-            c.id.split("::", 1)[1]: c.message for c in self.results.checks if c.outcome != "passed"
+            short_id(c.id): c.message for c in self.results.checks if c.outcome != "passed"
         }
 
 
