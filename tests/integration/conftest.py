@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from releasegate.target.process import ReferenceServiceProcess
 
 from releasegate.evidence import CheckResult, Results, read_results
+from releasegate.target.process import ReferenceServiceProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 # One gate run is a few seconds; a hung one fails here rather than stalling CI.
@@ -49,9 +49,7 @@ class GateRun:
 
     def problems(self) -> dict[str, str]:
         """Short check id -> message, for every check that did not pass."""
-        return {
-            short_id(c.id): c.message for c in self.results.checks if c.outcome != "passed"
-        }
+        return {short_id(c.id): c.message for c in self.results.checks if c.outcome != "passed"}
 
 
 RunGate = Callable[..., GateRun]

@@ -22,6 +22,7 @@ FAULT_NAMES = (
     "db-down",
     "refuse-for=DURATION",
 )
+_KNOWN = frozenset(n.split("=")[0] for n in FAULT_NAMES)
 _DURATION = re.compile(r"^(?P<n>\d+(?:\.\d+)?)(?P<unit>ms|s)$")
 
 
@@ -80,6 +81,8 @@ class FaultSet:
 def _apply(faults: FaultSet, text: str) -> FaultSet:
     name, _, value = text.strip().partition("=")
     name = name.strip().lower()
+    if name not in _KNOWN:
+        raise FaultError(f"unknown fault {text.strip()!r}; known faults: {', '.join(FAULT_NAMES)}")
     needs_value = name not in ("js-error", "db-down")
     if needs_value and not value:
         known = ", ".join(FAULT_NAMES)
@@ -123,7 +126,7 @@ def _apply(faults: FaultSet, text: str) -> FaultSet:
         return replace(faults, db_down=True)
     if name == "refuse-for":
         return replace(faults, refuse_for=_seconds(value, text))
-    raise FaultError(f"unknown fault {text!r}; known faults: {', '.join(FAULT_NAMES)}")
+    raise AssertionError(f"fault {name!r} is known but not handled")  # pragma: no cover
 
 
 def parse_faults(items: Iterable[str]) -> FaultSet:
