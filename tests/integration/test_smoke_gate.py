@@ -6,9 +6,8 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from releasegate.target.process import ReferenceServiceProcess
-
 from releasegate.decide import Verdict, decide
+from releasegate.target.process import ReferenceServiceProcess
 from tests.integration.conftest import RunGate, StartService, write_env
 
 HEALTH_CHECKS = (
