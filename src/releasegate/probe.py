@@ -104,6 +104,7 @@ class ProbeClient:
         self, method: str, path: str, *, timeout_s: float | None = None, **kwargs: Any
     ) -> Probe:
         """Send one request; retry only transport errors; time the attempt that answered."""
+        __tracebackhide__ = True  # a failure report shows the check, not the probe's insides
         timeout = timeout_s or self.timeout_s
         url = self.url(path)
         attempts = 0
@@ -134,6 +135,7 @@ class ProbeClient:
             time.sleep(self.backoff_s * 2 ** (attempts - 1))
 
     def get(self, path: str, **kwargs: Any) -> Probe:
+        __tracebackhide__ = True
         return self.request("GET", path, **kwargs)
 
     def __enter__(self) -> ProbeClient:

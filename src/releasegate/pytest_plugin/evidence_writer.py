@@ -15,6 +15,7 @@ from releasegate import __version__
 from releasegate.decide import decide
 from releasegate.evidence import (
     CAUSE_CRASH,
+    CAUSE_INCONCLUSIVE,
     RESULTS_FILE,
     STAGES,
     Phase,
@@ -190,6 +191,9 @@ class EvidenceWriter:
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_row(self, report: Any, cells: list[str]) -> None:
         data = getattr(report, "releasegate", None) or {}
+        if data.get("cause") == CAUSE_INCONCLUSIVE and report.when == "call":
+            # pytest-html calls every call-phase exception "Failed"; this one could not measure
+            cells[:] = [c.replace(">Failed<", ">Error<", 1) for c in cells]
         shown = [_format_measurement(m) for m in data.get("measurements", [])]
         cells.insert(2, f"<td>{'<br>'.join(html.escape(s) for s in shown)}</td>")
 
