@@ -3,6 +3,7 @@ documented codes: 0 GO, 1 ROLLBACK, 2 HOLD, 3 usage or configuration error. No l
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -12,17 +13,21 @@ from typing import NoReturn
 import click
 
 from releasegate import __version__
+from releasegate.conclude import Conclusion, conclude
 from releasegate.config import (
+    Environment,
     check_all,
     environments_dir,
     known_environments,
     load_environment,
     load_for_review,
+    with_placeholders,
 )
-from releasegate.decide import Decision, ExitCode, decide, decide_missing
+from releasegate.decide import Decision, ExitCode
 from releasegate.errors import ConfigError, ReleasegateError
 from releasegate.evidence import STAGES, EvidenceError, Results, read_results
-from releasegate.runs import LATEST, new_run_id, resolve_run_dir
+from releasegate.policy import explain, lint
+from releasegate.runs import LATEST, check_run_id, new_run_id, resolve_run_dir
 
 
 def _fail(message: str, code: int = ExitCode.USAGE) -> NoReturn:
@@ -40,38 +45,200 @@ def cli() -> None:
 
 
 def print_decision(decision: Decision, results: Results | None) -> None:
+    """The decision for people: the run, each stage, the reasons, the warnings, the verdict."""
     if results is not None:
         run = results.run
         click.echo(
             f"run {run.id}: env={run.environment} target={run.target_url}"
             f" stages={','.join(run.stages_requested) or '-'} status={run.status}"
         )
+    for stage in decision.stages:
+        counts = ", ".join(f"{n} {o}" for o, n in stage.counts.items() if n) or "no checks"
+        mode = "" if stage.blocking else " (dry run)"
+        click.echo(f"  stage {stage.stage}: {stage.verdict.name}{mode} ({counts})")
     for reason in decision.reasons:
         click.echo(f"  {reason.line()}")
     for warning in decision.warnings:
         click.echo(f"  warning: {warning.line()}")
-    click.echo(f"verdict: {decision.summary()}")
 
 
-def decide_run_dir(run_dir: Path) -> tuple[Decision, Results | None]:
-    try:
-        results = read_results(resolve_run_dir(run_dir))
-    except EvidenceError as exc:
-        return decide_missing(exc), None
-    return decide(results), results
+def print_actions(conclusion: Conclusion) -> None:
+    actions = conclusion.record.actions
+    for hook in (actions.rollback, actions.on_hold):
+        if hook is None:
+            continue
+        if not hook.executed and not hook.exit_code:
+            click.echo(f"{hook.kind} hook: would run `{hook.command}` ({hook.reason})")
+        elif hook.failed:
+            why = "timed out" if hook.timed_out else f"exited {hook.exit_code}"
+            click.secho(
+                f"{hook.kind.upper()} HOOK FAILED: `{hook.command}` {why}; output in"
+                f" {conclusion.path.parent / 'actions' / (hook.kind + '.log')}",
+                err=True,
+                fg="red",
+                bold=True,
+            )
+        else:
+            note = f" ({hook.reason})" if hook.reason else ""
+            click.echo(
+                f"{hook.kind} hook ran: `{hook.command}` exit 0 in {hook.duration_s} s{note}"
+            )
+    for sent in actions.notifications:
+        state = f"delivered ({sent.status})" if sent.delivered else f"FAILED: {sent.error}"
+        click.echo(f"notification to {sent.url}: {state} after {sent.attempts} attempt(s)")
+    click.echo(f"decision: {conclusion.path}")
 
 
-@cli.command("decide")
-@click.argument("run_dir", type=click.Path(path_type=Path))
-def decide_command(run_dir: Path) -> None:
-    """Decide GO / ROLLBACK / HOLD from RUN_DIR (reports/<run-id> or reports/latest)."""
+def _finish(conclusion: Conclusion) -> NoReturn:
+    print_decision(conclusion.decision, conclusion.results)
+    print_actions(conclusion)
+    click.echo(f"verdict: {conclusion.decision.summary()}")
+    sys.exit(int(conclusion.decision.verdict))
+
+
+def _check_run_dir(run_dir: Path) -> None:
     if not run_dir.exists():
         runs = sorted(p.name for p in run_dir.parent.glob("*") if p.is_dir() and p.name != LATEST)
         known = f"; runs there: {', '.join(runs[-5:])}" if runs else ""
         _fail(f"{run_dir}: no such run directory{known}")
-    decision, results = decide_run_dir(run_dir)
-    print_decision(decision, results)
-    sys.exit(int(decision.verdict))
+
+
+def _environment_of_run(run_dir: Path) -> Environment | None:
+    """The environment a run was made for, when its file is still here (for hooks, notify)."""
+    try:
+        name = read_results(resolve_run_dir(run_dir)).run.environment
+        return load_environment(name)
+    except (EvidenceError, ConfigError):
+        return None
+
+
+@cli.command("decide")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--env", "env_name", metavar="NAME", help="environment whose hooks and webhook to use"
+)
+@click.option("--execute-rollback", is_flag=True, help="run the rollback / on_hold hook")
+@click.option("--notify", "send", is_flag=True, help="send the notification again")
+def decide_command(run_dir: Path, env_name: str | None, execute_rollback: bool, send: bool) -> None:
+    """Decide GO / ROLLBACK / HOLD from RUN_DIR (reports/<run-id> or reports/latest) alone,
+    and write its decision.json."""
+    _check_run_dir(run_dir)
+    env = load_environment(env_name) if env_name else _environment_of_run(run_dir)
+    _finish(conclude(run_dir, env, execute_hooks=execute_rollback, send_notifications=send))
+
+
+# --- run -------------------------------------------------------------------------------------
+
+STAGE_NAMES = {s.replace("_", "-"): s for s in STAGES} | {s: s for s in STAGES}
+
+
+def stage_marker(name: str) -> str:
+    try:
+        return STAGE_NAMES[name]
+    except KeyError:
+        known = ", ".join(s.replace("_", "-") for s in STAGES)
+        _fail(f"unknown stage {name!r}; stages: {known}")
+
+
+@cli.command("run")
+@click.option("--env", "env_name", required=True, metavar="NAME", help="environments/NAME.toml")
+@click.option(
+    "--stage",
+    "stages",
+    multiple=True,
+    required=True,
+    metavar="STAGE",
+    help="pre-deploy, smoke, post-deploy, slo or load (repeatable)",
+)
+@click.option("--base-url", metavar="URL", help="override the environment's base URL")
+@click.option("--release-version", metavar="V", help="the version this deploy should run")
+@click.option("-n", "workers", metavar="N", help="pytest-xdist workers (e.g. 2 or auto)")
+@click.option("--run-id", metavar="ID", help="name the run (default: time, env, random)")
+@click.option(
+    "--reports-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+)
+@click.option(
+    "--suites",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("suites"),
+    show_default=True,
+    help="where the gate suites are",
+)
+@click.option(
+    "--execute-rollback",
+    is_flag=True,
+    help="on ROLLBACK run [rollback] command (else it is only shown)",
+)
+@click.option("--no-notify", is_flag=True, help="do not send the [notify] webhook")
+def run_command(
+    env_name: str,
+    stages: Sequence[str],
+    base_url: str | None,
+    release_version: str | None,
+    workers: str | None,
+    run_id: str | None,
+    reports_dir: Path,
+    suites: Path,
+    execute_rollback: bool,
+    no_notify: bool,
+) -> None:
+    """Run the asked-for stages with pytest (one run), decide, act, and exit 0/1/2/3."""
+    markers = list(dict.fromkeys(stage_marker(s) for s in stages))
+    env = load_environment(env_name)
+    for warning in [*env.warnings, *lint(env)]:
+        click.echo(f"warning: {warning}", err=True)
+    if not suites.is_dir():
+        _fail(f"{suites}: no such folder of gate suites (run from your repository, or --suites)")
+    run_id = run_id or new_run_id(env.name)
+    try:
+        check_run_id(run_id)
+    except ValueError as exc:
+        _fail(f"--run-id: {exc}")
+    reports = reports_dir.resolve()
+    argv = [sys.executable, "-m", "pytest", str(suites), "-m", " or ".join(markers)]
+    argv += [f"--env={env.path.resolve()}", "--run-id", run_id, f"--reports-dir={reports}"]
+    argv += ["-p", "no:cacheprovider"]
+    if base_url:
+        argv.append(f"--base-url={base_url}")
+    if release_version:
+        argv.append(f"--release-version={release_version}")
+    if workers:
+        argv += ["-n", workers]
+    if env.model.policy.retries:
+        argv += ["--reruns", str(env.model.policy.retries)]
+    click.echo(f"releasegate run {run_id}: env={env.name} stages={', '.join(markers)}")
+    try:
+        subprocess.run(argv, check=False)
+    except KeyboardInterrupt:
+        click.echo("interrupted: deciding on the evidence so far", err=True)
+    _finish(
+        conclude(
+            reports / run_id, env, execute_hooks=execute_rollback, send_notifications=not no_notify
+        )
+    )
+
+
+# --- policy ----------------------------------------------------------------------------------
+
+
+@cli.group("policy")
+def policy_group() -> None:
+    """The decision policy of an environment."""
+
+
+@policy_group.command("explain")
+@click.option("--env", "env_name", required=True, metavar="NAME")
+def policy_explain(env_name: str) -> None:
+    """Print the effective policy in plain words, and any contradictions in it. Unset
+    variables get placeholders: the policy does not depend on secrets."""
+    env = load_environment(env_name, environ=with_placeholders(os.environ))
+    for line in explain(env):
+        click.echo(line)
+    for warning in lint(env):
+        click.echo(f"warning: {warning}")
 
 
 # --- envs ------------------------------------------------------------------------------------
@@ -210,11 +377,9 @@ def demo(faults: Sequence[str], workers: str | None, reports_dir: Path | None) -
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
     run_dir = reports / run_id
-    decision, results = decide_run_dir(run_dir)
     click.echo("")
     click.echo(f"reports: {run_dir}  (report.html, junit.xml, allure-results/, results.json)")
-    print_decision(decision, results)
-    sys.exit(int(decision.verdict))
+    _finish(conclude(run_dir, env, execute_hooks=False, send_notifications=False))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

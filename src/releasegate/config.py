@@ -139,10 +139,58 @@ class SloConfig(_Strict):
     availability_min: Ratio | None = None
 
 
+StageName = Literal["pre_deploy", "smoke", "post_deploy", "slo", "load"]
+ALL_STAGES: tuple[StageName, ...] = ("pre_deploy", "smoke", "post_deploy", "slo", "load")
+
+
 class PolicyConfig(_Strict):
-    """How evidence turns into a verdict."""
+    """How evidence turns into a verdict (recorded in results.json, so `decide` needs no file)."""
 
     on_inconclusive: Literal["hold", "rollback"] = "hold"
+    # stages whose failures decide; the others are measured and shown ("dry run")
+    blocking_stages: list[StageName] = Field(default_factory=lambda: list(ALL_STAGES))
+    # check ids (shell-style patterns) that never vote, e.g. "*test_page[/blog]"
+    advisory_checks: list[str] = Field(default_factory=list)
+    # stages that must have results in every run, whether or not they were asked for
+    required_stages: list[StageName] = Field(default_factory=list)
+    # failed blocking checks a stage may have before it fails the release (Argo's failureLimit)
+    max_failed: dict[StageName, int] = Field(default_factory=dict)
+    # a failed check is run again up to this many times; passing on a retry makes it flaky
+    retries: int = Field(default=0, ge=0, le=5)
+    # flaky checks allowed in a run; more is inconclusive (never silently green)
+    max_flaky: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _limits_are_not_negative(self) -> PolicyConfig:
+        negative = {stage: n for stage, n in self.max_failed.items() if n < 0}
+        if negative:
+            raise ValueError(f"max_failed must be >= 0 per stage (got {negative})")
+        return self
+
+
+Command = str | list[str]
+VerdictName = Literal["GO", "ROLLBACK", "HOLD"]
+ALL_VERDICTS: tuple[VerdictName, ...] = ("GO", "ROLLBACK", "HOLD")
+
+
+class RollbackConfig(_Strict):
+    """What to run when the verdict is ROLLBACK (only with --execute-rollback)."""
+
+    command: Command | None = None
+    on_hold: Command | None = None
+    timeout: Seconds = 300.0
+    cwd: str | None = None
+
+
+class NotifyConfig(_Strict):
+    """Where to send the verdict. Failures are recorded and never change it."""
+
+    webhook_url: HttpUrl | None = None
+    format: Literal["slack", "json"] = "json"
+    timeout: Seconds = 10.0
+    retries: int = Field(default=2, ge=0, le=5)
+    on: list[VerdictName] = Field(default_factory=lambda: list(ALL_VERDICTS))
+    report_url: str | None = None  # where the published site lives, for links
 
 
 class EnvironmentModel(_Strict):
@@ -156,6 +204,8 @@ class EnvironmentModel(_Strict):
     pages: list[Page] = Field(default_factory=list)
     slo: SloConfig = Field(default_factory=SloConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    rollback: RollbackConfig = Field(default_factory=RollbackConfig)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
 
     @model_validator(mode="after")
     def _needs_a_target(self) -> EnvironmentModel:
@@ -371,14 +421,21 @@ class _Placeholders(dict[str, str]):
         return True
 
     def __missing__(self, key: str) -> str:
+        if key.upper().endswith("URL"):
+            return f"https://{key.lower().replace('_', '-')}.example.invalid/"
         return f"example-{key.lower()}"
+
+
+def with_placeholders(environ: Mapping[str, str]) -> Mapping[str, str]:
+    """`environ`, answering a placeholder for any variable it lacks (for reading, not running)."""
+    return _Placeholders(environ)
 
 
 def load_for_review(name: str, directory: Path) -> Environment:
     """Like `load_environment`, but example files (templates) get placeholders for unset
     variables, so `envs check` judges their shape rather than this shell's variables."""
     if name.endswith(EXAMPLE_SUFFIX):
-        return load_environment(name, directory, _Placeholders(os.environ))
+        return load_environment(name, directory, with_placeholders(os.environ))
     return load_environment(name, directory)
 
 

@@ -63,6 +63,8 @@ class CheckResult(_Model):
     artefacts: list[str] = Field(default_factory=list)
     message: str = ""
     worker: str | None = None
+    attempts: int = 1
+    flaky: bool = False
 
 
 class RunInfo(_Model):
@@ -161,9 +163,15 @@ class Phase:
     worker: str | None = None
 
 
-def _fold(phases: list[Phase]) -> CheckResult:
-    """One test's phases -> one check: the first phase that did not pass decides the outcome."""
-    first = phases[0]
+def _fold(all_phases: list[Phase]) -> CheckResult:
+    """One test's phases -> one check: the first phase that did not pass decides the outcome.
+
+    Attempts that pytest-rerunfailures retried ("rerun") are counted, not judged: a check that
+    passes on a retry is *flaky*, which the policy limits.
+    """
+    first = all_phases[0]
+    retried = [p for p in all_phases if p.outcome == "rerun"]
+    phases = [p for p in all_phases if p.outcome != "rerun"] or retried
     outcome: Outcome = "passed"
     cause: str | None = None
     message = ""
@@ -204,6 +212,8 @@ def _fold(phases: list[Phase]) -> CheckResult:
         artefacts=artefacts,
         message=message,
         worker=next((p.worker for p in phases if p.worker), None),
+        attempts=1 + len([p for p in retried if p.when == "call"]),
+        flaky=bool(retried) and outcome == "passed",
     )
 
 

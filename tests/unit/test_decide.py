@@ -122,3 +122,22 @@ def test_a_reason_names_the_check_and_the_message() -> None:
     decision = decide(results(PASS, FAIL))
 
     assert decision.reasons[0].line() == "check-failed: t1: answered 500, expected 200"
+
+
+def test_a_dry_run_stage_shows_its_failures_as_warnings() -> None:
+    """A failure in a non-blocking stage is a warning named as a dry run."""
+    decision = decide(results(FAIL, policy={"blocking_stages": ["slo"]}))
+
+    assert [w.rule for w in decision.warnings] == ["dry-run:check-failed"]
+    assert decision.stages[0].blocking is False
+    assert decision.stages[0].verdict is Verdict.ROLLBACK
+
+
+def test_stage_decisions_carry_their_counts() -> None:
+    """Each stage reports its own verdict and counts."""
+    decision = decide(results(PASS, FAIL, ERROR, stages_requested=["smoke"]))
+
+    (stage,) = decision.stages
+    assert stage.counts == {"passed": 1, "failed": 1, "error": 1, "skipped": 0}
+    assert stage.verdict is Verdict.ROLLBACK
+    assert decision.complete is False

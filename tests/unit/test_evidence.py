@@ -181,3 +181,26 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path: Path) -> None:
 def test_stages_asked_for_by_a_mark_expression(expr: str, stages: list[str]) -> None:
     """The stages named in -m, except negated ones."""
     assert stages_in_markexpr(expr) == stages
+
+
+def test_a_check_that_passes_on_a_retry_is_flaky() -> None:
+    """A failed attempt retried by pytest-rerunfailures, then a pass: passed, flaky, 2 attempts."""
+    builder = ResultsBuilder(run_info())
+    for phase in phases("t", OK, ("call", "rerun", "product"), DOWN_OK, OK, CALL_OK, DOWN_OK):
+        builder.add(phase)
+
+    (check,) = builder.checks()
+
+    assert (check.outcome, check.flaky, check.attempts) == ("passed", True, 2)
+
+
+def test_a_check_that_fails_every_retry_is_failed_not_flaky() -> None:
+    """Retried and failed again: failed, with the attempts counted."""
+    builder = ResultsBuilder(run_info())
+    failed = ("call", "failed", "product")
+    for phase in phases("t", OK, ("call", "rerun", "product"), DOWN_OK, OK, failed, DOWN_OK):
+        builder.add(phase)
+
+    (check,) = builder.checks()
+
+    assert (check.outcome, check.flaky, check.attempts) == ("failed", False, 2)

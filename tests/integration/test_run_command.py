@@ -1,0 +1,283 @@
+"""`releasegate run` end to end: pytest, decision.json, the rollback hook, the webhook."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from releasegate.redact import MASK
+from tests.integration.conftest import ROOT, StartService, gate_env, write_env
+
+PLANTED = "planted-Hook-Secret-91c2"
+
+
+class Receiver:
+    """A real HTTP server on loopback that keeps every JSON body posted to it."""
+
+    def __init__(self) -> None:
+        bodies: list[dict[str, object]] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                bodies.append(json.loads(self.rfile.read(length)))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.bodies = bodies
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    started = Receiver()
+    yield started
+    started.close()
+
+
+ENV = """
+[target]
+base_url = "{url}"
+read_only = true
+headers = {{ Authorization = "Bearer local-demo-token", X-Planted = "${{PLANTED}}" }}
+
+[[endpoints]]
+path = "/api/tickets"
+
+[policy]
+on_inconclusive = "{on_inconclusive}"
+
+[rollback]
+command = ["{python}", "-c", {script}, "{marker}"]
+timeout = "30s"
+
+[notify]
+webhook_url = "{webhook}"
+format = "json"
+"""
+
+
+# The rollback hook: leaves a mark (to count its runs) and prints the planted secret
+HOOK = (
+    "import os, sys; open(sys.argv[1], 'a').write('rolled back\\n');"
+    " print('token', os.environ['PLANTED'])"
+)
+
+
+def releasegate(
+    *args: str, env_vars: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "releasegate", *args],
+        cwd=ROOT,
+        env=gate_env({"PLANTED": PLANTED, **(env_vars or {})}),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+def make_env(tmp_path: Path, url: str, webhook: str, on_inconclusive: str = "hold") -> Path:
+    return write_env(
+        tmp_path / "environments",
+        "staging",
+        ENV.format(
+            url=url,
+            python=sys.executable,
+            script=json.dumps(HOOK),
+            marker=tmp_path / "marker.txt",
+            webhook=webhook,
+            on_inconclusive=on_inconclusive,
+        ),
+    )
+
+
+def run_gate(env_file: Path, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return releasegate(
+        "run",
+        "--env",
+        str(env_file),
+        "--stage",
+        "smoke",
+        "--run-id",
+        "r1",
+        "--reports-dir",
+        str(tmp_path / "reports"),
+        *extra,
+    )
+
+
+def decision(tmp_path: Path) -> dict[str, object]:
+    return json.loads((tmp_path / "reports" / "r1" / "decision.json").read_text())  # type: ignore[no-any-return]
+
+
+def test_a_healthy_run_is_go_with_a_decision_file(
+    start_service: StartService, receiver: Receiver, tmp_path: Path
+) -> None:
+    """Healthy: exit 0, decision.json says GO, the webhook hears GO, no hook runs."""
+    service = start_service()
+    env_file = make_env(tmp_path, service.base_url, receiver.url)
+
+    ran = run_gate(env_file, tmp_path, "--execute-rollback")
+
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert ran.stdout.strip().splitlines()[-1].startswith("verdict: GO")
+    record = decision(tmp_path)
+    assert record["schema"] == "releasegate.decision/1"
+    assert record["verdict"] == "GO"
+    assert record["stages"][0]["verdict"] == "GO"  # type: ignore[index]
+    assert record["actions"]["rollback"] is None  # type: ignore[index]
+    assert [b["verdict"] for b in receiver.bodies] == ["GO"]
+    assert not (tmp_path / "marker.txt").exists()
+
+
+def test_a_failing_check_rolls_back_once(
+    start_service: StartService, receiver: Receiver, tmp_path: Path
+) -> None:
+    """A blocking failure: exit 1, the hook runs exactly once even when decided again."""
+    service = start_service("error-ratio=1.0")
+    env_file = make_env(tmp_path, service.base_url, receiver.url)
+
+    ran = run_gate(env_file, tmp_path, "--execute-rollback")
+    again = releasegate(
+        "decide", str(tmp_path / "reports" / "r1"), "--env", str(env_file), "--execute-rollback"
+    )
+
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    assert again.returncode == 1
+    assert (tmp_path / "marker.txt").read_text() == "rolled back\n"
+    hook = decision(tmp_path)["actions"]["rollback"]  # type: ignore[index]
+    assert hook["executed"] is True
+    assert hook["exit_code"] == 0
+    assert "at most once" in hook["reason"]
+    reasons = decision(tmp_path)["reasons"]
+    assert reasons[0]["rule"] == "check-failed"  # type: ignore[index]
+    assert "answered 500, expected 200" in reasons[0]["message"]  # type: ignore[index]
+    assert {m["name"] for m in reasons[0]["measurements"]} == {"latency", "status"}  # type: ignore[index]
+    (body,) = receiver.bodies
+    assert body["verdict"] == "ROLLBACK"
+    assert "answered 500" in body["reasons"][0]  # type: ignore[index]
+
+
+def test_without_execute_rollback_the_hook_is_only_shown(
+    start_service: StartService, receiver: Receiver, tmp_path: Path
+) -> None:
+    """ROLLBACK without --execute-rollback prints what it would run and runs nothing."""
+    service = start_service("error-ratio=1.0")
+    env_file = make_env(tmp_path, service.base_url, receiver.url)
+
+    ran = run_gate(env_file, tmp_path, "--no-notify")
+
+    assert ran.returncode == 1
+    assert "rollback hook: would run" in ran.stdout
+    assert not (tmp_path / "marker.txt").exists()
+    assert receiver.bodies == []
+
+
+@pytest.mark.parametrize(("policy", "code"), [("hold", 2), ("rollback", 1)])
+def test_an_unreachable_target_is_hold_or_rollback_by_policy(
+    receiver: Receiver, tmp_path: Path, policy: str, code: int
+) -> None:
+    """Nothing listening: HOLD (exit 2), or ROLLBACK (exit 1) with on_inconclusive = rollback."""
+    env_file = make_env(tmp_path, "http://127.0.0.1:9", receiver.url, on_inconclusive=policy)
+
+    ran = run_gate(env_file, tmp_path, "--no-notify")
+
+    assert ran.returncode == code, ran.stdout + ran.stderr
+    assert decision(tmp_path)["evidence"]["complete"] is False  # type: ignore[index]
+    assert decision(tmp_path)["reasons"][0]["rule"] == "could-not-measure"  # type: ignore[index]
+
+
+def test_no_secret_reaches_reports_hook_output_or_terminal(
+    start_service: StartService, receiver: Receiver, tmp_path: Path
+) -> None:
+    """The planted ${VAR} (a header, printed by the hook) is masked everywhere."""
+    service = start_service("error-ratio=1.0")
+    env_file = make_env(tmp_path, service.base_url, receiver.url)
+
+    ran = run_gate(env_file, tmp_path, "--execute-rollback")
+
+    log = (tmp_path / "reports" / "r1" / "actions" / "rollback.log").read_text()
+    assert log.strip() == f"token {MASK}"
+    assert PLANTED not in ran.stdout + ran.stderr
+    leaking = [
+        p
+        for p in (tmp_path / "reports").rglob("*")
+        if p.is_file() and PLANTED.encode() in p.read_bytes()
+    ]
+    assert leaking == []
+    assert PLANTED not in json.dumps(receiver.bodies)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(
+            ["run", "--env", "local", "--stage", "smok"], "unknown stage 'smok'", id="unknown-stage"
+        ),
+        pytest.param(
+            ["run", "--env", "nope", "--stage", "smoke"],
+            "unknown environment 'nope'",
+            id="unknown-env",
+        ),
+        pytest.param(
+            ["decide", "reports/no-such-run-id"], "no such run directory", id="unknown-run-id"
+        ),
+        pytest.param(
+            ["policy", "explain", "--env", "nope"], "unknown environment", id="explain-unknown-env"
+        ),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_3(args: list[str], message: str) -> None:
+    """Usage errors: one line on stderr naming the problem, exit 3, no traceback."""
+    ran = releasegate(*args)
+
+    assert ran.returncode == 3
+    assert message in ran.stderr
+    assert len(ran.stderr.strip().splitlines()) == 1
+
+
+def test_a_corrupted_results_file_is_hold_and_says_so(tmp_path: Path) -> None:
+    """A truncated results.json: HOLD (exit 2), the file named, decision.json written."""
+    (tmp_path / "results.json").write_text('{"schema": "releasegate.results/1", "ru')
+
+    ran = releasegate("decide", str(tmp_path))
+
+    assert ran.returncode == 2
+    assert "not valid JSON" in ran.stdout
+    assert json.loads((tmp_path / "decision.json").read_text())["verdict"] == "HOLD"
+
+
+def test_policy_explain_speaks_plainly_and_lints(tmp_path: Path) -> None:
+    """`policy explain` says what blocks and what missing evidence means; lint warns."""
+    env_file = write_env(
+        tmp_path,
+        "prod",
+        '[target]\nbase_url = "https://x.example"\n[slo]\navailability_min = "99.9%"\n'
+        'error_ratio_max = "5%"\n[policy]\nblocking_stages = ["smoke"]\n',
+    )
+
+    ran = releasegate("policy", "explain", "--env", str(env_file))
+
+    assert ran.returncode == 0
+    assert "Blocking stages: smoke." in ran.stdout
+    assert "means HOLD; never GO" in ran.stdout
+    assert "burn the 30-day error budget" in ran.stdout

@@ -1,0 +1,65 @@
+"""Policy lint: contradictions are warned about at load time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from releasegate.config import load_environment
+from releasegate.policy import explain, lint
+
+BASE = '[target]\nbase_url = "https://x.example"\n'
+
+
+def env_with(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]
+    (tmp_path / "prod.toml").write_text(BASE + text)
+    return load_environment("prod", tmp_path, {})
+
+
+@pytest.mark.parametrize(
+    ("text", "warning"),
+    [
+        pytest.param(
+            '[slo]\navailability_min = "99.9%"\nerror_ratio_max = "1%"\n',
+            "in 3.0 days",
+            id="error-budget-burnt-in-days",
+        ),
+        pytest.param('[slo]\navailability_min = "100%"\n', "no error budget", id="no-budget"),
+        pytest.param(
+            '[policy]\nblocking_stages = ["smoke"]\nmax_failed = { slo = 2 }\n',
+            "max_failed.slo has no effect",
+            id="limit-on-dry-run-stage",
+        ),
+        pytest.param("[policy]\nmax_flaky = 2\n", "without policy.retries", id="flaky-no-retries"),
+        pytest.param(
+            '[policy]\non_inconclusive = "rollback"\n[rollback]\non_hold = "x"\n',
+            "on_hold never runs",
+            id="on-hold-unreachable",
+        ),
+    ],
+)
+def test_contradictions_are_warned(tmp_path: Path, text: str, warning: str) -> None:
+    """Each contradiction gives one warning naming the keys."""
+    warnings = lint(env_with(tmp_path, text))
+
+    assert len(warnings) == 1
+    assert warning in warnings[0]
+
+
+def test_a_sound_policy_has_no_warnings(tmp_path: Path) -> None:
+    """An error-ratio limit within the budget is fine."""
+    text = '[slo]\navailability_min = "99%"\nerror_ratio_max = "0.5%"\n'
+
+    assert lint(env_with(tmp_path, text)) == []
+
+
+def test_explain_masks_secrets_in_commands(tmp_path: Path) -> None:
+    """A secret inside the rollback command is masked when the policy is explained."""
+    (tmp_path / "prod.toml").write_text(BASE + '[rollback]\ncommand = "deploy --token ${TOK}"\n')
+    env = load_environment("prod", tmp_path, {"TOK": "s3cret-token"})
+
+    text = "\n".join(explain(env))
+
+    assert "s3cret-token" not in text
+    assert "deploy --token ********" in text
