@@ -166,3 +166,27 @@ def test_the_run_id_can_be_chosen_and_is_checked(project: pytest.Pytester) -> No
 
     assert (project.path / "reports" / "release-42" / "results.json").is_file()
     assert bad.ret == pytest.ExitCode.USAGE_ERROR
+
+
+FLAKY = """
+import pytest
+from pathlib import Path
+
+pytestmark = pytest.mark.smoke
+
+def test_flaky(tmp_path_factory):
+    marker = Path(__file__).with_name("attempted")
+    first = not marker.exists()
+    marker.write_text("x")
+    assert not first, "fails on the first attempt only"
+"""
+
+
+def test_a_check_passing_on_a_retry_is_recorded_as_flaky(project: pytest.Pytester) -> None:
+    """With pytest-rerunfailures, a pass on the second attempt is passed, flaky, 2 attempts."""
+    project.makepyfile(test_gate=FLAKY)
+
+    project.runpytest("--env", "staging", "--reruns", "1")
+
+    check = results(project)["test_flaky"]
+    assert (check["outcome"], check["flaky"], check["attempts"]) == ("passed", True, 2)
