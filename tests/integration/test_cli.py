@@ -34,10 +34,13 @@ def test_demo_on_a_healthy_service_ends_in_go(tmp_path: Path) -> None:
 
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert last_line(demo).startswith("verdict: GO")
-    runs = [p for p in tmp_path.iterdir() if p.name != "latest"]
+    runs = [p for p in tmp_path.iterdir() if p.name not in ("latest", "site")]
     assert len(runs) == 1
     assert (runs[0] / "report.html").is_file()
     assert (tmp_path / "latest").resolve() == runs[0].resolve()
+    run_page = tmp_path / "site" / "runs" / runs[0].name / "index.html"
+    assert 'data-verdict="GO"' in run_page.read_text()
+    assert f"report site: {tmp_path / 'site' / 'index.html'}" in demo.stdout
 
 
 def test_demo_with_a_degraded_database_ends_in_rollback(tmp_path: Path) -> None:
@@ -49,6 +52,8 @@ def test_demo_with_a_degraded_database_ends_in_rollback(tmp_path: Path) -> None:
     assert demo.returncode == 1, demo.stdout + demo.stderr
     assert last_line(demo).startswith("verdict: ROLLBACK")
     assert "'database': 'degraded'" in demo.stdout
+    (page,) = (tmp_path / "site" / "runs").glob("*/index.html")
+    assert 'data-verdict="ROLLBACK"' in page.read_text()
 
 
 def test_demo_with_an_unknown_fault_is_a_usage_error(tmp_path: Path) -> None:

@@ -1,0 +1,83 @@
+"""Charts as inline SVG (pygal), with no script or style fetched from anywhere."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import pygal
+from pygal.style import Style
+
+# pygal appends a legacy import hook (for its map plugins, unused here) to sys.meta_path. It has
+# no find_spec, so every later import in the process raises an ImportWarning: an error under
+# `-W error`. Take it out again.
+sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "PluginImportFixer"]
+
+_STYLE = Style(
+    background="white",
+    plot_background="white",
+    foreground="#1d2330",
+    foreground_strong="#1d2330",
+    foreground_subtle="#8a93a3",
+    colors=("#2f6fdf", "#c62828", "#f29d0b", "#2e7d32", "#6a1b9a"),
+    font_family="system-ui, sans-serif",
+)
+_VERDICT_COLOURS = {"GO": "#2e7d32", "ROLLBACK": "#c62828", "HOLD": "#f29d0b"}
+
+
+def _options(title: str, **extra: object) -> dict[str, object]:
+    # js=[]: pygal would otherwise load its tooltip script from a CDN
+    return {
+        "title": title,
+        "style": _STYLE,
+        "js": [],
+        "disable_xml_declaration": True,
+        "width": 760,
+        "height": 320,
+        "explicit_size": False,
+        **extra,
+    }
+
+
+def latency_by_check(rows: Sequence[tuple[str, float, float | None]]) -> str:
+    """Measured latency per check, beside its threshold."""
+    chart = pygal.HorizontalBar(
+        **_options(
+            "Latency by check (ms): measured and threshold", height=max(220, 40 * len(rows) + 80)
+        )
+    )
+    chart.x_labels = [name for name, _, _ in rows]
+    chart.add("measured", [round(value, 1) for _, value, _ in rows])
+    chart.add("threshold", [threshold for _, _, threshold in rows])
+    return str(chart.render(is_unicode=True))
+
+
+def outcomes_over_runs(labels: Sequence[str], counts: Sequence[dict[str, int]]) -> str:
+    """Checks passed, failed, errored and skipped in each run, oldest to newest."""
+    chart = pygal.StackedBar(**_options("Checks per run", x_label_rotation=30))
+    chart.x_labels = list(labels)
+    for outcome, colour in (
+        ("passed", "#2e7d32"),
+        ("failed", "#c62828"),
+        ("error", "#f29d0b"),
+        ("skipped", "#8a93a3"),
+    ):
+        chart.add(outcome, [c.get(outcome, 0) for c in counts], stroke_style={"color": colour})
+    chart.config.style = Style(
+        **{**_STYLE.__dict__, "colors": ("#2e7d32", "#c62828", "#f29d0b", "#8a93a3")}
+    )
+    return str(chart.render(is_unicode=True))
+
+
+def median_latency_over_runs(labels: Sequence[str], values: Sequence[float | None]) -> str:
+    """The median check latency of each run, oldest to newest."""
+    chart = pygal.Line(
+        **_options("Median check latency per run (ms)", x_label_rotation=30, include_x_axis=True)
+    )
+    chart.x_labels = list(labels)
+    chart.add("median latency", [None if v is None else round(v, 1) for v in values])
+    return str(chart.render(is_unicode=True))
+
+
+def verdict_colour(verdict: str) -> str:
+    return _VERDICT_COLOURS.get(verdict, "#8a93a3")

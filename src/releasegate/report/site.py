@@ -1,0 +1,220 @@
+"""`releasegate report build`: a static, self-contained site from every run under reports/.
+
+    site/index.html                  runs newest first, environment filter, trend charts
+    site/runs/<run-id>/index.html    verdict banner, reasons, gates, checks, charts, links
+    site/runs/<run-id>/...           copies of report.html, results.json, decision.json,
+                                     junit.xml, and Allure's HTML report when Node is present
+
+Nothing is fetched from a network: charts are inline SVG, styles inline, no CDN.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment as Templates
+from jinja2 import PackageLoader, select_autoescape
+
+from releasegate.evidence import now
+from releasegate.report import charts
+from releasegate.report.model import RunView, format_measurement, load_runs, short_check
+
+SITE_DIR = "site"
+TREND_RUNS = 30  # runs shown in the trend charts
+_COPIED = ("report.html", "results.json", "decision.json", "junit.xml")
+_HEADLINES = {
+    "GO": "Every gate asked for ran, and every blocking check passed.",
+    "ROLLBACK": "The release was measured and found wrong: a blocking check failed.",
+    "HOLD": "The evidence is incomplete, so the release was not judged. Missing evidence is"
+    " never a GO.",
+}
+_OUTCOME_LABELS = {"error": "could not measure"}
+
+
+@dataclass
+class BuildResult:
+    out: Path
+    runs: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def index(self) -> Path:
+        return self.out / "index.html"
+
+
+def _templates() -> Templates:
+    return Templates(
+        loader=PackageLoader("releasegate.report", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        keep_trailing_newline=True,
+    )
+
+
+def find_allure(start: Path) -> Path | None:
+    """The Allure 3 command from `npm ci` (node_modules/.bin), or $RELEASEGATE_ALLURE."""
+    configured = os.environ.get("RELEASEGATE_ALLURE")
+    if configured:
+        return Path(configured)
+    for folder in (start, *start.parents):
+        candidate = folder / "node_modules" / ".bin" / "allure"
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def _allure_html(allure: Path, results: Path, out: Path) -> str | None:
+    """Render allure-results as one HTML file; return a note when that is not possible."""
+    marker = out / "index.html"
+    if marker.exists() and marker.stat().st_mtime >= results.stat().st_mtime:
+        return None  # already rendered for these results
+    try:
+        done = subprocess.run(
+            [str(allure), "awesome", str(results), "--single-file", "-o", str(out)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"Allure report of {results.parent.name} not rendered: {exc}"
+    if done.returncode != 0 or not marker.exists():
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        return f"Allure report of {results.parent.name} not rendered: {tail[0]}"
+    return None
+
+
+def _actions(run: RunView) -> list[str]:
+    if run.record is None:
+        return []
+    lines: list[str] = []
+    for hook in (run.record.actions.rollback, run.record.actions.on_hold):
+        if hook is None:
+            continue
+        if hook.executed:
+            state = "timed out" if hook.timed_out else f"exited {hook.exit_code}"
+            lines.append(f"{hook.kind} hook `{hook.command}` ran and {state}.")
+        else:
+            lines.append(f"{hook.kind} hook `{hook.command}` was not run: {hook.reason}")
+    for sent in run.record.actions.notifications:
+        state = "delivered" if sent.delivered else f"failed ({sent.error})"
+        lines.append(f"Notification to {sent.url}: {state}.")
+    return lines
+
+
+_ORDER = {"failed": 0, "error": 1, "skipped": 3}
+
+
+def _check_rows(run: RunView) -> list[dict[str, Any]]:
+    """Checks that did not pass first, so the page opens on what matters."""
+    checks = sorted(run.checks, key=lambda c: (_ORDER.get(c.outcome, 2), c.id))
+    return [
+        {
+            "name": short_check(c.id),
+            "stage": c.stage or "-",
+            "outcome": c.outcome,
+            "outcome_label": _OUTCOME_LABELS.get(c.outcome, c.outcome)
+            + (" (flaky)" if c.flaky else ""),
+            "measured": [format_measurement(m) for m in c.measurements],
+            "message": c.message,
+        }
+        for c in checks
+    ]
+
+
+def _stage_rows(run: RunView) -> list[dict[str, Any]]:
+    if run.record is not None:
+        return [s.model_dump() for s in run.record.stages]
+    return [
+        {"stage": s.stage, "verdict": s.verdict.name, "blocking": s.blocking, "counts": s.counts}
+        for s in run.decision.stages
+    ]
+
+
+def _counts_text(run: RunView) -> str:
+    counts = {
+        o: sum(1 for c in run.checks if c.outcome == o)
+        for o in ("passed", "failed", "error", "skipped")
+    }
+    return ", ".join(f"{n} {o}" for o, n in counts.items() if n) or "none"
+
+
+def build_site(reports_dir: Path, out: Path | None = None, *, allure: bool = True) -> BuildResult:
+    """Write the site for every run under `reports_dir` into `out` (default reports/site)."""
+    out = (out or reports_dir / SITE_DIR).resolve()
+    runs = load_runs(reports_dir, exclude=out)
+    templates = _templates()
+    result = BuildResult(out, len(runs))
+    allure_cmd = find_allure(Path.cwd()) if allure else None
+    if allure and allure_cmd is None:
+        result.notes.append(
+            "Allure HTML reports skipped: no Allure command (run `npm ci` where package.json is,"
+            " with Node.js installed, or set RELEASEGATE_ALLURE)"
+        )
+    for run in runs:
+        page_dir = out / "runs" / run.run_id
+        page_dir.mkdir(parents=True, exist_ok=True)
+        links: list[tuple[str, str]] = []
+        for name in _COPIED:
+            if (run.path / name).exists():
+                shutil.copy2(run.path / name, page_dir / name)
+        if (page_dir / "report.html").exists():
+            links.append(("pytest-html report", "report.html"))
+        allure_results = run.path / "allure-results"
+        if allure_cmd is not None and allure_results.is_dir():
+            note = _allure_html(allure_cmd, allure_results, page_dir / "allure")
+            if note:
+                result.notes.append(note)
+            if (page_dir / "allure" / "index.html").exists():
+                links.append(("Allure report", "allure/index.html"))
+        links += [
+            (n, n)
+            for n in ("results.json", "decision.json", "junit.xml")
+            if (page_dir / n).exists()
+        ]
+        latency = run.latency_ms()
+        page = templates.get_template("run.html.j2").render(
+            root="../../",
+            run=run,
+            headline=_HEADLINES.get(run.verdict, ""),
+            reasons=run.reasons()[:8],
+            warnings=[w.line() for w in run.decision.warnings],
+            stages=_stage_rows(run),
+            checks=_check_rows(run),
+            links=links,
+            actions=_actions(run),
+            charts=[charts.latency_by_check(latency)] if latency else [],
+        )
+        (page_dir / "index.html").write_text(page, encoding="utf-8")
+    trend = list(reversed(runs[:TREND_RUNS]))  # oldest first, left to right
+    labels = [r.run_id[:15] for r in trend]
+    trend_charts = []
+    if trend:
+        trend_charts = [
+            charts.outcomes_over_runs(
+                labels,
+                [
+                    {
+                        o: sum(1 for c in r.checks if c.outcome == o)
+                        for o in ("passed", "failed", "error", "skipped")
+                    }
+                    for r in trend
+                ],
+            ),
+            charts.median_latency_over_runs(labels, [r.median_latency_ms() for r in trend]),
+        ]
+    index = templates.get_template("index.html.j2").render(
+        root="",
+        runs=runs,
+        environments=sorted({r.environment for r in runs}),
+        counts={r.run_id: _counts_text(r) for r in runs},
+        charts=trend_charts,
+        built_at=now().strftime("%Y-%m-%d %H:%M UTC"),
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "index.html").write_text(index, encoding="utf-8")
+    return result
