@@ -26,8 +26,9 @@ from releasegate.config import (
 from releasegate.decide import Decision, ExitCode
 from releasegate.errors import ConfigError, ReleasegateError
 from releasegate.evidence import STAGES, EvidenceError, Results, read_results
+from releasegate.live import run_pytest
 from releasegate.policy import explain, lint
-from releasegate.runs import LATEST, check_run_id, new_run_id, resolve_run_dir
+from releasegate.runs import LATEST, check_run_id, new_run_id, resolve_run_dir, scrub_tree
 
 
 def _fail(message: str, code: int = ExitCode.USAGE) -> NoReturn:
@@ -211,9 +212,10 @@ def run_command(
         argv += ["--reruns", str(env.model.policy.retries)]
     click.echo(f"releasegate run {run_id}: env={env.name} stages={', '.join(markers)}")
     try:
-        subprocess.run(argv, check=False)
+        run_pytest(argv, reports / run_id)
     except KeyboardInterrupt:
         click.echo("interrupted: deciding on the evidence so far", err=True)
+    scrub_tree(reports / run_id, env.redactor)  # pytest's saved output is written after its own
     _finish(
         conclude(
             reports / run_id, env, execute_hooks=execute_rollback, send_notifications=not no_notify

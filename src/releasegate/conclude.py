@@ -63,7 +63,7 @@ def decide_run_dir(run_dir: Path) -> tuple[Decision, Results | None]:
 def run_page_link(env: Environment | None, run_dir: Path, run_id: str) -> str:
     """Where a person reads this run: the published site if configured, else the local file."""
     if env is not None and env.model.notify.report_url:
-        return f"{env.model.notify.report_url.rstrip('/')}/{run_id}/"
+        return f"{env.model.notify.report_url.rstrip('/')}/runs/{run_id}/index.html"
     return (run_dir / "report.html").resolve().as_uri()
 
 

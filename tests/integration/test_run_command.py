@@ -209,12 +209,16 @@ def test_an_unreachable_target_is_hold_or_rollback_by_policy(
 def test_no_secret_reaches_reports_hook_output_or_terminal(
     start_service: StartService, receiver: Receiver, tmp_path: Path
 ) -> None:
-    """The planted ${VAR} (a header, printed by the hook) is masked everywhere."""
+    """The planted ${VAR} (a header, printed by the hook) is masked everywhere: evidence,
+    decision.json, hook output, pytest-html, Allure, the site, the webhook and the terminal."""
     service = start_service("error-ratio=1.0")
     env_file = make_env(tmp_path, service.base_url, receiver.url)
 
     ran = run_gate(env_file, tmp_path, "--execute-rollback")
+    site = releasegate("report", "build", "--reports-dir", str(tmp_path / "reports"))
 
+    assert site.returncode == 0, site.stderr
+    assert (tmp_path / "reports" / "site" / "runs" / "r1" / "index.html").is_file()
     log = (tmp_path / "reports" / "r1" / "actions" / "rollback.log").read_text()
     assert log.strip() == f"token {MASK}"
     assert PLANTED not in ran.stdout + ran.stderr
