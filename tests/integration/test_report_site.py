@@ -58,7 +58,7 @@ def test_the_index_lists_runs_newest_first_with_their_verdicts(site: Path) -> No
     rows = re.findall(r'<td class="verdict verdict-(\w+)">', index)
     assert rows == ["ROLLBACK", "GO"]
     assert index.index("local-sick") < index.index("local-good")
-    assert index.count('data-testid="chart"') == 2
+    assert index.count('data-testid="chart"') == 3
 
 
 def test_a_run_page_shows_the_verdict_and_the_reasons_in_plain_words(site: Path) -> None:

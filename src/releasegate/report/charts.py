@@ -69,6 +69,20 @@ def outcomes_over_runs(labels: Sequence[str], counts: Sequence[dict[str, int]]) 
     return str(chart.render(is_unicode=True))
 
 
+def verdicts_over_runs(labels: Sequence[str], verdicts: Sequence[str]) -> str:
+    """One bar per run, coloured by its verdict, oldest to newest."""
+    chart = pygal.Bar(
+        **_options("Verdict per run", x_label_rotation=30, show_y_labels=False, height=240),
+    )
+    chart.config.style = Style(
+        **{**_STYLE.__dict__, "colors": tuple(_VERDICT_COLOURS[v] for v in _VERDICT_COLOURS)}
+    )
+    chart.x_labels = list(labels)
+    for verdict in _VERDICT_COLOURS:
+        chart.add(verdict, [1 if v == verdict else None for v in verdicts])
+    return str(chart.render(is_unicode=True))
+
+
 def median_latency_over_runs(labels: Sequence[str], values: Sequence[float | None]) -> str:
     """The median check latency of each run, oldest to newest."""
     chart = pygal.Line(

@@ -109,6 +109,29 @@ def _actions(run: RunView) -> list[str]:
 _ORDER = {"failed": 0, "error": 1, "skipped": 3}
 
 
+def _hook_outputs(run: RunView) -> list[tuple[str, str]]:
+    """(hook kind, its masked output) for every hook that ran."""
+    if run.record is None:
+        return []
+    hooks = (run.record.actions.rollback, run.record.actions.on_hold)
+    return [(h.kind, h.output) for h in hooks if h is not None and h.executed and h.output]
+
+
+def _copy_artefacts(run: RunView, page_dir: Path) -> list[tuple[str, str]]:
+    """Copy each check's artefacts (screenshots, traces, load reports) beside the page."""
+    found: list[tuple[str, str]] = []
+    for check in run.checks:
+        for name in check.artefacts:
+            source = run.path / name
+            if not source.is_file():
+                continue
+            target = page_dir / "artefacts" / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+            found.append((f"{short_check(check.id)}: {Path(name).name}", f"artefacts/{name}"))
+    return found
+
+
 def _check_rows(run: RunView) -> list[dict[str, Any]]:
     """Checks that did not pass first, so the page opens on what matters."""
     checks = sorted(run.checks, key=lambda c: (_ORDER.get(c.outcome, 2), c.id))
@@ -176,6 +199,7 @@ def build_site(reports_dir: Path, out: Path | None = None, *, allure: bool = Tru
             for n in ("results.json", "decision.json", "junit.xml")
             if (page_dir / n).exists()
         ]
+        artefacts = _copy_artefacts(run, page_dir)
         latency = run.latency_ms()
         page = templates.get_template("run.html.j2").render(
             root="../../",
@@ -187,6 +211,8 @@ def build_site(reports_dir: Path, out: Path | None = None, *, allure: bool = Tru
             checks=_check_rows(run),
             links=links,
             actions=_actions(run),
+            hook_outputs=_hook_outputs(run),
+            artefacts=artefacts,
             charts=[charts.latency_by_check(latency)] if latency else [],
         )
         (page_dir / "index.html").write_text(page, encoding="utf-8")
@@ -195,6 +221,7 @@ def build_site(reports_dir: Path, out: Path | None = None, *, allure: bool = Tru
     trend_charts = []
     if trend:
         trend_charts = [
+            charts.verdicts_over_runs(labels, [r.verdict for r in trend]),
             charts.outcomes_over_runs(
                 labels,
                 [
