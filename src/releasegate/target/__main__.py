@@ -1,3 +1,5 @@
-from releasegate.target.command import serve_command
+"""`python -m releasegate.target [OPTIONS]`: the same as `releasegate target serve`."""
 
-serve_command(prog_name="python -m releasegate.target")
+from releasegate.target.command import main
+
+main()

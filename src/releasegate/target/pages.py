@@ -1,106 +1,109 @@
-"""Server-rendered HTML pages. Scripts come from /static only, so the CSP forbids inline code."""
+"""The HTML pages: home, sign-in and sign-out, dashboard, tickets."""
 
 from __future__ import annotations
 
-from html import escape
-from typing import Any
+from pathlib import Path
+
+from aiohttp import web
+
+from releasegate.target import templates
+from releasegate.target.auth import (
+    SESSION_COOKIE,
+    end_session,
+    same_secret,
+    signed_in,
+    start_session,
+)
+from releasegate.target.database import DatabaseError
+from releasegate.target.state import state_of
+
+STATIC = Path(__file__).parent / "static"
 
 
-def layout(title: str, body: str, *, signed_in: bool, js_error: bool) -> str:
-    scripts = '<script src="/static/app.js" defer></script>'
-    if js_error:
-        scripts += '\n<script src="/static/js-error.js" defer></script>'
-    account = (
-        '<form method="post" action="/logout" class="inline"><button data-testid="logout">'
-        "Sign out</button></form>"
-        if signed_in
-        else '<a href="/login" data-testid="nav-login">Sign in</a>'
+def _page(request: web.Request, title: str, body: str, status: int = 200) -> web.Response:
+    html = templates.layout(
+        title, body, signed_in=signed_in(request), js_error=state_of(request).faults.js_error
     )
-    return f"""<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(title)} · releasegate reference service</title>
-<link rel="stylesheet" href="/static/style.css">
-{scripts}
-</head>
-<body>
-<nav>
-  <a href="/" data-testid="nav-home">Home</a>
-  <a href="/dashboard" data-testid="nav-dashboard">Dashboard</a>
-  <a href="/tickets" data-testid="nav-tickets">Tickets</a>
-  {account}
-</nav>
-<main>
-{body}
-</main>
-</body>
-</html>
-"""
+    return web.Response(text=html, status=status, content_type="text/html")
 
 
-def home() -> str:
-    return """<h1>Service desk</h1>
-<p>The releasegate reference service: a small web app that deployment gates are tried on.</p>
-<ul>
-  <li><a href="/dashboard">Dashboard</a>: tickets by status</li>
-  <li><a href="/tickets">Tickets</a>: list, create, edit and delete</li>
-  <li><a href="/api/health">/api/health</a>, <a href="/api/version">/api/version</a>,
-      <a href="/metrics">/metrics</a></li>
-</ul>"""
+def _see_other(location: str) -> web.Response:
+    # a plain 303 response: returning aiohttp's HTTPSeeOther exception is deprecated
+    return web.Response(status=303, headers={"Location": location})
 
 
-def login(error: str | None = None) -> str:
-    message = f'<p class="error" data-testid="login-error">{escape(error)}</p>' if error else ""
-    return f"""<h1>Sign in</h1>
-{message}
-<form method="post" action="/login" data-testid="login-form">
-  <label>User <input name="username" id="username" data-testid="username"
-         autocomplete="username"></label>
-  <label>Password <input name="password" id="password" type="password" data-testid="password"
-         autocomplete="current-password"></label>
-  <button type="submit" data-testid="login-submit">Sign in</button>
-</form>"""
+async def home_page(request: web.Request) -> web.Response:
+    """GET /: what this is, and links."""
+    return _page(request, "Home", templates.home())
 
 
-def dashboard(counts: dict[str, int]) -> str:
-    cells = "\n".join(
-        f'<div class="tile" data-testid="count-{escape(s)}"><span>{escape(s.replace("_", " "))}'
-        f"</span><strong>{n}</strong></div>"
-        for s, n in counts.items()
+async def login_form(request: web.Request) -> web.Response:
+    """GET /login: the sign-in form."""
+    return _page(request, "Sign in", templates.login())
+
+
+async def login_submit(request: web.Request) -> web.Response:
+    """POST /login: the demo user and password start a session (an HttpOnly cookie) and go
+    to the dashboard; anything else shows the form again with an error and 401."""
+    settings = state_of(request).settings
+    form = await request.post()
+    username, password = str(form.get("username", "")), str(form.get("password", ""))
+    # both compared, always: the time taken does not say which one was wrong
+    good_user = same_secret(username, settings.demo_user)
+    good_password = same_secret(password, settings.demo_password)
+    if not (good_user and good_password):
+        body = templates.login("Wrong user or password.", username=username)
+        return _page(request, "Sign in", body, status=401)
+    response = _see_other("/dashboard")
+    # Not `Secure`: the service is served over plain HTTP on loopback, where a Secure cookie
+    # would not come back. SameSite=Lax keeps it off cross-site POSTs (the API's CSRF guard).
+    response.set_cookie(
+        SESSION_COOKIE, start_session(request), httponly=True, samesite="Lax", path="/"
     )
-    return f"""<h1>Dashboard</h1>
-<section class="tiles" data-testid="ticket-counts">
-{cells}
-</section>"""
+    return response
 
 
-def _row(ticket: dict[str, Any]) -> str:
-    tid = int(ticket["id"])
-    return (
-        f'<tr data-testid="ticket-row" data-ticket-id="{tid}">'
-        f'<td>{tid}</td><td data-testid="ticket-title">{escape(str(ticket["title"]))}</td>'
-        f'<td data-testid="ticket-status">{escape(str(ticket["status"]))}</td>'
-        f'<td><button data-testid="ticket-edit" data-action="edit">Edit</button> '
-        f'<button data-testid="ticket-delete" data-action="delete">Delete</button></td></tr>'
-    )
+async def logout(request: web.Request) -> web.Response:
+    """GET or POST /logout: end the session, back to the home page."""
+    end_session(request)
+    response = _see_other("/")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
 
 
-def tickets_page(rows: list[dict[str, Any]], *, signed_in: bool) -> str:
-    hint = "" if signed_in else '<p class="hint">Sign in to create or change tickets.</p>'
-    body = "\n".join(_row(t) for t in rows)
-    return f"""<h1>Tickets</h1>
-{hint}
-<form id="ticket-form" data-testid="ticket-form">
-  <label>Title <input name="title" id="ticket-title" data-testid="ticket-title-input" required
-         maxlength="200"></label>
-  <button type="submit" data-testid="ticket-create">Create ticket</button>
-  <span id="form-message" data-testid="form-message" role="status"></span>
-</form>
-<table data-testid="ticket-list">
-<thead><tr><th>#</th><th>Title</th><th>Status</th><th></th></tr></thead>
-<tbody id="ticket-rows">
-{body}
-</tbody>
-</table>"""
+async def dashboard_page(request: web.Request) -> web.Response:
+    """GET /dashboard: ticket counts by status, read from the database for each request."""
+    state = state_of(request)
+    try:
+        counts = await state.db(state.store.counts)
+    except DatabaseError as exc:
+        return _page(request, "Dashboard", templates.unavailable("Dashboard", str(exc)), 503)
+    return _page(request, "Dashboard", templates.dashboard(counts))
+
+
+async def tickets_page(request: web.Request) -> web.Response:
+    """GET /tickets: every ticket, and the form that creates one through the API."""
+    state = state_of(request)
+    try:
+        rows = await state.db(state.store.all)
+    except DatabaseError as exc:
+        return _page(request, "Tickets", templates.unavailable("Tickets", str(exc)), 503)
+    return _page(request, "Tickets", templates.tickets(rows, signed_in=signed_in(request)))
+
+
+async def favicon(request: web.Request) -> web.FileResponse:
+    """GET /favicon.ico: browsers ask for it; a 404 would be a console error on every page."""
+    return web.FileResponse(STATIC / "favicon.svg", headers={"Content-Type": "image/svg+xml"})
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the pages and /static on `app`."""
+    app.router.add_get("/", home_page)
+    app.router.add_get("/login", login_form)
+    app.router.add_post("/login", login_submit)
+    app.router.add_get("/logout", logout)
+    app.router.add_post("/logout", logout)
+    app.router.add_get("/dashboard", dashboard_page)
+    app.router.add_get("/tickets", tickets_page)
+    app.router.add_get("/favicon.ico", favicon)
+    app.router.add_static("/static", STATIC)

@@ -1,14 +1,16 @@
-"""Starting the reference service as a subprocess on a free loopback port, and stopping it.
+"""The reference service as a subprocess on a free loopback port: start, change faults, stop.
 
-Used by the pytest plugin (for `[reference] start = true`), by `releasegate demo` and by tests.
-Tokens go to the child through its environment, never its command line (visible in `ps`).
+Used by the pytest plugin (`[reference] start = true`), by `releasegate demo` and by tests.
+Tokens and the database URL go to the child through its environment, never its command line
+(which `ps` shows to every user). The child's output goes to files rather than pipes, so a
+chatty child can never block on a pipe nobody reads.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-import selectors
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -22,11 +24,15 @@ import httpx
 from releasegate.target.settings import (
     ADMIN_TOKEN_VAR,
     API_TOKEN_VAR,
+    DATABASE_URL_VAR,
     DEFAULT_API_TOKEN,
     FAULTS_VAR,
+    PARENT_PID_VAR,
 )
 
-_ANNOUNCEMENT = "listening on "
+ANNOUNCEMENT = "listening on "
+_POLL_S = 0.02
+_STDERR_SHOWN = 2000  # characters of the child's stderr quoted in an error
 
 
 class ReferenceServiceError(Exception):
@@ -34,141 +40,137 @@ class ReferenceServiceError(Exception):
 
 
 class ReferenceServiceProcess:
-    """`with ReferenceServiceProcess(faults=["latency=300ms"]) as service: service.base_url`."""
+    """`with ReferenceServiceProcess(faults=["latency=300ms"]) as service: ...service.base_url`.
+
+    The service is stopped on leaving the block, when starting it fails, and (by the service
+    itself) when this process dies without stopping it.
+    """
 
     def __init__(
         self,
         *,
-        host: str = "127.0.0.1",
         faults: Sequence[str] = (),
         database_url: str | None = None,
         api_token: str | None = None,
         admin_token: str | None = None,
         service_version: str | None = None,
         rate_limit: str | None = None,
+        host: str = "127.0.0.1",
         seed: int | None = None,
         startup_timeout_s: float = 15.0,
+        stop_timeout_s: float = 10.0,
     ) -> None:
-        self.host = host
         self.faults = list(faults)
         self.database_url = database_url
         self.api_token = api_token or DEFAULT_API_TOKEN
-        self.admin_token = admin_token or secrets.token_urlsafe(24)
+        self.admin_token = admin_token or secrets.token_urlsafe(32)
         self.service_version = service_version
         self.rate_limit = rate_limit
+        self.host = host
         self.seed = seed
         self.startup_timeout_s = startup_timeout_s
-        self._process: subprocess.Popen[str] | None = None
-        self._stderr_path: Path | None = None
+        self.stop_timeout_s = stop_timeout_s
         self.base_url = ""
+        self._process: subprocess.Popen[bytes] | None = None
+        self._workdir: Path | None = None
+
+    def __repr__(self) -> str:
+        # no tokens: this shows up in test reports and logs
+        return f"ReferenceServiceProcess(base_url={self.base_url!r}, pid={self.pid})"
 
     @property
     def pid(self) -> int | None:
-        return self._process.pid if self._process else None
+        """The service's process id while it runs."""
+        return self._process.pid if self._process is not None else None
 
-    def _argv(self) -> list[str]:
+    def argv(self) -> list[str]:
+        """The command that starts the service (no secrets in it)."""
         argv = [sys.executable, "-m", "releasegate.target", "--host", self.host, "--port", "0"]
         for fault in self.faults:
             argv += ["--fault", fault]
-        options = {
-            "--database-url": self.database_url,
-            "--service-version": self.service_version,
-            "--rate-limit": self.rate_limit,
-            "--seed": None if self.seed is None else str(self.seed),
-        }
-        for flag, value in options.items():
-            if value is not None:
-                argv += [flag, value]
+        if self.service_version is not None:
+            argv += ["--service-version", self.service_version]
+        if self.rate_limit is not None:
+            argv += ["--rate-limit", self.rate_limit]
+        if self.seed is not None:
+            argv += ["--seed", str(self.seed)]
         return argv
 
-    def _stderr(self) -> str:
-        if self._stderr_path is None or not self._stderr_path.exists():
-            return ""
-        return self._stderr_path.read_text(errors="replace").strip()
-
-    def start(self) -> ReferenceServiceProcess:
-        """Start it and wait (bounded) for its "listening on URL" line."""
-        env = {k: v for k, v in os.environ.items() if k != FAULTS_VAR}
+    def _env(self) -> dict[str, str]:
+        # Only the faults and database asked for here: not ones left in this environment.
+        env = {k: v for k, v in os.environ.items() if k not in (FAULTS_VAR, DATABASE_URL_VAR)}
         env[API_TOKEN_VAR] = self.api_token
         env[ADMIN_TOKEN_VAR] = self.admin_token
-        fd, name = tempfile.mkstemp(prefix="releasegate-target-", suffix=".log")
-        self._stderr_path = Path(name)
-        with os.fdopen(fd, "w") as stderr:
-            self._process = subprocess.Popen(
-                self._argv(), stdout=subprocess.PIPE, stderr=stderr, env=env, text=True
-            )
+        env[PARENT_PID_VAR] = str(os.getpid())
+        if self.database_url is not None:
+            env[DATABASE_URL_VAR] = self.database_url
+        return env
+
+    def start(self) -> ReferenceServiceProcess:
+        """Start the service and wait (bounded) for its `listening on URL` line."""
+        if self._process is not None:
+            raise ReferenceServiceError(f"already started: {self!r}")
+        self._workdir = Path(tempfile.mkdtemp(prefix="releasegate-target-"))
         try:
-            self.base_url = self._wait_for_announcement()
+            with (
+                (self._workdir / "stdout").open("wb") as stdout,
+                (self._workdir / "stderr").open("wb") as stderr,
+            ):
+                self._process = subprocess.Popen(
+                    self.argv(),
+                    stdin=subprocess.DEVNULL,
+                    stdout=stdout,
+                    stderr=stderr,
+                    env=self._env(),
+                )
+            self.base_url = self._wait_for_announcement(self._process)
         except BaseException:
             self.stop()
             raise
         return self
 
-    def _wait_for_announcement(self) -> str:
-        process = self._process
-        assert process is not None
-        assert process.stdout is not None
+    def _read(self, name: str) -> str:
+        if self._workdir is None:
+            return ""
+        try:
+            return (self._workdir / name).read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def stderr(self) -> str:
+        """What the service printed on stderr so far (its errors)."""
+        return self._read("stderr")
+
+    def _wait_for_announcement(self, process: subprocess.Popen[bytes]) -> str:
         deadline = time.monotonic() + self.startup_timeout_s
-        with selectors.DefaultSelector() as selector:
-            selector.register(process.stdout, selectors.EVENT_READ)
-            while (left := deadline - time.monotonic()) > 0:
-                if selector.select(timeout=left):
-                    line = process.stdout.readline()
-                    if line.startswith(_ANNOUNCEMENT):
-                        return line[len(_ANNOUNCEMENT) :].strip()
-                    if not line:  # end of output: it exited
-                        break
-        process.poll()
-        why = (
-            f"exited with {process.returncode}"
-            if process.returncode is not None
-            else (f"did not announce its port within {self.startup_timeout_s:g} s")
-        )
-        raise ReferenceServiceError(f"reference service {why}: {self._stderr() or 'no output'}")
+        while True:
+            exit_code = process.poll()
+            for line in self._read("stdout").splitlines(keepends=True):
+                if line.startswith(ANNOUNCEMENT) and line.endswith("\n"):
+                    return line.removeprefix(ANNOUNCEMENT).strip()
+            if exit_code is not None:
+                why = f"exited with code {exit_code} before listening"
+                break
+            if time.monotonic() >= deadline:
+                why = f"did not announce its address within {self.startup_timeout_s:g} s"
+                break
+            time.sleep(_POLL_S)
+        stderr = self.stderr().strip()[-_STDERR_SHOWN:] or "(nothing on stderr)"
+        raise ReferenceServiceError(f"reference service {why}: {stderr}")
 
     def stop(self) -> None:
-        """SIGTERM, a bounded wait, then SIGKILL. Safe to call twice."""
+        """SIGTERM, a bounded wait, then SIGKILL. Safe to call again, or before `start`."""
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
             process.terminate()
             try:
-                process.wait(timeout=10)
+                process.wait(timeout=self.stop_timeout_s)
             except subprocess.TimeoutExpired:
                 process.kill()
-                process.wait(timeout=10)
-        if process is not None and process.stdout is not None:
-            process.stdout.close()
-        if self._stderr_path is not None:
-            self._stderr_path.unlink(missing_ok=True)
-            self._stderr_path = None
-
-    # -- faults at run time -------------------------------------------------------------------
-
-    def _admin(self, method: str, faults: list[str] | None = None) -> list[str]:
-        response = httpx.request(
-            method,
-            f"{self.base_url}/_admin/faults",
-            headers={"Authorization": f"Bearer {self.admin_token}"},
-            json=None if faults is None else {"faults": faults},
-            timeout=10,
-        )
-        if response.status_code != 200:
-            raise ReferenceServiceError(
-                f"{method} {self.base_url}/_admin/faults answered {response.status_code}:"
-                f" {response.text[:200]}"
-            )
-        active: list[str] = response.json()["faults"]
-        return active
-
-    def set_faults(self, faults: list[str]) -> list[str]:
-        """Replace the active faults; returns them as the service lists them."""
-        return self._admin("POST", faults)
-
-    def clear_faults(self) -> list[str]:
-        return self._admin("DELETE")
-
-    def active_faults(self) -> list[str]:
-        return self._admin("GET")
+                process.wait(timeout=self.stop_timeout_s)
+        workdir, self._workdir = self._workdir, None
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
 
     def __enter__(self) -> ReferenceServiceProcess:
         return self.start()
@@ -180,3 +182,39 @@ class ReferenceServiceProcess:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+    # --- faults at run time, through /_admin/faults --------------------------------------------
+
+    def _admin(self, method: str, faults: Sequence[str] | None = None) -> list[str]:
+        if not self.base_url:
+            raise ReferenceServiceError("the reference service is not started")
+        url = f"{self.base_url}/_admin/faults"
+        try:
+            response = httpx.request(
+                method,
+                url,
+                headers={"Authorization": f"Bearer {self.admin_token}"},
+                json=None if faults is None else {"faults": list(faults)},
+                timeout=10.0,
+            )
+        except httpx.HTTPError as exc:
+            raise ReferenceServiceError(f"{method} {url}: {exc}") from None
+        if response.status_code != 200:
+            raise ReferenceServiceError(
+                f"{method} {url} answered {response.status_code}: {response.text[:300]}"
+            )
+        active: list[str] = response.json()["faults"]
+        return active
+
+    def set_faults(self, faults: Sequence[str]) -> list[str]:
+        """Replace the active faults (`[]` clears them); returns them as the service lists
+        them. A bad fault raises `ReferenceServiceError` with the service's reason."""
+        return self._admin("POST", faults)
+
+    def clear_faults(self) -> list[str]:
+        """Switch every fault off."""
+        return self._admin("DELETE")
+
+    def active_faults(self) -> list[str]:
+        """The faults in effect, in their canonical texts."""
+        return self._admin("GET")
