@@ -188,3 +188,50 @@ def test_pytest_with_an_unknown_environment_lists_the_known_ones() -> None:
     assert ran.returncode == 4
     assert "unknown environment 'prdo'" in ran.stderr
     assert "known: local, prod.example, staging.example" in ran.stderr
+
+
+def test_report_open_serves_the_site_on_loopback(tmp_path: Path) -> None:
+    """`report open --serve` prints the site's address and serves it until stopped."""
+    import httpx
+
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("<h1>Release gate runs</h1>")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "releasegate",
+            "report",
+            "open",
+            "--out",
+            str(tmp_path / "site"),
+            "--serve",
+            "--port",
+            "0",
+        ],
+        cwd=ROOT,
+        env=gate_env(),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        first = server.stdout.readline()
+        serving = server.stdout.readline()
+        url = serving.split("serving on ", 1)[1].split()[0]
+        page = httpx.get(url + "index.html", timeout=10)
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)
+
+    assert first.startswith("file://")
+    assert url.startswith("http://127.0.0.1:")
+    assert "Release gate runs" in page.text
+
+
+def test_report_open_without_a_site_says_how_to_build_it(tmp_path: Path) -> None:
+    """No site yet: one line pointing at `releasegate report build`, exit 3."""
+    ran = releasegate("report", "open", "--out", str(tmp_path / "nothing"))
+
+    assert ran.returncode == 3
+    assert "releasegate report build" in ran.stderr
