@@ -447,6 +447,7 @@ def demo(faults: Sequence[str], workers: str | None, reports_dir: Path | None) -
     click.echo("")
     click.echo(f"reports: {run_dir}  (report.html, junit.xml, allure-results/, results.json)")
     build_and_say(reports, None)
+    click.echo(f"run page: {reports / 'site' / 'runs' / run_id / 'index.html'}")
     _finish(conclusion)
 
 

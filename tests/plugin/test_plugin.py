@@ -190,3 +190,14 @@ def test_a_check_passing_on_a_retry_is_recorded_as_flaky(project: pytest.Pyteste
 
     check = results(project)["test_flaky"]
     assert (check["outcome"], check["flaky"], check["attempts"]) == ("passed", True, 2)
+
+
+def test_policy_contradictions_are_warned_in_the_header(project: pytest.Pytester) -> None:
+    """Lint runs when the environment loads: a gate run's header shows the warning."""
+    (project.path / "environments" / "staging.toml").write_text(
+        ENV.format(extra='[slo]\navailability_min = "99.9%"\nerror_ratio_max = "1%"')
+    )
+
+    result = project.runpytest("--env", "staging")
+
+    result.stdout.fnmatch_lines(["releasegate warning: *error budget*in 3.0 days"])

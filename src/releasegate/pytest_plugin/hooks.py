@@ -27,6 +27,7 @@ from releasegate.config import (
 )
 from releasegate.errors import ConfigError, EvidenceMissing
 from releasegate.evidence import CAUSE_INCONCLUSIVE, CAUSE_PRODUCT, STAGES
+from releasegate.policy import lint
 from releasegate.pytest_plugin._keys import GATE_RUN, MEASUREMENTS, MEASUREMENTS_SENT, GateRun
 from releasegate.pytest_plugin.evidence_writer import EvidenceWriter
 from releasegate.runs import check_run_id, new_run_id, point_latest
@@ -181,7 +182,7 @@ def pytest_configure(config: pytest.Config) -> None:
         release_version=config.getoption("releasegate_release_version"),
         redactor=env.redactor,
         controller=True,
-        notes=list(env.warnings),
+        notes=[*env.warnings, *lint(env)],
     )
     config.stash[GATE_RUN] = run
     run.run_dir.mkdir(parents=True, exist_ok=True)
