@@ -128,6 +128,14 @@ def decide_command(run_dir: Path, env_name: str | None, execute_rollback: bool, 
     _finish(conclude(run_dir, env, execute_hooks=execute_rollback, send_notifications=send))
 
 
+reports_dir_option = click.option(
+    "--reports-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    help="where runs are written and read",
+)
+
 # --- run -------------------------------------------------------------------------------------
 
 STAGE_NAMES = {s.replace("_", "-"): s for s in STAGES} | {s: s for s in STAGES}
@@ -155,12 +163,7 @@ def stage_marker(name: str) -> str:
 @click.option("--release-version", metavar="V", help="the version this deploy should run")
 @click.option("-n", "workers", metavar="N", help="pytest-xdist workers (e.g. 2 or auto)")
 @click.option("--run-id", metavar="ID", help="name the run (default: time, env, random)")
-@click.option(
-    "--reports-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("reports"),
-    show_default=True,
-)
+@reports_dir_option
 @click.option(
     "--suites",
     type=click.Path(file_okay=False, path_type=Path),
@@ -244,12 +247,7 @@ def build_and_say(reports_dir: Path, out: Path | None, allure: bool = True) -> P
 
 
 @report_group.command("build")
-@click.option(
-    "--reports-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("reports"),
-    show_default=True,
-)
+@reports_dir_option
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
