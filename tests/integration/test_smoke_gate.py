@@ -3,6 +3,7 @@ exists to catch makes the right checks fail, with the URL, the value and the exp
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 
@@ -146,7 +147,11 @@ def test_a_closed_port_is_missing_evidence_not_a_failure(run_gate: RunGate) -> N
     run = run_gate("--env", "local", "--base-url", url)
 
     outcomes = set(run.outcomes().values())
+    allure = [
+        json.loads(p.read_text()) for p in (run.run_dir / "allure-results").glob("*-result.json")
+    ]
     assert outcomes == {"error"}
+    assert {r["status"] for r in allure} == {"broken"}  # Allure: could not measure, not a defect
     assert "connection" in run.results.checks[0].message.lower()
     assert url in run.results.checks[0].message
     assert decide(run.results).verdict is Verdict.HOLD
