@@ -223,16 +223,20 @@ class ResultsBuilder:
 
     run: RunInfo
     _phases: dict[str, list[Phase]] = field(default_factory=dict)
+    # folded checks, kept until a new phase of that test arrives: results.json is rewritten
+    # while tests run, and refolding every test each time grows with the square of the run
+    _folded: dict[str, CheckResult] = field(default_factory=dict)
 
     def add(self, phase: Phase) -> None:
         self._phases.setdefault(phase.nodeid, []).append(phase)
+        self._folded.pop(phase.nodeid, None)
 
     def checks(self) -> list[CheckResult]:
         order = {"setup": 0, "call": 1, "teardown": 2, "???": 3}
-        return [
-            _fold(sorted(phases, key=lambda p: order.get(p.when, 4)))
-            for _, phases in sorted(self._phases.items())
-        ]
+        for nodeid, phases in self._phases.items():
+            if nodeid not in self._folded:
+                self._folded[nodeid] = _fold(sorted(phases, key=lambda p: order.get(p.when, 4)))
+        return [self._folded[nodeid] for nodeid in sorted(self._phases)]
 
     def results(self) -> Results:
         return Results(run=self.run, checks=self.checks())
