@@ -25,10 +25,11 @@ from releasegate.config import (
 )
 from releasegate.decide import Decision, ExitCode
 from releasegate.errors import ConfigError, ReleasegateError
-from releasegate.evidence import STAGES, EvidenceError, Results, read_results
+from releasegate.evidence import EvidenceError, Results, read_results
 from releasegate.live import run_pytest
 from releasegate.policy import explain, lint
 from releasegate.runs import LATEST, check_run_id, new_run_id, resolve_run_dir, scrub_tree
+from releasegate.stages import STAGES
 
 
 def _fail(message: str, code: int = ExitCode.USAGE) -> NoReturn:

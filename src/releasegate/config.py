@@ -30,6 +30,7 @@ from pydantic import (
 
 from releasegate.errors import ConfigError
 from releasegate.redact import MIN_SECRET_LENGTH, Redactor
+from releasegate.stages import STAGES, Stage
 from releasegate.units import parse_duration, parse_ratio
 
 ENV_VAR = "RELEASEGATE_ENV"
@@ -139,22 +140,18 @@ class SloConfig(_Strict):
     availability_min: Ratio | None = None
 
 
-StageName = Literal["pre_deploy", "smoke", "post_deploy", "slo", "load"]
-ALL_STAGES: tuple[StageName, ...] = ("pre_deploy", "smoke", "post_deploy", "slo", "load")
-
-
 class PolicyConfig(_Strict):
     """How evidence turns into a verdict (recorded in results.json, so `decide` needs no file)."""
 
     on_inconclusive: Literal["hold", "rollback"] = "hold"
     # stages whose failures decide; the others are measured and shown ("dry run")
-    blocking_stages: list[StageName] = Field(default_factory=lambda: list(ALL_STAGES))
+    blocking_stages: list[Stage] = Field(default_factory=lambda: list(STAGES))
     # check ids (shell-style patterns) that never vote, e.g. "*test_page[/blog]"
     advisory_checks: list[str] = Field(default_factory=list)
     # stages that must have results in every run, whether or not they were asked for
-    required_stages: list[StageName] = Field(default_factory=list)
+    required_stages: list[Stage] = Field(default_factory=list)
     # failed blocking checks a stage may have before it fails the release (Argo's failureLimit)
-    max_failed: dict[StageName, int] = Field(default_factory=dict)
+    max_failed: dict[Stage, int] = Field(default_factory=dict)
     # a failed check is run again up to this many times; passing on a retry makes it flaky
     retries: int = Field(default=0, ge=0, le=5)
     # flaky checks allowed in a run; more is inconclusive (never silently green)

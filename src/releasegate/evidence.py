@@ -18,11 +18,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from releasegate.stages import STAGES, Stage
+
 SCHEMA = "releasegate.results/1"
 RESULTS_FILE = "results.json"
-STAGES = ("pre_deploy", "smoke", "post_deploy", "slo", "load")
 
-Stage = Literal["pre_deploy", "smoke", "post_deploy", "slo", "load"]
 Outcome = Literal["passed", "failed", "error", "skipped"]
 RunStatus = Literal["running", "finished", "interrupted"]
 Comparison = Literal["<", "<=", ">", ">=", "==", "!=", "in"]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from releasegate.actions import show_command
-from releasegate.config import ALL_STAGES, Environment
+from releasegate.config import Environment
+from releasegate.stages import STAGES
 from releasegate.units import format_duration
 
 # The window the SRE workbook uses for an availability objective's error budget.
@@ -56,7 +57,7 @@ def explain(env: Environment) -> list[str]:
     """The effective policy of an environment, one sentence a line."""
     model, policy = env.model, env.model.policy
     redact = env.redactor.redact
-    dry = [s for s in ALL_STAGES if s not in policy.blocking_stages]
+    dry = [s for s in STAGES if s not in policy.blocking_stages]
     lines = [f"Policy of env {env.name} ({env.path}):"]
     lines.append(
         f"- Blocking stages: {', '.join(policy.blocking_stages) or 'none'}."

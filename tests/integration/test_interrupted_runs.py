@@ -45,10 +45,10 @@ def test_ctrl_c_leaves_results_marked_interrupted(
     wait_for_first_checks(tmp_path / "slow" / "results.json")
 
     process.send_signal(signal.SIGINT)
-    process.communicate(timeout=60)
+    output, _ = process.communicate(timeout=60)
 
     results = read_results(tmp_path / "slow")
-    assert results.run.status == "interrupted"
+    assert results.run.status == "interrupted", (results.run, output[-3000:])
     assert not results.run.complete
     assert decide(results).verdict is Verdict.HOLD
     assert "interrupted" in decide(results).reasons[0].message

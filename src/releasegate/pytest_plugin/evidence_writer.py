@@ -17,7 +17,6 @@ from releasegate.evidence import (
     CAUSE_CRASH,
     CAUSE_INCONCLUSIVE,
     RESULTS_FILE,
-    STAGES,
     Phase,
     ResultsBuilder,
     RunInfo,
@@ -27,6 +26,7 @@ from releasegate.evidence import (
 )
 from releasegate.pytest_plugin._keys import GateRun
 from releasegate.runs import scrub_tree
+from releasegate.stages import STAGES
 
 # How often results.json is rewritten while tests run: often enough that a killed run leaves
 # recent evidence, rarely enough that thousands of checks do not mean thousands of writes. A

@@ -26,22 +26,16 @@ from releasegate.config import (
     load_environment,
 )
 from releasegate.errors import ConfigError, EvidenceMissing
-from releasegate.evidence import CAUSE_INCONCLUSIVE, CAUSE_PRODUCT, STAGES
+from releasegate.evidence import CAUSE_INCONCLUSIVE, CAUSE_PRODUCT
 from releasegate.policy import lint
 from releasegate.pytest_plugin._keys import GATE_RUN, MEASUREMENTS, MEASUREMENTS_SENT, GateRun
 from releasegate.pytest_plugin.evidence_writer import EvidenceWriter
 from releasegate.runs import check_run_id, new_run_id, point_latest
+from releasegate.stages import DESCRIPTIONS, STAGES
 
 if TYPE_CHECKING:
     from releasegate.target.process import ReferenceServiceProcess
 
-_STAGE_MARKERS = {
-    "pre_deploy": "pre-deploy gate",
-    "smoke": "smoke gate",
-    "post_deploy": "post-deploy gate",
-    "slo": "SLO gate",
-    "load": "load gate",
-}
 _SERVICE: pytest.StashKey[ReferenceServiceProcess] = pytest.StashKey()
 _MESSAGE_LIMIT = 600
 
@@ -145,7 +139,7 @@ def _start_reference_service(config: pytest.Config, env: Environment) -> str:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    for marker, text in _STAGE_MARKERS.items():
+    for marker, text in DESCRIPTIONS.items():
         config.addinivalue_line("markers", f"{marker}: {text}")
     config.addinivalue_line("markers", "writes: changes data; skipped on read-only environments")
     config.addinivalue_line("markers", "advisory: measured and shown, never blocks the decision")
