@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -24,7 +25,7 @@ from releasegate.config import (
     with_placeholders,
 )
 from releasegate.decide import Decision, ExitCode
-from releasegate.errors import ConfigError, ReleasegateError
+from releasegate.errors import ConfigError, EvidenceMissing, ReleasegateError
 from releasegate.evidence import EvidenceError, Results, read_results
 from releasegate.live import run_pytest
 from releasegate.policy import explain, lint
@@ -178,6 +179,12 @@ def stage_marker(name: str) -> str:
     help="on ROLLBACK run [rollback] command (else it is only shown)",
 )
 @click.option("--no-notify", is_flag=True, help="do not send the [notify] webhook")
+@click.option(
+    "--load-workers",
+    type=click.IntRange(0, 64),
+    default=None,
+    help="Locust workers under a local master for the load stage (default: [load] workers)",
+)
 def run_command(
     env_name: str,
     stages: Sequence[str],
@@ -189,6 +196,7 @@ def run_command(
     suites: Path,
     execute_rollback: bool,
     no_notify: bool,
+    load_workers: int | None,
 ) -> None:
     """Run the asked-for stages with pytest (one run), decide, act, and exit 0/1/2/3."""
     markers = list(dict.fromkeys(stage_marker(s) for s in stages))
@@ -212,6 +220,8 @@ def run_command(
         argv.append(f"--release-version={release_version}")
     if workers:
         argv += ["-n", workers]
+    if load_workers is not None:
+        argv.append(f"--load-workers={load_workers}")
     if env.model.policy.retries:
         argv += ["--reruns", str(env.model.policy.retries)]
     click.echo(f"releasegate run {run_id}: env={env.name} stages={', '.join(markers)}")
@@ -304,6 +314,85 @@ def policy_explain(env_name: str) -> None:
         click.echo(line)
     for warning in lint(env):
         click.echo(f"warning: {warning}")
+
+
+# --- load ------------------------------------------------------------------------------------
+
+
+@cli.group("load")
+def load_group() -> None:
+    """The load gate's Locust processes."""
+
+
+@load_group.command("worker")
+@click.option("--env", "env_name", required=True, metavar="NAME", help="environments/NAME.toml")
+@click.option("--master-host", required=True, help="where the gate's Locust master listens")
+@click.option("--master-port", type=int, default=None, help="default: [load] master_port")
+@click.option("--base-url", metavar="URL", help="override the environment's base URL")
+def load_worker(
+    env_name: str, master_host: str, master_port: int | None, base_url: str | None
+) -> None:
+    """Run one Locust worker for the environment's load profile, on this host, joining the
+    master that `releasegate run --stage load` started elsewhere (`[load] expect_workers`).
+    The same environment file gives it the same locustfile, profile, target and guardrails."""
+    from releasegate.load.runner import LoadRefused, plan_load, worker_argv
+
+    env = load_environment(env_name)
+    port = master_port or env.model.load.master_port
+    if port is None:
+        _fail(f"--master-port is needed ([load] master_port is not set in {env.path})")
+    target = env.base_url(base_url)
+    if target is None:
+        _fail(f"no target: pass --base-url or set [target] base_url in {env.path}")
+    try:
+        plan = plan_load(
+            env, target, Path(tempfile.mkdtemp(prefix="releasegate-worker-")), Path.cwd()
+        )
+    except LoadRefused as exc:
+        _fail(str(exc))
+    argv = worker_argv(plan.common, master_host, port)
+    click.echo(f"releasegate load worker: {plan.description}; master {master_host}:{port}")
+    os.execvpe(argv[0], argv, plan.environ)  # noqa: S606 - argv built from the environment file
+
+
+# --- baseline --------------------------------------------------------------------------------
+
+
+@cli.command("baseline")
+@click.option("--env", "env_name", required=True, metavar="NAME", help="environments/NAME.toml")
+@click.option("--base-url", metavar="URL", help="override the environment's base URL")
+@reports_dir_option
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="where to write it (default: REPORTS/baselines/<env>-<time>/baseline.json)",
+)
+def baseline_command(
+    env_name: str, base_url: str | None, reports_dir: Path, out: Path | None
+) -> None:
+    """Take the latency baseline before a deploy: the SLO gate's synthetic samples of the key
+    endpoints, written as baseline.json; the SLO gate compares against the newest one."""
+    from releasegate.sampler import BASELINE_FILE, take_samples
+    from releasegate.slo_baseline import synthetic_plan
+
+    env = load_environment(env_name)
+    target = env.base_url(base_url)
+    if target is None:
+        _fail(f"no target: pass --base-url or set [target] base_url in {env.path}")
+    try:
+        plan = synthetic_plan(env)
+    except EvidenceMissing as exc:
+        _fail(str(exc))
+    samples = take_samples(target, plan, environment=env.name)
+    if not samples.latencies():
+        _fail(f"no answer from {env.redactor.redact(target)}: no baseline written", ExitCode.HOLD)
+    path = out or reports_dir / "baselines" / f"{new_run_id(env.name)}" / BASELINE_FILE
+    samples.write(path, env.redactor)
+    click.echo(
+        f"baseline: {len(samples.samples)} samples of {', '.join(samples.endpoints())}"
+        f" in {samples.elapsed_s:.1f}s: {path}"
+    )
 
 
 # --- envs ------------------------------------------------------------------------------------

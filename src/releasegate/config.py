@@ -62,10 +62,19 @@ def _check_path(value: str) -> str:
     return value
 
 
+def _check_pattern(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"is not a valid regular expression ({exc}): {value!r}") from None
+    return value
+
+
 Seconds = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
 Ratio = Annotated[float, BeforeValidator(parse_ratio)]
 HttpUrl = Annotated[str, AfterValidator(_check_url)]
 UrlPath = Annotated[str, AfterValidator(_check_path)]
+Pattern = Annotated[str, AfterValidator(_check_pattern)]
 
 
 class TargetConfig(_Strict):
@@ -91,6 +100,8 @@ class ReferenceConfig(_Strict):
     api_token: str | None = None
     database_url: str | None = None
     service_version: str = "1.0.0"
+    # also start a Prometheus scraping it every second (the SLO gate's metrics source)
+    prometheus: bool = False
 
 
 class Endpoint(_Strict):
@@ -116,7 +127,8 @@ class Endpoint(_Strict):
 
 
 class Page(_Strict):
-    """An HTML page the smoke gate loads over HTTP (the browser gate adds a real browser)."""
+    """An HTML page: loaded over HTTP by the smoke gate, and in a real browser unless
+    `browser = false` (thresholds default to the `[browser]` table's)."""
 
     path: UrlPath
     name: str | None = None
@@ -124,10 +136,119 @@ class Page(_Strict):
     expect_text: str | None = None
     timeout: Seconds | None = None
     blocking: bool = True
+    # in the browser: a CSS or Playwright selector that must be visible
+    expect_selector: str | None = None
+    browser: bool = True
+    # also check it on a phone: true for `[browser] mobile_device`, or a Playwright device name
+    mobile: bool | str = False
+    load_max: Seconds | None = None
+    lcp_max: Seconds | None = None
+    cls_max: float | None = Field(default=None, ge=0)
+    console_allow: list[Pattern] = Field(default_factory=list)
 
     @property
     def check_id(self) -> str:
         return self.name or self.path
+
+
+class BrowserLogin(_Strict):
+    """The account browser flows sign in with (the password should come from a ${VAR})."""
+
+    path: UrlPath = "/login"
+    username: str
+    password: str
+
+
+class BrowserConfig(_Strict):
+    """The browser gate: page checks and flows in a real Chromium (Playwright)."""
+
+    enabled: bool = True
+    # Chromium or Chrome to drive; else $RELEASEGATE_CHROMIUM, Playwright's own, then PATH
+    executable: str | None = None
+    headless: bool = True
+    # per navigation and per action of a flow
+    timeout: Seconds = 15.0
+    # defaults from the seeds' checklists: page load under 5 s, LCP under 2.5 s, CLS under 0.1
+    load_max: Seconds = 5.0
+    lcp_max: Seconds = 2.5
+    cls_max: float = Field(default=0.1, ge=0)
+    # console errors that are known and accepted (regular expressions, searched)
+    console_allow: list[Pattern] = Field(default_factory=list)
+    mobile_device: str = "Pixel 7"
+    # "on-failure": screenshot, trace, console log and HAR of failed checks; "always": of all
+    artefacts: Literal["on-failure", "always"] = "on-failure"
+    # sent by the browser with every request, e.g. a preview-protection bypass header
+    headers: dict[str, str] = Field(default_factory=dict)
+    # set for the target's host before every page and flow: name -> value
+    cookies: dict[str, str] = Field(default_factory=dict)
+    # flows (`@pytest.mark.flow("name")`, shell patterns) to run here: a flow walks one
+    # application's pages, so each environment opts in to the flows written for it
+    flows: list[str] = Field(default_factory=list)
+    login: BrowserLogin | None = None
+
+
+class SyntheticConfig(_Strict):
+    """The SLO gate's own requests to the target: bounded in count, rate and time."""
+
+    enabled: bool = True
+    # "GET /api/tickets" or "/api/tickets"; empty: every GET of [[endpoints]]
+    endpoints: list[str] = Field(default_factory=list)
+    requests: int = Field(default=400, ge=1, le=100_000)
+    concurrency: int = Field(default=4, ge=1, le=64)
+    rate: float = Field(default=100.0, gt=0)  # requests per second at most
+    duration: Seconds = 30.0  # at most; the run stops at whichever limit comes first
+
+
+class BaselineConfig(_Strict):
+    """Comparison with the latency measured before the deploy (baseline.json)."""
+
+    # a baseline.json; empty: the newest one under reports/ for this environment
+    file: str | None = None
+    required: bool = False
+    alpha: float = Field(default=0.01, gt=0, lt=1)
+    # the smallest slowdown that counts (median or p95 up by more than this)
+    min_increase: Ratio = 0.2
+
+
+class BurnWindow(_Strict):
+    """One multi-window alert of the SRE workbook: both windows above `factor` x budget."""
+
+    long: str
+    short: str
+    factor: float = Field(gt=0)
+
+
+def _default_burn_windows() -> list[BurnWindow]:
+    # for a 30-day objective: 2 % of the budget in an hour, 5 % in six hours
+    return [
+        BurnWindow(long="1h", short="5m", factor=14.4),
+        BurnWindow(long="6h", short="30m", factor=6.0),
+    ]
+
+
+class PrometheusConfig(_Strict):
+    """Where the target's metrics are, and the PromQL that reads the SLIs from them.
+    `{window}` and `{quantile}` in a query are replaced (e.g. by `5m`, `0.95`)."""
+
+    # not needed when [reference] prometheus = true starts one
+    url: HttpUrl | None = None
+    window: str = "5m"
+    timeout: Seconds = 10.0
+    latency_query: str = (
+        "histogram_quantile({quantile}, sum by (le)"
+        " (rate(http_request_duration_seconds_bucket[{window}])))"
+    )
+    requests_query: str = "sum(increase(http_requests_total[{window}]))"
+    error_ratio_query: str = (
+        '(sum(rate(http_requests_total{status=~"5.."}[{window}])) or vector(0))'
+        " / sum(rate(http_requests_total[{window}]))"
+    )
+    # `or vector(0)`: no error (or 429) yet means no series at all, which is a ratio of 0
+    rate_limited_query: str = (
+        "(sum(rate(http_rate_limited_total[{window}])) or vector(0))"
+        " / sum(rate(http_requests_total[{window}]))"
+    )
+    burn_windows: list[BurnWindow] = Field(default_factory=_default_burn_windows)
 
 
 class SloConfig(_Strict):
@@ -138,6 +259,12 @@ class SloConfig(_Strict):
     latency_p99_ms: float | None = Field(default=None, gt=0)
     error_ratio_max: Ratio | None = None
     availability_min: Ratio | None = None
+    rate_limited_max: Ratio | None = None
+    # of every interval the gate computes; an interval across a threshold is inconclusive
+    confidence: float = Field(default=0.95, gt=0.5, lt=1)
+    synthetic: SyntheticConfig = Field(default_factory=SyntheticConfig)
+    baseline: BaselineConfig = Field(default_factory=BaselineConfig)
+    prometheus: PrometheusConfig | None = None
 
 
 class PolicyConfig(_Strict):
@@ -162,6 +289,80 @@ class PolicyConfig(_Strict):
         negative = {stage: n for stage, n in self.max_failed.items() if n < 0}
         if negative:
             raise ValueError(f"max_failed must be >= 0 per stage (got {negative})")
+        return self
+
+
+LoadProfile = Literal["smoke-load", "ramp", "spike", "soak", "thousand-users"]
+
+
+class LoadThresholds(_Strict):
+    """What the load stage must achieve; each is one check."""
+
+    p95_ms: float | None = Field(default=None, gt=0)
+    p99_ms: float | None = Field(default=None, gt=0)
+    failure_ratio_max: Ratio | None = None
+    rps_min: float | None = Field(default=None, ge=0)
+
+
+class EndpointLoadThresholds(_Strict):
+    """One endpoint's own latency limits (by Locust's request name, e.g. "GET /api/tickets")."""
+
+    p95_ms: float | None = Field(default=None, gt=0)
+    p99_ms: float | None = Field(default=None, gt=0)
+
+
+class LoadConfig(_Strict):
+    """The load gate: which Locust profile, how hard, and the guardrails around it."""
+
+    # read-only environments refuse load unless this is true
+    allowed: bool | None = None
+    locustfile: str = "loadtests/reference.py"
+    profile: LoadProfile = "smoke-load"
+    # the profile's peak users, spawn rate and length (soak: the whole run)
+    users: int = Field(default=10, ge=1)
+    spawn_rate: float = Field(default=10.0, gt=0)
+    duration: Seconds = 10.0
+    # think time of each simulated user between tasks (realistic waits: "1s".."5s")
+    wait_min: Annotated[float, BeforeValidator(parse_duration), Field(ge=0)] = 0.5
+    wait_max: Annotated[float, BeforeValidator(parse_duration), Field(ge=0)] = 1.5
+    # Locust worker processes under a local master (0: one process)
+    workers: int = Field(default=0, ge=0, le=64)
+    # workers started elsewhere (`releasegate load worker`) that the master waits for
+    expect_workers: int = Field(default=0, ge=0)
+    worker_wait: Seconds = 30.0
+    # where the master listens for workers: loopback unless workers come from other hosts
+    master_bind: str = "127.0.0.1"
+    master_port: int | None = Field(default=None, ge=1, le=65535)
+    # guardrails, checked before start and enforced while running
+    max_users: int = Field(default=100, ge=1)
+    max_spawn_rate: float = Field(default=100.0, gt=0)
+    max_duration: Seconds = 300.0
+    max_requests: int = Field(default=1_000_000, ge=1)
+    # fewer requests than this cannot judge anything: inconclusive
+    min_requests: int = Field(default=20, ge=1)
+    # stop early when the failure ratio stays above this for `abort_after`
+    abort_failure_ratio: Ratio | None = None
+    abort_after: Seconds = 5.0
+    thresholds: LoadThresholds = Field(default_factory=LoadThresholds)
+    endpoints: dict[str, EndpointLoadThresholds] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _within_caps(self) -> LoadConfig:
+        thousand = self.profile == "thousand-users"
+        peak = 1000 if thousand else self.users
+        if peak > self.max_users:
+            why = " (profile thousand-users runs 1000)" if thousand else ""
+            raise ValueError(f"users {peak} exceeds max_users {self.max_users}{why}")
+        if self.spawn_rate > self.max_spawn_rate:
+            raise ValueError(
+                f"spawn_rate {self.spawn_rate:g} exceeds max_spawn_rate {self.max_spawn_rate:g}"
+            )
+        if self.duration > self.max_duration:
+            raise ValueError(
+                f"duration {self.duration:g}s exceeds max_duration {self.max_duration:g}s"
+            )
+        if self.wait_min > self.wait_max:
+            raise ValueError(f"wait_min {self.wait_min:g}s exceeds wait_max {self.wait_max:g}s")
         return self
 
 
@@ -199,6 +400,8 @@ class EnvironmentModel(_Strict):
     reference: ReferenceConfig = Field(default_factory=ReferenceConfig)
     endpoints: list[Endpoint] = Field(default_factory=list)
     pages: list[Page] = Field(default_factory=list)
+    browser: BrowserConfig = Field(default_factory=BrowserConfig)
+    load: LoadConfig = Field(default_factory=LoadConfig)
     slo: SloConfig = Field(default_factory=SloConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     rollback: RollbackConfig = Field(default_factory=RollbackConfig)

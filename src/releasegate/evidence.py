@@ -48,6 +48,7 @@ class Measurement(_Model):
     comparison: Comparison | None = None
     samples: int | None = None
     source: str | None = None
+    window: str | None = None  # what the samples span: "5m" in Prometheus, "4.7s" of sampling
 
 
 class CheckResult(_Model):

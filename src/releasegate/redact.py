@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 MASK = "********"
 
@@ -15,8 +15,12 @@ MIN_SECRET_LENGTH = 4
 
 
 def _variants(secret: str) -> set[str]:
-    """The forms a value takes when it is written into URLs, JSON or HTML."""
+    """The forms a value takes when it is written into URLs, form bodies, JSON or HTML."""
     forms = {secret, quote(secret, safe=""), json.dumps(secret)[1:-1]}
+    # application/x-www-form-urlencoded, as Python writes it and as browsers do (WHATWG: space
+    # as +, * left as is, ~ escaped): a password typed into a sign-in form, in a HAR or trace
+    forms.add(quote_plus(secret, safe=""))
+    forms.add(quote_plus(secret, safe="*").replace("~", "%7E"))
     forms.add(secret.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
     return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
 

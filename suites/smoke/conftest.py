@@ -11,7 +11,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """One test per endpoint and page of the environment file, named like a checklist line."""
+    """One test per endpoint and page of the environment file, named like a checklist line;
+    in the browser, one per page and variant (`/tickets`, `/tickets@mobile`)."""
     run = current_run(metafunc.config)
     if run is None:
         return
@@ -29,3 +30,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                     for e in entries
                 ],
             )
+    if "browser_page" in metafunc.fixturenames:
+        from releasegate.pytest_plugin.browser import browser_pages
+
+        pages = browser_pages(model.pages, model.browser)
+        metafunc.parametrize(
+            "browser_page",
+            [
+                pytest.param(
+                    p,
+                    id=run.redactor.redact(p.check_id),
+                    marks=() if p.spec.blocking else pytest.mark.advisory,
+                )
+                for p in pages
+            ],
+            # one visit per page, judged by several checks
+            scope="module",
+        )

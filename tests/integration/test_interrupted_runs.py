@@ -54,6 +54,28 @@ def test_ctrl_c_leaves_results_marked_interrupted(
     assert "interrupted" in decide(results).reasons[0].message
 
 
+def test_ctrl_c_in_a_hook_wrapper_still_marks_the_run_interrupted(
+    start_service: StartService, tmp_path: Path
+) -> None:
+    """A SIGINT that lands while a report is made (inside pytest-html's, Allure's or
+    Playwright's hook wrappers) may reach pytest as an INTERNALERROR, or as a warning turned
+    into a test error: the run is still interrupted, stops early, and the verdict is HOLD.
+    Sent a little after each check is recorded, over a few runs, to hit that moment."""
+    service = start_service("latency=700ms")
+    for attempt in range(4):
+        reports = tmp_path / f"try{attempt}"
+        process = start_slow_run(service.base_url, reports)
+        wait_for_first_checks(reports / "slow" / "results.json")
+        time.sleep(0.3 * attempt)
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=60)
+        results = read_results(reports / "slow")
+
+        assert results.run.status == "interrupted", (results.run, output[-2000:])
+        assert not results.run.complete
+        assert decide(results).verdict is Verdict.HOLD
+
+
 def test_a_killed_run_leaves_results_marked_running(
     start_service: StartService, tmp_path: Path
 ) -> None:

@@ -53,7 +53,8 @@ def test_the_run_leaves_every_evidence_file(
     assert results.run.status == "finished"
     assert results.run.complete
     assert results.run.stages_requested == ["smoke"]
-    latency = next(m for m in results.checks[0].measurements if m.name == "latency")
+    endpoint = run.check("test_endpoint[GET /api/tickets]")
+    latency = next(m for m in endpoint.measurements if m.name == "latency")
     assert latency.unit == "ms"
     assert latency.threshold == 5000
 
@@ -122,6 +123,8 @@ def test_wrong_status_and_missing_content_fail_their_checks(
     assert set(failures) == {
         "test_endpoints.py::test_endpoint[missing endpoint]",
         "test_endpoints.py::test_page[/dashboard]",
+        # the browser sees it too
+        "test_browser_pages.py::test_page_shows_its_expected_content[/dashboard-chromium]",
     }
     assert (
         f"GET {healthy_service.base_url}/api/no-such-endpoint answered 404, expected 200"

@@ -42,7 +42,9 @@ def test_writes():
 
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
-    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider -p no:randomly\n")
+    # pytest-playwright wraps each test call in a soft-assertion scope that cannot nest, and
+    # these in-process runs happen inside a test of ours; their gates use no browser
+    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider -p no:randomly -p no:playwright\n")
     pytester.mkdir("environments")
     (pytester.path / "environments" / "staging.toml").write_text(ENV.format(extra=""))
     (pytester.path / "environments" / "local.toml").write_text(
@@ -100,6 +102,7 @@ def test_measurements_are_recorded(project: pytest.Pytester) -> None:
         "comparison": "<=",
         "samples": None,
         "source": None,
+        "window": None,
     }
 
 
@@ -131,7 +134,7 @@ def test_the_plugin_is_inert_without_an_environment(pytester: pytest.Pytester) -
     """A repository's ordinary tests run untouched: no reports, no usage error."""
     pytester.makepyfile(test_plain="def test_ok():\n    assert True\n")
 
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:playwright")
 
     result.assert_outcomes(passed=1)
     assert not (pytester.path / "reports").exists()

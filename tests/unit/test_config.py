@@ -301,3 +301,55 @@ def test_shipped_environment_files_are_all_valid() -> None:
 
     assert set(known_environments(directory)) >= {"local", "staging.example", "prod.example"}
     assert {name: p for name, p in problems.items() if p} == {}
+
+
+def test_browser_defaults_come_from_the_seed_checklists(tmp_path: Path) -> None:
+    """Page load 5 s, LCP 2.5 s, CLS 0.1; artefacts of failures; no flow unless listed."""
+    write(tmp_path, "prod", GOOD)
+
+    browser = load_environment("prod", tmp_path, {}).model.browser
+
+    assert (browser.load_max, browser.lcp_max, browser.cls_max) == (5.0, 2.5, 0.1)
+    assert browser.artefacts == "on-failure"
+    assert browser.flows == []
+    assert browser.enabled
+
+
+def test_browser_keys_are_validated_like_every_other_key(tmp_path: Path) -> None:
+    assert "browser.lcp_mx: unknown key; did you mean 'lcp_max'?" in problem(
+        tmp_path, GOOD + '[browser]\nlcp_mx = "2s"\n'
+    )
+    assert "pages[0].console_allow[0] is not a valid regular expression" in problem(
+        tmp_path, GOOD + '[[pages]]\npath = "/"\nconsole_allow = ["(unclosed"]\n'
+    )
+    assert "browser.artefacts must be one of" in problem(
+        tmp_path, GOOD + '[browser]\nartefacts = "sometimes"\n'
+    )
+
+
+def test_a_browser_login_password_from_a_variable_is_a_secret(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "prod",
+        GOOD + '[browser.login]\nusername = "demo"\npassword = "${DEMO_PASSWORD}"\n',
+    )
+
+    env = load_environment("prod", tmp_path, {"DEMO_PASSWORD": "hunter2-long"})
+
+    assert env.model.browser.login is not None
+    assert env.model.browser.login.password == "hunter2-long"
+    assert "hunter2-long" in env.secrets
+
+
+def test_load_caps_are_checked_when_the_file_is_read(tmp_path: Path) -> None:
+    """A profile beyond its own caps is a configuration error naming both numbers."""
+    assert "load users 500 exceeds max_users 100" in problem(
+        tmp_path, GOOD + "[load]\nusers = 500\n"
+    )
+    assert "users 1000 exceeds max_users 100 (profile thousand-users runs 1000)" in problem(
+        tmp_path, GOOD + '[load]\nprofile = "thousand-users"\n'
+    )
+    assert "duration 600s exceeds max_duration 300s" in problem(
+        tmp_path, GOOD + '[load]\nduration = "10m"\n'
+    )
+    assert "load.profile must be one of" in problem(tmp_path, GOOD + '[load]\nprofile = "x"\n')

@@ -60,3 +60,14 @@ def test_scrub_tree_masks_text_files_and_reports_them(tmp_path: Path) -> None:
     assert scrubbed == [tmp_path / "a" / "junit.xml"]
     assert (tmp_path / "a" / "junit.xml").read_text() == f"<x>{MASK}</x>"
     assert (tmp_path / "shot.png").read_bytes().endswith(SECRET.encode())
+
+
+def test_a_secret_typed_into_a_form_is_masked_in_its_form_encoded_body() -> None:
+    """A browser posts `demo pass~1*` as `demo+pass%7E1*`; Python's quote_plus writes
+    `demo+pass~1%2A`: both are the secret."""
+    redactor = Redactor.of(["demo pass~1*"])
+
+    assert (
+        redactor.redact("username=demo&password=demo+pass%7E1*") == f"username=demo&password={MASK}"
+    )
+    assert redactor.redact("password=demo+pass~1%2A") == f"password={MASK}"

@@ -54,6 +54,99 @@ def test_artefacts_are_copied_and_linked(tmp_path: Path) -> None:
     assert 'href="artefacts/artefacts/login.png"' in (page_dir / "index.html").read_text()
 
 
+def test_a_screenshot_shared_by_checks_is_shown_once_as_a_picture(tmp_path: Path) -> None:
+    """Checks judging one page visit share its screenshot: copied once, shown inline, captioned
+    with every check; the trace stays a link."""
+    shared = ["artefacts/visit-x/screenshot.png", "artefacts/visit-x/trace.zip"]
+    run_dir = write_run(
+        tmp_path,
+        "r1",
+        [
+            CheckResult(
+                id=f"suites/smoke/test_b.py::{name}[/x]",
+                stage="smoke",
+                outcome="failed",
+                artefacts=shared,
+            )
+            for name in ("test_console", "test_lcp")
+        ],
+    )
+    (run_dir / "artefacts" / "visit-x").mkdir(parents=True)
+    (run_dir / "artefacts" / "visit-x" / "screenshot.png").write_bytes(b"\x89PNG")
+    (run_dir / "artefacts" / "visit-x" / "trace.zip").write_bytes(b"PK")
+
+    build_site(tmp_path, allure=False)
+
+    page = (tmp_path / "site" / "runs" / "r1" / "index.html").read_text()
+    assert page.count('<img src="artefacts/artefacts/visit-x/screenshot.png"') == 1
+    assert "test_b.py::test_console[/x], test_b.py::test_lcp[/x]: screenshot.png" in page
+    assert page.count('href="artefacts/artefacts/visit-x/trace.zip"') == 1
+
+
+def test_a_load_run_links_locusts_report_and_charts_load_over_time(tmp_path: Path) -> None:
+    report = "load/locust-report.html"
+    run_dir = write_run(
+        tmp_path,
+        "r1",
+        [
+            CheckResult(
+                id="suites/load/test_load.py::test_rps",
+                stage="load",
+                outcome="passed",
+                artefacts=[report],
+            )
+        ],
+    )
+    (run_dir / "load").mkdir()
+    (run_dir / report).write_text("<html>locust</html>")
+    (run_dir / "load" / "locust_stats_history.csv").write_text(
+        "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,95%\n"
+        "100,5,,Aggregated,10.0,0,3,9\n"
+        "101,10,,Aggregated,20.0,0,4,12\n"
+    )
+
+    build_site(tmp_path, allure=False)
+
+    page = (tmp_path / "site" / "runs" / "r1" / "index.html").read_text()
+    assert 'href="artefacts/load/locust-report.html" data-testid="link">Locust report' in page
+    assert "Load over time" in page
+    assert "<svg" in page
+
+
+def test_slo_percentiles_are_charted_with_their_intervals_and_the_baseline(tmp_path: Path) -> None:
+    p95 = [
+        Measurement(
+            name="p95", value=120.0, unit="ms", threshold=500.0, comparison="<=", source="synthetic"
+        ),
+        Measurement(name="p95 interval low", value=110.0, unit="ms"),
+        Measurement(name="p95 interval high", value=131.0, unit="ms"),
+    ]
+    ratio = [Measurement(name="GET /x median vs baseline", value=1.5, unit="x", threshold=1.2)]
+    write_run(
+        tmp_path,
+        "r1",
+        [
+            CheckResult(
+                id="suites/slo/test_s.py::test_p95", stage="slo", outcome="passed", measurements=p95
+            ),
+            CheckResult(
+                id="suites/slo/test_s.py::test_base",
+                stage="slo",
+                outcome="failed",
+                measurements=ratio,
+            ),
+        ],
+    )
+
+    build_site(tmp_path, allure=False)
+
+    page = (tmp_path / "site" / "runs" / "r1" / "index.html").read_text()
+    assert "SLO latency (ms, log scale)" in page
+    assert "synthetic p95" in page
+    assert "Median latency against the baseline" in page
+    assert "GET /x" in page
+
+
 def test_a_run_without_readable_evidence_is_shown_as_hold(tmp_path: Path) -> None:
     """A truncated results.json still gets a row and a page: HOLD, saying why."""
     (tmp_path / "broken").mkdir()

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from releasegate.pytest_plugin._keys import GATE_RUN, GateRun
+from releasegate.browser.artefacts import Artefact
+from releasegate.pytest_plugin._keys import ARTEFACTS, GATE_RUN, GateRun
 
 pytest_plugins = ["releasegate.pytest_plugin.hooks", "releasegate.pytest_plugin.fixtures"]
 
@@ -34,4 +35,14 @@ def mark_folder(items: list[pytest.Item], folder: str | Path, marker: str) -> No
             item.add_marker(getattr(pytest.mark, marker))
 
 
-__all__ = ["GateRun", "current_run", "mark_folder"]
+def add_artefacts(item: pytest.Item, run: GateRun, files: list[tuple[str, Path]]) -> None:
+    """List files already in the run folder (a load report, say) as this check's artefacts:
+    in results.json, linked from report.html, attached in Allure, on the report site."""
+    kept = item.stash.setdefault(ARTEFACTS, [])
+    for kind, path in files:
+        relative = path.resolve().relative_to(run.run_dir).as_posix()
+        if all(a.path != relative for a in kept):
+            kept.append(Artefact(kind, relative))
+
+
+__all__ = ["GateRun", "add_artefacts", "current_run", "mark_folder"]

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from releasegate.browser.artefacts import Artefact
 from releasegate.config import Environment
 from releasegate.redact import Redactor
 
@@ -25,6 +26,8 @@ class GateRun:
     redactor: Redactor
     controller: bool
     notes: list[str] = field(default_factory=list)
+    # the Prometheus started beside the reference service, if any
+    prometheus_url: str | None = None
 
     def to_workerinput(self) -> dict[str, Any]:
         return {
@@ -35,9 +38,13 @@ class GateRun:
             "run_dir": str(self.run_dir),
             "reports_dir": str(self.reports_dir),
             "release_version": self.release_version,
+            "prometheus_url": self.prometheus_url,
         }
 
 
 GATE_RUN = pytest.StashKey[GateRun]()
 MEASUREMENTS = pytest.StashKey[list[dict[str, Any]]]()
 MEASUREMENTS_SENT = pytest.StashKey[int]()
+# files kept for a check (screenshots, traces, ...), and how many went out with earlier reports
+ARTEFACTS = pytest.StashKey[list[Artefact]]()
+ARTEFACTS_SENT = pytest.StashKey[int]()

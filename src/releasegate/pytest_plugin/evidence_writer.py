@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import html
 import json
+import signal
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -75,9 +77,42 @@ class EvidenceWriter:
         )
         self._last_flush = 0.0
         self._flush_interval = _FLUSH_EVERY_S
+        self._session: pytest.Session | None = None
+        self._interrupt_seen = False
+        self._previous_sigint: Any = None
+        self._watch_sigint()
         self._write()
         self._write_allure_metadata()
         self._add_html_metadata()
+
+    # -- Ctrl-C ---------------------------------------------------------------------------
+
+    def _watch_sigint(self) -> None:
+        """Remember every SIGINT, then let it raise as before. A KeyboardInterrupt raised inside
+        a plugin's hook wrapper can be turned into a warning, an error or a plain test failure on
+        the way up, and the run would read as finished; the flag keeps it an interruption."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        previous = signal.getsignal(signal.SIGINT)
+        if not callable(previous):  # SIG_IGN or SIG_DFL: not ours to change
+            return
+        self._previous_sigint = previous
+
+        def on_sigint(signum: int, frame: Any) -> None:
+            self._interrupt_seen = True
+            if self._session is not None:
+                self._session.shouldstop = "interrupted (SIGINT)"
+            previous(signum, frame)
+
+        signal.signal(signal.SIGINT, on_sigint)
+
+    def _restore_sigint(self) -> None:
+        if self._previous_sigint is not None:
+            signal.signal(signal.SIGINT, self._previous_sigint)
+            self._previous_sigint = None
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self._session = session
 
     # -- results.json -----------------------------------------------------------------------
 
@@ -110,6 +145,7 @@ class EvidenceWriter:
                 cause=data.get("cause"),
                 message=message[:600],
                 measurements=data.get("measurements", []),
+                artefacts=data.get("artefacts", []),
                 worker=worker,
             )
         )
@@ -128,7 +164,12 @@ class EvidenceWriter:
         run = self.builder.run
         run.finished_at = now()
         run.pytest_exit_status = int(exitstatus)
-        interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+        # An internal error cuts the run short too: a Ctrl-C that lands inside a hook wrapper
+        # (Playwright's, say) reaches pytest as an INTERNALERROR, not as an interruption
+        interrupted = self._interrupt_seen or exitstatus in (
+            pytest.ExitCode.INTERRUPTED,
+            pytest.ExitCode.INTERNAL_ERROR,
+        )
         run.status = "interrupted" if interrupted else "finished"
         stopped_early = bool(session.shouldstop) or bool(session.shouldfail)
         crashed = any(c.cause == CAUSE_CRASH for c in self.builder.checks())
@@ -136,6 +177,7 @@ class EvidenceWriter:
         self._write()
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self._restore_sigint()
         # last: junit.xml and report.html are written in pytest_sessionfinish, Allure as it goes
         scrub_tree(self.run.run_dir, self.run.redactor)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import importlib.util
 import json
 import os
 from collections.abc import Callable, Generator
@@ -26,21 +27,40 @@ from releasegate.config import (
     load_environment,
 )
 from releasegate.errors import ConfigError, EvidenceMissing
-from releasegate.evidence import CAUSE_INCONCLUSIVE, CAUSE_PRODUCT
+from releasegate.evidence import CAUSE_INCONCLUSIVE, CAUSE_PRODUCT, stages_in_markexpr
 from releasegate.policy import lint
-from releasegate.pytest_plugin._keys import GATE_RUN, MEASUREMENTS, MEASUREMENTS_SENT, GateRun
+from releasegate.pytest_plugin._keys import (
+    ARTEFACTS,
+    ARTEFACTS_SENT,
+    GATE_RUN,
+    MEASUREMENTS,
+    MEASUREMENTS_SENT,
+    GateRun,
+)
+from releasegate.pytest_plugin.attachments import attach
 from releasegate.pytest_plugin.evidence_writer import EvidenceWriter
 from releasegate.runs import check_run_id, new_run_id, point_latest
 from releasegate.stages import DESCRIPTIONS, STAGES
 
 if TYPE_CHECKING:
     from releasegate.target.process import ReferenceServiceProcess
+    from releasegate.target.prometheus_server import PrometheusServer
 
 _SERVICE: pytest.StashKey[ReferenceServiceProcess] = pytest.StashKey()
+_PROMETHEUS: pytest.StashKey[PrometheusServer] = pytest.StashKey()
 _MESSAGE_LIMIT = 600
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
+def _base_url_provided_elsewhere(pluginmanager: pytest.PytestPluginManager) -> bool:
+    """pytest-playwright defines --base-url (through pytest-base-url, or a fallback of its own
+    added after this hook, which would clash with ours) unless it is disabled (`-p no:...`)."""
+    return any(
+        importlib.util.find_spec(module) is not None and not pluginmanager.is_blocked(name)
+        for module, name in (("pytest_playwright", "playwright"), ("pytest_base_url", "base_url"))
+    )
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     group = parser.getgroup("releasegate", "releasegate deployment gates")
     group.addoption(
         "--env",
@@ -49,11 +69,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="NAME",
         help=f"environment to gate: environments/NAME.toml or a path to a .toml (or ${ENV_VAR})",
     )
-    # pytest-base-url (brought by pytest-playwright) may define it already, with the same dest
-    with contextlib.suppress(ValueError):
-        group.addoption(
-            "--base-url", dest="base_url", metavar="URL", help="override the target's base URL"
-        )
+    if not _base_url_provided_elsewhere(pluginmanager):
+        with contextlib.suppress(ValueError):
+            group.addoption(
+                "--base-url", dest="base_url", metavar="URL", help="override the target's base URL"
+            )
     group.addoption(
         "--release-version",
         dest="releasegate_release_version",
@@ -62,6 +82,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="the version this deploy is expected to run (recorded, checked by post-deploy)",
     )
     group.addoption("--run-id", dest="releasegate_run_id", metavar="ID", help="name this run")
+    group.addoption(
+        "--load-workers",
+        dest="releasegate_load_workers",
+        type=int,
+        metavar="N",
+        default=None,
+        help="load gate: N Locust workers under a local master (default: [load] workers)",
+    )
     group.addoption(
         "--reports-dir",
         dest="releasegate_reports_dir",
@@ -137,12 +165,42 @@ def _start_reference_service(config: pytest.Config, env: Environment) -> str:
     return str(service.base_url)
 
 
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def _start_bundled_prometheus(
+    config: pytest.Config, env: Environment, base_url: str
+) -> tuple[str | None, list[str]]:
+    """`[reference] prometheus = true` and a loopback target: a Prometheus scraping it every
+    second, for the SLO gate's metrics checks. (URL, notes for the run's header.)"""
+    from urllib.parse import urlsplit
+
+    if not env.model.reference.prometheus or urlsplit(base_url).hostname not in _LOOPBACK:
+        return None, []
+    markexpr = str(config.getoption("markexpr") or "")
+    if markexpr and "slo" not in stages_in_markexpr(markexpr):
+        return None, []  # only the SLO gate reads it
+    from releasegate.target.prometheus_server import PrometheusServer
+
+    server = PrometheusServer(base_url)
+    try:
+        server.start()
+    except RuntimeError as exc:
+        return None, [f"no Prometheus beside the reference service: {exc}"]
+    config.stash[_PROMETHEUS] = server
+    return server.url, []
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     for marker, text in DESCRIPTIONS.items():
         config.addinivalue_line("markers", f"{marker}: {text}")
     config.addinivalue_line("markers", "writes: changes data; skipped on read-only environments")
     config.addinivalue_line("markers", "advisory: measured and shown, never blocks the decision")
+    config.addinivalue_line(
+        "markers", "flow(name): a browser journey; runs where [browser] flows lists it"
+    )
+    config.addinivalue_line("markers", "browser: set on every check that drives a browser")
 
     workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
     if workerinput is not None:
@@ -160,13 +218,14 @@ def pytest_configure(config: pytest.Config) -> None:
     except ValueError as exc:
         raise pytest.UsageError(f"releasegate: --run-id: {exc}") from None
     reports_dir = Path(config.getoption("releasegate_reports_dir") or config.rootpath / "reports")
-    override = config.getoption("base_url")
+    override = config.getoption("base_url", None)
     try:
         base_url = env.base_url(override)
     except ValueError as exc:
         raise pytest.UsageError(f"releasegate: --base-url {exc}") from None
     if base_url is None:
         base_url = _start_reference_service(config, env)
+    prometheus_url, prometheus_note = _start_bundled_prometheus(config, env, base_url)
     run = GateRun(
         env=env,
         base_url=base_url,
@@ -176,12 +235,14 @@ def pytest_configure(config: pytest.Config) -> None:
         release_version=config.getoption("releasegate_release_version"),
         redactor=env.redactor,
         controller=True,
-        notes=[*env.warnings, *lint(env)],
+        notes=[*env.warnings, *lint(env), *prometheus_note],
+        prometheus_url=prometheus_url,
     )
     config.stash[GATE_RUN] = run
     run.run_dir.mkdir(parents=True, exist_ok=True)
     point_latest(run.reports_dir, run_id)
     _route_reports(config, run.run_dir)
+    _register_browser(config, run)
     config.pluginmanager.register(EvidenceWriter(config, run), "releasegate-evidence")
 
 
@@ -196,9 +257,23 @@ def _configure_worker(config: pytest.Config, data: dict[str, Any]) -> None:
         release_version=data["release_version"],
         redactor=env.redactor,
         controller=False,
+        prometheus_url=data.get("prometheus_url"),
     )
     config.stash[GATE_RUN] = run
     _route_reports(config, run.run_dir)
+    _register_browser(config, run)
+
+
+def _register_browser(config: pytest.Config, run: GateRun) -> None:
+    """pytest-playwright's `base_url` fixture reads the option: point it at the target (the
+    started reference service too). Then the browser fixtures, registered after every
+    entry-point plugin so they take precedence over pytest-playwright's own."""
+    config.option.base_url = run.base_url
+    if config.pluginmanager.has_plugin("playwright"):
+        from releasegate.pytest_plugin import browser
+
+        if not config.pluginmanager.has_plugin(browser.PLUGIN_NAME):
+            config.pluginmanager.register(browser, browser.PLUGIN_NAME)
 
 
 def _route_reports(config: pytest.Config, run_dir: Path) -> None:
@@ -222,6 +297,9 @@ def pytest_configure_node(node: Any) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    prometheus = config.stash.get(_PROMETHEUS, None)
+    if prometheus is not None:
+        prometheus.stop()
     service = config.stash.get(_SERVICE, None)
     if service is not None:
         service.stop()
@@ -321,6 +399,10 @@ def pytest_runtest_makereport(
     measurements = item.stash.get(MEASUREMENTS, [])
     sent = item.stash.get(MEASUREMENTS_SENT, 0)
     item.stash[MEASUREMENTS_SENT] = len(measurements)
+    artefacts = item.stash.get(ARTEFACTS, [])
+    new_artefacts = artefacts[item.stash.get(ARTEFACTS_SENT, 0) :]
+    item.stash[ARTEFACTS_SENT] = len(artefacts)
+    attach(item, report, new_artefacts, run.run_dir)
     # plain JSON types only: xdist serialises report attributes to send them to the controller
     report.releasegate = {  # type: ignore[attr-defined]
         "stage": _stage_of(item),
@@ -328,6 +410,7 @@ def pytest_runtest_makereport(
         "cause": _cause(report, call),
         "message": redact(_message(report, call)),
         "measurements": [_redact_values(m, redact) for m in measurements[sent:]],
+        "artefacts": [a.path for a in new_artefacts],
     }
     if run.redactor and run.redactor.contains_secret(str(report.longrepr or "")):
         report.longrepr = _redact_repr(report.longrepr, redact)

@@ -93,5 +93,62 @@ def median_latency_over_runs(labels: Sequence[str], values: Sequence[float | Non
     return str(chart.render(is_unicode=True))
 
 
+def load_over_time(
+    seconds: Sequence[int],
+    rps: Sequence[float],
+    p50: Sequence[float | None],
+    p95: Sequence[float | None],
+    users: Sequence[int],
+) -> str:
+    """A load run second by second: requests per second and users on the left axis, latency
+    percentiles (ms) on the right."""
+    chart = pygal.Line(
+        **_options(
+            "Load over time: requests/s and users (left), latency ms (right)",
+            x_title="seconds into the run",
+            show_dots=False,
+            x_labels_major_every=max(1, len(seconds) // 10),
+            show_minor_x_labels=False,
+        )
+    )
+    chart.x_labels = [str(s) for s in seconds]
+    chart.add("requests/s", [round(v, 1) for v in rps])
+    chart.add("users", list(users))
+    chart.add("p50 ms", [None if v is None else round(v, 1) for v in p50], secondary=True)
+    chart.add("p95 ms", [None if v is None else round(v, 1) for v in p95], secondary=True)
+    return str(chart.render(is_unicode=True))
+
+
+def percentiles_with_intervals(
+    rows: Sequence[tuple[str, float, float | None, float | None, float | None]],
+) -> str:
+    """SLO latency percentiles (ms): the estimate between its confidence bounds, beside the
+    objective."""
+    # logarithmic: a 3 ms estimate and a 500 ms objective both stay readable
+    chart = pygal.Bar(
+        **_options(
+            "SLO latency (ms, log scale): estimate, confidence interval, objective",
+            logarithmic=True,
+        )
+    )
+    chart.x_labels = [label for label, *_ in rows]
+    chart.add("interval low", [low for _, _, low, _, _ in rows])
+    chart.add("estimate", [round(value, 1) for _, value, _, _, _ in rows])
+    chart.add("interval high", [high for _, _, _, high, _ in rows])
+    chart.add("objective", [limit for *_, limit in rows])
+    return str(chart.render(is_unicode=True))
+
+
+def against_baseline(rows: Sequence[tuple[str, float, float | None]]) -> str:
+    """Median latency after the deploy over before it, per endpoint, beside the allowed ratio."""
+    chart = pygal.HorizontalBar(
+        **_options("Median latency against the baseline (x)", height=max(220, 50 * len(rows) + 80))
+    )
+    chart.x_labels = [name for name, _, _ in rows]
+    chart.add("now / before", [round(value, 3) for _, value, _ in rows])
+    chart.add("allowed", [limit for _, _, limit in rows])
+    return str(chart.render(is_unicode=True))
+
+
 def verdict_colour(verdict: str) -> str:
     return _VERDICT_COLOURS.get(verdict, "#8a93a3")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import statistics
 from dataclasses import dataclass
 from datetime import datetime
@@ -69,9 +70,49 @@ class RunView:
                     found.append((short_check(check.id), float(m.value), threshold))
         return found
 
+    def slo_percentiles(self) -> list[tuple[str, float, float | None, float | None, float | None]]:
+        """(label, estimate, interval low, interval high, threshold) of every SLO percentile."""
+        found: list[tuple[str, float, float | None, float | None, float | None]] = []
+        for check in self.checks:
+            if check.stage != "slo":
+                continue
+            by_name = {m.name: m for m in check.measurements}
+            for m in check.measurements:
+                if not (_PERCENTILE.match(m.name) and isinstance(m.value, int | float)):
+                    continue
+                low, high = (
+                    by_name.get(f"{m.name} interval low"),
+                    by_name.get(f"{m.name} interval high"),
+                )
+                found.append(
+                    (
+                        f"{m.source or 'slo'} {m.name}",
+                        float(m.value),
+                        float(low.value) if low and isinstance(low.value, int | float) else None,
+                        float(high.value) if high and isinstance(high.value, int | float) else None,
+                        float(m.threshold) if isinstance(m.threshold, int | float) else None,
+                    )
+                )
+        return found
+
+    def baseline_ratios(self) -> list[tuple[str, float, float | None]]:
+        """(endpoint, median now / before the deploy, the allowed ratio)."""
+        found: list[tuple[str, float, float | None]] = []
+        for check in self.checks:
+            for m in check.measurements:
+                if m.name.endswith(" median vs baseline") and isinstance(m.value, int | float):
+                    limit = float(m.threshold) if isinstance(m.threshold, int | float) else None
+                    found.append(
+                        (m.name.removesuffix(" median vs baseline"), float(m.value), limit)
+                    )
+        return found
+
     def median_latency_ms(self) -> float | None:
         values = [v for _, v, _ in self.latency_ms()]
         return statistics.median(values) if values else None
+
+
+_PERCENTILE = re.compile(r"^p\d+(\.\d+)?$")
 
 
 def short_check(check_id: str) -> str:

@@ -21,6 +21,7 @@ from jinja2 import Environment as Templates
 from jinja2 import PackageLoader, select_autoescape
 
 from releasegate.evidence import now
+from releasegate.load.stats import read_history
 from releasegate.report import charts
 from releasegate.report.model import RunView, format_measurement, load_runs, short_check
 
@@ -118,18 +119,24 @@ def _hook_outputs(run: RunView) -> list[tuple[str, str]]:
 
 
 def _copy_artefacts(run: RunView, page_dir: Path) -> list[tuple[str, str]]:
-    """Copy each check's artefacts (screenshots, traces, load reports) beside the page."""
-    found: list[tuple[str, str]] = []
+    """Copy each check's artefacts (screenshots, traces, load reports) beside the page, once
+    per file: several checks judging one page visit share its screenshot and trace."""
+    found: dict[str, list[str]] = {}
     for check in run.checks:
         for name in check.artefacts:
             source = run.path / name
             if not source.is_file():
                 continue
-            target = page_dir / "artefacts" / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-            found.append((f"{short_check(check.id)}: {Path(name).name}", f"artefacts/{name}"))
-    return found
+            if name not in found:
+                target = page_dir / "artefacts" / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, target)
+                found[name] = []
+            found[name].append(short_check(check.id))
+    return [
+        (f"{', '.join(checks)}: {Path(name).name}", f"artefacts/{name}")
+        for name, checks in found.items()
+    ]
 
 
 def _check_rows(run: RunView) -> list[dict[str, Any]]:
@@ -166,6 +173,35 @@ def _counts_text(run: RunView) -> str:
     return ", ".join(f"{n} {o}" for o, n in counts.items() if n) or "none"
 
 
+def _slo_charts(run: RunView) -> list[str]:
+    """Latency percentiles with their intervals against the objectives, and the baseline."""
+    found = []
+    percentiles = run.slo_percentiles()
+    if percentiles:
+        found.append(charts.percentiles_with_intervals(percentiles))
+    ratios = run.baseline_ratios()
+    if ratios:
+        found.append(charts.against_baseline(ratios))
+    return found
+
+
+def _load_charts(run: RunView) -> list[str]:
+    """RPS, users and latency second by second, when the run has a load stage's history."""
+    points = read_history(run.path / "load" / "locust_stats_history.csv")
+    if len(points) < 2:
+        return []
+    start = points[0].timestamp
+    return [
+        charts.load_over_time(
+            [p.timestamp - start for p in points],
+            [p.rps for p in points],
+            [p.p50_ms for p in points],
+            [p.p95_ms for p in points],
+            [p.users for p in points],
+        )
+    ]
+
+
 def build_site(reports_dir: Path, out: Path | None = None, *, allure: bool = True) -> BuildResult:
     """Write the site for every run under `reports_dir` into `out` (default reports/site)."""
     out = (out or reports_dir / SITE_DIR).resolve()
@@ -200,6 +236,8 @@ def build_site(reports_dir: Path, out: Path | None = None, *, allure: bool = Tru
             if (page_dir / n).exists()
         ]
         artefacts = _copy_artefacts(run, page_dir)
+        if (page_dir / "artefacts" / "load" / "locust-report.html").is_file():
+            links.append(("Locust report", "artefacts/load/locust-report.html"))
         latency = run.latency_ms()
         page = templates.get_template("run.html.j2").render(
             root="../../",
@@ -213,7 +251,11 @@ def build_site(reports_dir: Path, out: Path | None = None, *, allure: bool = Tru
             actions=_actions(run),
             hook_outputs=_hook_outputs(run),
             artefacts=artefacts,
-            charts=[charts.latency_by_check(latency)] if latency else [],
+            charts=[
+                *([charts.latency_by_check(latency)] if latency else []),
+                *_load_charts(run),
+                *_slo_charts(run),
+            ],
         )
         (page_dir / "index.html").write_text(page, encoding="utf-8")
     trend = list(reversed(runs[:TREND_RUNS]))  # oldest first, left to right

@@ -3,6 +3,9 @@
 `refuse-for` closes the listening socket (the kernel then refuses new connections), closes the
 open keep-alive connections too (so a client reusing one notices as well), waits, and listens
 again on the same port: what a restarting process looks like from outside.
+
+Under `serve --supervise` the worker serves on sockets its supervisor bound and keeps open
+(supervisor.py), so that the next worker can take over without a moment of refusal.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ import contextlib
 import logging
 import os
 import signal
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
@@ -26,6 +30,10 @@ GRACE_S = 2.0
 # The port may be taken by someone else while we refuse: retry re-opening for this long.
 REOPEN_RETRY_S = 10.0
 PARENT_CHECK_S = 1.0
+# A worker handing over to the next one stops accepting first, then waits this long before
+# closing idle connections: a connection it accepted a moment earlier has sent no request yet,
+# would count as idle, and would be closed unanswered.
+HANDOVER_DRAIN_S = 0.5
 
 log = logging.getLogger("releasegate.target")
 
@@ -37,13 +45,23 @@ def service_url(host: str, port: int) -> str:
 
 
 class Listener:
-    """The TCP site of a runner: closable, and re-openable on the same port."""
+    """The TCP site of a runner: closable, and re-openable on the same port.
 
-    def __init__(self, runner: web.AppRunner, host: str, port: int) -> None:
+    With `sockets` (inherited from a supervisor) it serves on those instead of binding, and they
+    stay open in the supervisor whatever this worker does."""
+
+    def __init__(
+        self,
+        runner: web.AppRunner,
+        host: str,
+        port: int,
+        sockets: Sequence[socket.socket] = (),
+    ) -> None:
         self.runner = runner
         self.host = host
         self.port = port
-        self._site: web.TCPSite | None = None
+        self.sockets = list(sockets)
+        self._sites: list[web.BaseSite] = []
         self._reopen_at = 0.0
         self._refusal: asyncio.Task[None] | None = None
         self.failure: OSError | None = None  # set when it could not listen again
@@ -52,13 +70,16 @@ class Listener:
     @property
     def listening(self) -> bool:
         """Whether the listening socket is open."""
-        return self._site is not None
+        return bool(self._sites)
 
     async def open(self) -> None:
         """Listen. With port 0 the system picks one, kept for every later re-open."""
+        if self.sockets:
+            await self._open_inherited()
+            return
         site = web.TCPSite(self.runner, self.host, self.port, reuse_address=True)
         await site.start()
-        self._site = site
+        self._sites = [site]
         ports = {int(address[1]) for address in self.runner.addresses}
         if self.port == 0 and len(ports) > 1:
             # A name with several addresses (localhost: 127.0.0.1 and ::1) got one free port
@@ -69,10 +90,19 @@ class Listener:
             return
         self.port = ports.pop() if len(ports) == 1 else self.port
 
+    async def _open_inherited(self) -> None:
+        for sock in self.sockets:
+            # A duplicate, because stopping a site closes its socket and this one must stay
+            # open to listen again after a refusal. Starting the site listens (again).
+            site = web.SockSite(self.runner, sock.dup())
+            await site.start()
+            self._sites.append(site)
+        self.port = int(self.sockets[0].getsockname()[1])
+
     async def close(self) -> None:
         """Stop listening; connections already open are left alone."""
-        site, self._site = self._site, None
-        if site is not None:
+        sites, self._sites = self._sites, []
+        for site in sites:
             await site.stop()
 
     def refuse(self, seconds: float) -> None:
@@ -85,6 +115,12 @@ class Listener:
     async def _refuse(self) -> None:
         loop = asyncio.get_running_loop()
         await self.close()
+        for sock in self.sockets:
+            # The supervisor holds this socket too, so closing our copy would refuse nothing:
+            # take it out of listening for every holder instead (Linux keeps its port bound,
+            # and listen() brings it back). The connections waiting in its queue are reset.
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
         server = self.runner.server
         if server is not None:
             # also the keep-alive connections: a client reusing one must notice the outage
@@ -128,16 +164,18 @@ async def serve(
     announce: Callable[[str], None],
     *,
     parent_pid: int | None = None,
+    sockets: Sequence[socket.socket] = (),
 ) -> None:
     """Serve until SIGINT or SIGTERM (or, with `parent_pid`, until that parent is gone).
 
     As soon as it listens it calls `announce("listening on http://HOST:PORT")` with the real
-    port; a `refuse-for` fault given at start begins after that.
+    port; a `refuse-for` fault given at start begins after that. With `sockets` (a supervisor's
+    worker) it serves on those rather than binding `settings.port`.
     """
     app = create_app(settings)
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=GRACE_S)
     await runner.setup()
-    listener = Listener(runner, settings.host, settings.port)
+    listener = Listener(runner, settings.host, settings.port, sockets)
     stop = asyncio.Event()
     listener.on_failure = stop.set
     loop = asyncio.get_running_loop()
@@ -155,6 +193,8 @@ async def serve(
         if watcher is not None:
             watcher.cancel()
         await listener.shutdown()
+        if sockets:
+            await asyncio.sleep(HANDOVER_DRAIN_S)
         await runner.cleanup()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
@@ -167,6 +207,7 @@ def run(
     *,
     announce: Callable[[str], None],
     parent_pid: int | None = None,
+    sockets: Sequence[socket.socket] = (),
 ) -> None:
     """Serve (blocking) until SIGINT/SIGTERM, then shut down gracefully. See `serve`."""
-    asyncio.run(serve(settings, announce, parent_pid=parent_pid))
+    asyncio.run(serve(settings, announce, parent_pid=parent_pid, sockets=sockets))

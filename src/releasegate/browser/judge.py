@@ -1,0 +1,148 @@
+"""Judging a page visit: each function is one check's rule, phrased as its failure message.
+
+Pure functions over `PageVisit` (no browser needed), so every rule is unit-tested. A visit that
+could not reach the target raises `EvidenceMissing` (HOLD); the rest return what is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from releasegate.browser.recording import ConsoleEntry, FailedRequest
+from releasegate.browser.visit import PageVisit
+from releasegate.errors import EvidenceMissing
+from releasegate.units import format_duration
+
+_MAX_LISTED = 5
+
+
+def where(visit: PageVisit, env_name: str) -> str:
+    """`page /dashboard (http://host/dashboard, env=local)`: the tail of every message."""
+    return f"page {visit.target.check_id} ({visit.target.url}, env={env_name})"
+
+
+def _listed(lines: list[str]) -> str:
+    shown = "; ".join(lines[:_MAX_LISTED])
+    more = len(lines) - _MAX_LISTED
+    return shown + (f"; and {more} more" if more > 0 else "")
+
+
+def require_reachable(visit: PageVisit, env_name: str) -> None:
+    """The browser reached the target; otherwise nothing about the page can be judged."""
+    if visit.unreachable:
+        raise EvidenceMissing(
+            f"the browser could not reach the target or failed itself: {visit.navigation_error}"
+            f" ({where(visit, env_name)})"
+        )
+
+
+def require_loaded(visit: PageVisit, env_name: str) -> None:
+    """The page loaded; a check about its content or timings cannot judge one that did not
+    (its load check fails and says why)."""
+    require_reachable(visit, env_name)
+    if not visit.loaded or visit.status is None or visit.status >= 400:
+        raise EvidenceMissing(
+            f"cannot judge: the page did not load (see its load check) ({where(visit, env_name)})"
+        )
+
+
+def load_problem(visit: PageVisit, env_name: str) -> str | None:
+    """Why the page did not load with a status below 400, or None when it did."""
+    require_reachable(visit, env_name)
+    tail = where(visit, env_name)
+    if visit.timed_out and visit.navigation_error is None:
+        return (
+            f"did not finish loading within {format_duration(visit.target.timeout_s)}"
+            f" (the browser's timeout) ({tail})"
+        )
+    if visit.navigation_error:
+        return f"navigation failed: {visit.navigation_error} ({tail})"
+    if visit.status is None:
+        return f"the browser got no response for the page ({tail})"
+    if visit.status >= 400:
+        shown = f"; it shows: {visit.text_excerpt[:160]!r}" if visit.text_excerpt else ""
+        return f"answered {visit.status}, expected a status below 400{shown} ({tail})"
+    return None
+
+
+def content_problems(visit: PageVisit, env_name: str) -> list[str]:
+    """Expected text or selector not visible, each named, with what the page shows instead."""
+    require_loaded(visit, env_name)
+    problems = []
+    if visit.text_visible is False:
+        problems.append(f"expected text {visit.target.expect_text!r} is not visible")
+    if visit.selector_visible is False:
+        problems.append(f"expected element {visit.target.expect_selector!r} is not visible")
+    if problems:
+        seen = f"title {visit.title!r}, text {visit.text_excerpt[:160]!r}"
+        problems.append(f"the page shows {seen} ({where(visit, env_name)})")
+    return problems
+
+
+def console_errors(visit: PageVisit, allow: Iterable[str]) -> list[ConsoleEntry]:
+    """Console errors and uncaught exceptions, minus those an allow pattern matches."""
+    patterns = [re.compile(p) for p in allow]
+    return [
+        entry
+        for entry in visit.console
+        if entry.is_error and not any(p.search(entry.text) for p in patterns)
+    ]
+
+
+def console_problem(visit: PageVisit, errors: list[ConsoleEntry], env_name: str) -> str:
+    listed = _listed([e.line() for e in errors])
+    return f"{len(errors)} console error(s): {listed} ({where(visit, env_name)})"
+
+
+def failed_requests(visit: PageVisit) -> list[FailedRequest]:
+    """Requests to the target's own origin that answered 4xx/5xx or did not complete."""
+    return list(visit.failed_requests)
+
+
+def failed_requests_problem(visit: PageVisit, failed: list[FailedRequest], env_name: str) -> str:
+    return (
+        f"{len(failed)} failed request(s) to the target: {_listed([f.line() for f in failed])}"
+        f" ({where(visit, env_name)})"
+    )
+
+
+def timing_problem(
+    name: str, value_ms: float | None, limit_s: float, visit: PageVisit, env_name: str
+) -> str | None:
+    """`value_ms` over `limit_s`, phrased; a value the browser did not record is missing
+    evidence (an empty measurement is never a pass)."""
+    if value_ms is None:
+        raise EvidenceMissing(
+            f"the browser recorded no {name} for this page ({where(visit, env_name)})"
+        )
+    if value_ms > limit_s * 1000:
+        return (
+            f"{name} {format_duration(value_ms / 1000)} exceeds {format_duration(limit_s)}"
+            f" ({where(visit, env_name)})"
+        )
+    return None
+
+
+def layout_shift_problem(visit: PageVisit, limit: float, env_name: str) -> str | None:
+    cls = visit.timings.cumulative_layout_shift
+    if cls is None:
+        raise EvidenceMissing(
+            f"the browser does not report layout shifts ({where(visit, env_name)})"
+        )
+    if cls > limit:
+        return f"cumulative layout shift {cls:.3f} exceeds {limit:g} ({where(visit, env_name)})"
+    return None
+
+
+def overflow_problem(visit: PageVisit, env_name: str) -> str | None:
+    """On a phone, the page must not be wider than the screen (sideways scrolling)."""
+    width, scroll = visit.timings.viewport_width, visit.timings.scroll_width
+    if width is None or scroll is None:
+        raise EvidenceMissing(f"the page's width was not measured ({where(visit, env_name)})")
+    if scroll > width + 1:  # one pixel of rounding
+        return (
+            f"the page is {scroll} px wide on a {width} px wide screen: it scrolls sideways"
+            f" ({where(visit, env_name)})"
+        )
+    return None

@@ -1,0 +1,180 @@
+"""One visit of one page in a real browser: load it, look for what must be on it, read the
+browser's timings, and keep the recording for the checks that judge it (see `judge.py`)."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from playwright.sync_api import Browser, BrowserContext
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from releasegate.browser.recording import ConsoleEntry, ContextRecording, FailedRequest
+from releasegate.browser.vitals import COLLECT_JS, LCP_WAIT_MS, PageTimings, timings_from
+
+# Expected text or selectors may be rendered by scripts after the load event: wait this long
+# at most for them to become visible before saying they are not.
+SETTLE_S = 3.0
+# Chromium's network error codes that mean "could not reach the target" (not "it answered
+# badly"): the gate cannot measure the page, which is missing evidence, not a product failure.
+UNREACHABLE_ERRORS = (
+    "ERR_CONNECTION_REFUSED",
+    "ERR_CONNECTION_RESET",
+    "ERR_CONNECTION_CLOSED",
+    "ERR_NAME_NOT_RESOLVED",
+    "ERR_ADDRESS_UNREACHABLE",
+    "ERR_INTERNET_DISCONNECTED",
+    "ERR_NETWORK_CHANGED",
+    "ERR_EMPTY_RESPONSE",
+    "ERR_PROXY_CONNECTION_FAILED",
+    "ERR_UNSAFE_PORT",  # the browser itself refuses ports such as 9 or 25
+    "ERR_CONNECTION_TIMED_OUT",
+    "ERR_TIMED_OUT",
+    "ERR_CERT_",
+    "ERR_SSL_",
+)
+
+
+# The browser itself went away (crashed, killed, closed under the check): nothing was judged.
+BROWSER_GONE = ("has been closed", "crashed", "Browser closed", "Connection closed")
+
+
+def is_unreachable(message: str) -> bool:
+    """The browser could not reach the target, or the browser itself failed: the gate could
+    not measure (as opposed to the target answering badly)."""
+    return any(code in message for code in (*UNREACHABLE_ERRORS, *BROWSER_GONE))
+
+
+@dataclass(frozen=True)
+class PageTarget:
+    """What to visit and what to look for: from one `[[pages]]` entry and a variant."""
+
+    check_id: str  # "/dashboard", or "/dashboard@mobile"
+    url: str
+    expect_text: str | None = None
+    expect_selector: str | None = None
+    timeout_s: float = 15.0
+    mobile: bool = False
+
+
+@dataclass
+class PageVisit:
+    """What the browser saw of one page. `recording` holds its artefacts until discarded."""
+
+    target: PageTarget
+    recording: ContextRecording | None = None
+    status: int | None = None
+    final_url: str | None = None
+    navigation_error: str | None = None
+    timed_out: bool = False
+    title: str = ""
+    text_excerpt: str = ""
+    text_visible: bool | None = None
+    selector_visible: bool | None = None
+    timings: PageTimings = field(default_factory=PageTimings)
+    console: list[ConsoleEntry] = field(default_factory=list)
+    failed_requests: list[FailedRequest] = field(default_factory=list)
+
+    @property
+    def unreachable(self) -> bool:
+        return self.navigation_error is not None and is_unreachable(self.navigation_error)
+
+    @property
+    def loaded(self) -> bool:
+        return self.status is not None and not self.timed_out and self.navigation_error is None
+
+
+def accepts_connections(url: str, timeout_s: float = 3.0) -> bool:
+    """Whether the target's host and port accept a TCP connection at all: tells a page that
+    is slow (the target's fault) from a target the browser cannot reach (no evidence)."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname or "", port), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
+
+
+def _visible(locator: Any, timeout_s: float) -> bool:
+    try:
+        locator.first.wait_for(state="visible", timeout=timeout_s * 1000)
+    except PlaywrightTimeout:
+        return False
+    return True
+
+
+def visit_page(
+    browser: Browser,
+    context_args: dict[str, Any],
+    target: PageTarget,
+    *,
+    origin_url: str,
+    video: bool = False,
+    prepare: Callable[[BrowserContext], None] | None = None,
+) -> PageVisit:
+    """Open `target.url` in a new context of `browser`, wait for its load event, and record
+    status, visibility of what is expected, timings, console and failed requests. Never
+    raises for what the page does: the checks judge the visit. `prepare` runs on the new
+    context first (timeouts, cookies)."""
+    recording = ContextRecording(
+        browser, context_args, origin_url=origin_url, title=target.check_id, video=video
+    )
+    try:
+        return _visit(recording, target, prepare)
+    except BaseException:
+        # nothing will keep or discard these recordings: remove them (unmasked) now
+        recording.discard()
+        raise
+
+
+def _visit(
+    recording: ContextRecording,
+    target: PageTarget,
+    prepare: Callable[[BrowserContext], None] | None,
+) -> PageVisit:
+    visit = PageVisit(target=target, recording=recording)
+    if prepare is not None:
+        prepare(recording.context)
+    page = recording.context.new_page()
+    page.set_default_timeout(target.timeout_s * 1000)
+    try:
+        response = page.goto(target.url, wait_until="load", timeout=target.timeout_s * 1000)
+    except PlaywrightTimeout:
+        visit.timed_out = True
+        if not accepts_connections(target.url):
+            visit.navigation_error = (
+                "net::ERR_CONNECTION_TIMED_OUT (the target accepts no connection)"
+            )
+    except PlaywrightError as exc:
+        visit.navigation_error = exc.message.splitlines()[0]
+    else:
+        visit.status = response.status if response is not None else None
+    visit.final_url = page.url
+    if visit.loaded:
+        settle = min(SETTLE_S, target.timeout_s)
+        if target.expect_text:
+            visit.text_visible = _visible(page.get_by_text(target.expect_text), settle)
+        if target.expect_selector:
+            visit.selector_visible = _visible(page.locator(target.expect_selector), settle)
+        try:
+            collected = page.wait_for_function(
+                COLLECT_JS,
+                arg={"lcpWaitMs": LCP_WAIT_MS},
+                polling=50,
+                timeout=(LCP_WAIT_MS + 2000),
+            )
+            visit.timings = timings_from(collected.json_value())
+            visit.title = page.title()
+            visit.text_excerpt = " ".join(page.inner_text("body", timeout=1000).split())[:300]
+        except PlaywrightError:
+            pass  # the page hung or went away while being read: missing timings stay missing
+    recording.screenshot()
+    recording.close()
+    visit.console = recording.console
+    visit.failed_requests = recording.failed_requests
+    return visit

@@ -1,0 +1,20 @@
+"""The `smoke-load` load profile (releasegate.load.shapes).
+
+Its numbers come from the environment file's [load] table, passed by the gate; by hand,
+defaults apply: locust -f loadtests/reference.py,src/releasegate/load/profiles/smoke_load.py
+--headless --host URL
+"""
+
+import dataclasses
+
+from locust import LoadTestShape
+
+from releasegate.load.params import LoadParams
+from releasegate.load.shapes import Step, users_at
+
+
+class SmokeLoadShape(LoadTestShape):
+    params = dataclasses.replace(LoadParams.from_environ(), profile="smoke-load")
+
+    def tick(self) -> Step:
+        return users_at(self.params, self.get_run_time())

@@ -1,0 +1,82 @@
+"""A small Prometheus HTTP API client for the SLO gate: instant queries, one number each.
+
+Every problem is missing evidence with the query shown: Prometheus unreachable, an error
+answer, or a query that returns no series (an SLI computed from nothing is not a pass).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from releasegate.errors import EvidenceMissing
+
+
+class PrometheusUnavailable(EvidenceMissing):
+    """Prometheus could not be asked, or did not answer the query with a number."""
+
+
+@dataclass(frozen=True)
+class Prometheus:
+    """`url` is Prometheus's base URL (http://host:9090)."""
+
+    url: str
+    timeout_s: float = 10.0
+    transport: httpx.BaseTransport | None = None
+
+    def query(self, promql: str, at: float | None = None) -> float:
+        """The single value of an instant query. Several series are an error: the query
+        must aggregate (sum, histogram_quantile over `sum by (le)`, ...)."""
+        params: dict[str, Any] = {"query": promql}
+        if at is not None:
+            params["time"] = at
+        where = f"{self.url}/api/v1/query, query {promql!r}"
+        try:
+            with httpx.Client(timeout=self.timeout_s, transport=self.transport) as client:
+                response = client.get(f"{self.url}/api/v1/query", params=params)
+        except httpx.HTTPError as exc:
+            raise PrometheusUnavailable(
+                f"Prometheus unreachable: {type(exc).__name__}: {exc} ({where})"
+            ) from None
+        try:
+            body = response.json()
+        except ValueError:
+            raise PrometheusUnavailable(
+                f"Prometheus answered {response.status_code}, not JSON: {response.text[:120]!r}"
+                f" ({where})"
+            ) from None
+        if body.get("status") != "success":
+            raise PrometheusUnavailable(
+                f"Prometheus refused the query: {body.get('errorType')}: {body.get('error')}"
+                f" ({where})"
+            )
+        data = body.get("data") or {}
+        result = data.get("result")
+        if data.get("resultType") == "scalar" and isinstance(result, list):
+            return _number(result[1], where)
+        if not result:
+            raise PrometheusUnavailable(f"the query returned no series ({where})")
+        if len(result) > 1:
+            raise PrometheusUnavailable(
+                f"the query returned {len(result)} series; aggregate it to one ({where})"
+            )
+        return _number(result[0]["value"][1], where)
+
+
+def _number(text: Any, where: str) -> float:
+    value = float(text)
+    if math.isnan(value):
+        # rate() over a window with no requests divides 0 by 0
+        raise PrometheusUnavailable(f"the query returned NaN: no data in its window ({where})")
+    return value
+
+
+def render(query: str, window: str, quantile: float | None = None) -> str:
+    """A configured query with `{window}` and `{quantile}` filled in."""
+    text = query.replace("{window}", window)
+    if quantile is not None:
+        text = text.replace("{quantile}", f"{quantile:g}")
+    return text

@@ -1,0 +1,155 @@
+"""The SLO gate's rules: a judgement (pass, fail, inconclusive) with the figures and a message
+that names the measured value, its interval, the threshold, the sample count and where.
+
+`enforce` turns a judgement into the check's outcome: a failure is an `AssertionError` (the
+target measured and found wrong: ROLLBACK), an inconclusive result `EvidenceMissing` (HOLD).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from releasegate.errors import CheckFailed, EvidenceMissing
+from releasegate.slo import (
+    Interval,
+    Judgement,
+    Regression,
+    judge_at_least,
+    judge_at_most,
+    percentile_interval,
+    samples_needed,
+    samples_to_show_ratio_below,
+    wilson_interval,
+)
+
+__all__ = [
+    "Judgement",
+    "Verdict",
+    "enforce",
+    "latency",
+    "ratio_at_least",
+    "ratio_at_most",
+    "regression",
+]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    judgement: Judgement
+    interval: Interval | None
+    message: str
+
+
+def enforce(verdict: Verdict) -> None:
+    """Raise what the judgement means for the check (nothing for a pass)."""
+    __tracebackhide__ = True
+    if verdict.judgement is Judgement.FAIL:
+        raise CheckFailed(verdict.message, measured=verdict.interval)
+    if verdict.judgement is Judgement.INCONCLUSIVE:
+        raise EvidenceMissing(verdict.message)
+
+
+def latency(
+    latencies: Sequence[float], q: float, limit_ms: float, confidence: float, where: str
+) -> Verdict:
+    """The q-quantile of `latencies` (ms) against `limit_ms`, with its interval."""
+    name = f"p{q * 100:g} latency"
+    n = len(latencies)
+    if n == 0:
+        return Verdict(Judgement.INCONCLUSIVE, None, f"{name}: no samples ({where})")
+    interval = percentile_interval(latencies, q, confidence)
+    if interval is None:
+        needed = samples_needed(q, confidence)
+        return Verdict(
+            Judgement.INCONCLUSIVE,
+            None,
+            f"{name}: {n} samples are too few for a {confidence:.0%} interval; {needed} needed"
+            f" ({where})",
+        )
+    judgement = judge_at_most(interval, limit_ms)
+    shown = interval.text("ms")
+    message = {
+        Judgement.PASS: f"{name} {shown} within {limit_ms:g} ms ({where})",
+        Judgement.FAIL: f"{name} {shown} exceeds {limit_ms:g} ms ({where})",
+        Judgement.INCONCLUSIVE: (
+            f"{name} {shown} straddles {limit_ms:g} ms: too uncertain to decide; take more"
+            f" samples ({where})"
+        ),
+    }[judgement]
+    return Verdict(judgement, interval, message)
+
+
+def _percent(interval: Interval) -> str:
+    return (
+        f"{interval.estimate:.3%} ({interval.confidence:.0%} interval"
+        f" {interval.lower:.3%}..{interval.upper:.3%}, {interval.samples} samples)"
+    )
+
+
+def ratio_at_most(
+    events: int, n: int, limit: float, confidence: float, name: str, where: str
+) -> Verdict:
+    """A ratio of bad events (errors, 429s) against its maximum, with a Wilson interval."""
+    interval = wilson_interval(events, n, confidence)
+    if interval is None:
+        return Verdict(Judgement.INCONCLUSIVE, None, f"{name}: no samples ({where})")
+    judgement = judge_at_most(interval, limit)
+    if judgement is Judgement.PASS:
+        return Verdict(judgement, interval, f"{name} {_percent(interval)} within {limit:.3%}")
+    if judgement is Judgement.FAIL:
+        return Verdict(
+            judgement,
+            interval,
+            f"{name} {_percent(interval)} exceeds {limit:.3%} ({events} of {n}) ({where})",
+        )
+    needed = samples_to_show_ratio_below(limit, confidence) if events == 0 else None
+    more = f"; {needed} event-free samples would show it" if needed else "; take more samples"
+    return Verdict(
+        judgement,
+        interval,
+        f"{name} {_percent(interval)} cannot be told apart from {limit:.3%}{more} ({where})",
+    )
+
+
+def ratio_at_least(
+    good: int, n: int, limit: float, confidence: float, name: str, where: str
+) -> Verdict:
+    """A ratio of good events (availability) against its minimum, with a Wilson interval."""
+    interval = wilson_interval(good, n, confidence)
+    if interval is None:
+        return Verdict(Judgement.INCONCLUSIVE, None, f"{name}: no samples ({where})")
+    judgement = judge_at_least(interval, limit)
+    if judgement is Judgement.PASS:
+        return Verdict(judgement, interval, f"{name} {_percent(interval)} meets {limit:.3%}")
+    if judgement is Judgement.FAIL:
+        return Verdict(
+            judgement, interval, f"{name} {_percent(interval)} is below {limit:.3%} ({where})"
+        )
+    needed = samples_to_show_ratio_below(1 - limit, confidence) if good == n else None
+    more = f"; {needed} good samples in a row would show it" if needed else "; take more samples"
+    return Verdict(
+        judgement,
+        interval,
+        f"{name} {_percent(interval)} cannot be told apart from {limit:.3%}{more} ({where})",
+    )
+
+
+def regression(
+    result: Regression | None, endpoint: str, min_increase: float, alpha: float, where: str
+) -> Verdict:
+    """The baseline comparison of one endpoint."""
+    if result is None:
+        return Verdict(
+            Judgement.INCONCLUSIVE,
+            None,
+            f"{endpoint}: too few samples to compare with the baseline (20 a side) ({where})",
+        )
+    if result.judgement is Judgement.FAIL:
+        return Verdict(
+            Judgement.FAIL,
+            None,
+            f"{endpoint} is slower than before the deploy: {result.text()}; more than"
+            f" +{min_increase:.0%} and significant at {alpha:g} ({where})",
+        )
+    return Verdict(Judgement.PASS, None, f"{endpoint}: {result.text()}")

@@ -1,0 +1,127 @@
+"""Smoke, in a real browser: every page of the environment loads, shows what it must, logs no
+errors, requests nothing that fails, and is fast and stable enough to use (one visit per page,
+judged by each check below; thresholds from `[browser]` or the page's own)."""
+
+from releasegate.browser import judge
+from releasegate.browser.visit import PageVisit
+from releasegate.config import BrowserConfig, Environment
+from releasegate.pytest_plugin.browser import BrowserPage, for_pages
+from releasegate.pytest_plugin.fixtures import Measure
+
+
+def test_page_loads_in_the_browser(
+    page_visit: PageVisit, env: Environment, measure: Measure
+) -> None:
+    """The page loads in the browser with a status below 400."""
+    measure("status", page_visit.status, threshold=400, comparison="<")
+
+    problem = judge.load_problem(page_visit, env.name)
+    assert problem is None, problem
+
+
+@for_pages(lambda p: bool(p.spec.expect_text or p.spec.expect_selector))
+def test_page_shows_its_expected_content(page_visit: PageVisit, env: Environment) -> None:
+    """The expected text and element are visible."""
+    problems = judge.content_problems(page_visit, env.name)
+
+    assert not problems, "; ".join(problems)
+
+
+def test_page_logs_no_console_errors(
+    page_visit: PageVisit,
+    browser_page: BrowserPage,
+    browser_config: BrowserConfig,
+    env: Environment,
+    measure: Measure,
+) -> None:
+    """No console error and no uncaught exception while the page loads (allowed ones aside)."""
+    judge.require_loaded(page_visit, env.name)
+    errors = judge.console_errors(page_visit, browser_page.console_allow(browser_config))
+    measure("console errors", len(errors), threshold=0, comparison="<=")
+
+    assert not errors, judge.console_problem(page_visit, errors, env.name)
+
+
+def test_page_requests_nothing_that_fails(
+    page_visit: PageVisit, env: Environment, measure: Measure
+) -> None:
+    """Every request the page makes to the target's own origin answers below 400 and
+    completes (the page's own document is the load check's)."""
+    judge.require_loaded(page_visit, env.name)
+    failed = judge.failed_requests(page_visit)
+    measure("failed requests", len(failed), threshold=0, comparison="<=")
+
+    assert not failed, judge.failed_requests_problem(page_visit, failed, env.name)
+
+
+def test_page_load_time_is_within_threshold(
+    page_visit: PageVisit,
+    browser_page: BrowserPage,
+    browser_config: BrowserConfig,
+    env: Environment,
+    measure: Measure,
+) -> None:
+    """Navigation start to the end of the load event, as the browser timed it."""
+    judge.require_loaded(page_visit, env.name)
+    limit = browser_page.load_max(browser_config)
+    timings = page_visit.timings
+    measure("load", timings.load_ms, unit="ms", threshold=limit * 1000, comparison="<=")
+    measure("time to first byte", timings.ttfb_ms, unit="ms")
+    measure("DOM content loaded", timings.dom_content_loaded_ms, unit="ms")
+    measure("first contentful paint", timings.first_contentful_paint_ms, unit="ms")
+
+    problem = judge.timing_problem("page load", timings.load_ms, limit, page_visit, env.name)
+    assert problem is None, problem
+
+
+def test_page_largest_contentful_paint_is_within_threshold(
+    page_visit: PageVisit,
+    browser_page: BrowserPage,
+    browser_config: BrowserConfig,
+    env: Environment,
+    measure: Measure,
+) -> None:
+    """Largest Contentful Paint (PerformanceObserver) within the threshold."""
+    judge.require_loaded(page_visit, env.name)
+    limit = browser_page.lcp_max(browser_config)
+    lcp = page_visit.timings.largest_contentful_paint_ms
+    measure("largest contentful paint", lcp, unit="ms", threshold=limit * 1000, comparison="<=")
+
+    problem = judge.timing_problem("largest contentful paint", lcp, limit, page_visit, env.name)
+    assert problem is None, problem
+
+
+def test_page_layout_is_stable(
+    page_visit: PageVisit,
+    browser_page: BrowserPage,
+    browser_config: BrowserConfig,
+    env: Environment,
+    measure: Measure,
+) -> None:
+    """Cumulative Layout Shift (largest session window) within the threshold."""
+    judge.require_loaded(page_visit, env.name)
+    limit = browser_page.cls_max(browser_config)
+    cls = page_visit.timings.cumulative_layout_shift
+    measure("cumulative layout shift", cls, threshold=limit, comparison="<=")
+
+    problem = judge.layout_shift_problem(page_visit, limit, env.name)
+    assert problem is None, problem
+
+
+@for_pages(lambda p: p.device is not None)
+def test_page_fits_a_phone_screen(
+    page_visit: PageVisit, env: Environment, measure: Measure
+) -> None:
+    """On a phone's screen the page does not scroll sideways."""
+    judge.require_loaded(page_visit, env.name)
+    timings = page_visit.timings
+    measure(
+        "page width",
+        timings.scroll_width,
+        unit="px",
+        threshold=timings.viewport_width,
+        comparison="<=",
+    )
+
+    problem = judge.overflow_problem(page_visit, env.name)
+    assert problem is None, problem
