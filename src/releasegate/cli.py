@@ -395,6 +395,93 @@ def baseline_command(
     )
 
 
+# --- watch -----------------------------------------------------------------------------------
+
+
+@cli.command("watch", context_settings={"ignore_unknown_options": True})
+@click.option("--env", "env_name", required=True, metavar="NAME", help="environments/NAME.toml")
+@click.option("--base-url", metavar="URL", help="override the environment's base URL")
+@reports_dir_option
+@click.option("--rate", type=click.FloatRange(0, 100, min_open=True), help="probes per second")
+@click.option("--max-duration", metavar="DURATION", help="stop the deploy command after this")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+def watch_command(
+    env_name: str,
+    base_url: str | None,
+    reports_dir: Path,
+    rate: float | None,
+    max_duration: str | None,
+    command: tuple[str, ...],
+) -> None:
+    """Run the deploy COMMAND while probing the target at a fixed rate; write every probe into
+    a timeline (reports/watches/<run>/timeline.json) that the post-deploy gate judges.
+
+    Exit 0: no downtime seen; 1: downtime (failed probes or a gap over the limits); 2: no
+    evidence (the command failed, ran too long, or was interrupted); 3: usage error.
+
+    \b
+    releasegate watch --env staging -- ./deploy.sh v1.4.2
+    """
+    from releasegate.units import parse_duration
+    from releasegate.watch import (
+        COMMAND_LOG,
+        TIMELINE_FILE,
+        WatchPlan,
+        evidence_problem,
+        judge_timeline,
+        run_watch,
+    )
+
+    env = load_environment(env_name)
+    target = env.base_url(base_url)
+    if target is None:
+        _fail(
+            f"no target: pass --base-url or set [target] base_url in {env.path}"
+            " (the bundled service: start it with `releasegate target serve`)"
+        )
+    config = env.model.watch
+    try:
+        limit = parse_duration(max_duration) if max_duration else config.max_duration
+    except ValueError as exc:
+        _fail(f"--max-duration: {exc}")
+    paths = config.paths or [env.target.health_path] + [
+        e.path for e in env.model.endpoints if e.method == "GET"
+    ]
+    plan = WatchPlan(
+        base_url=target,
+        paths=list(dict.fromkeys(paths)),
+        rate_per_s=rate or config.rate,
+        timeout_s=config.timeout,
+        before_s=config.before,
+        after_s=config.after,
+        max_duration_s=limit,
+        headers=env.target.headers,
+        verify_tls=env.target.verify_tls,
+    )
+    run_dir = reports_dir / "watches" / new_run_id(env.name)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    redact = env.redactor.redact
+    argv: str | list[str] = command[0] if len(command) == 1 and " " in command[0] else list(command)
+    click.echo(
+        f"watch: probing {redact(target)} ({', '.join(plan.paths)}) at {plan.rate_per_s:g}/s"
+        f" while running: {redact(' '.join(command))}"
+    )
+    timeline = run_watch(plan, argv, environment=env.name, log=run_dir / COMMAND_LOG)
+    timeline.write(run_dir / TIMELINE_FILE, env.redactor)
+    scrub_tree(run_dir, env.redactor)
+    click.echo(f"timeline: {run_dir / TIMELINE_FILE} (command output: {run_dir / COMMAND_LOG})")
+    problem = evidence_problem(timeline)
+    if problem is not None:
+        click.echo(f"verdict: HOLD: {redact(problem)}")
+        sys.exit(ExitCode.HOLD)
+    verdict = judge_timeline(timeline, max_failed=config.max_failed, max_gap_s=config.max_gap)
+    if verdict.ok:
+        click.echo(f"verdict: GO: no downtime: {verdict.message}")
+        sys.exit(ExitCode.GO)
+    click.echo(f"verdict: ROLLBACK: downtime during the deploy: {redact(verdict.message)}")
+    sys.exit(ExitCode.ROLLBACK)
+
+
 # --- envs ------------------------------------------------------------------------------------
 
 
@@ -449,9 +536,10 @@ def target() -> None:
 
 
 def _add_target_commands() -> None:
-    from releasegate.target.command import serve_command
+    from releasegate.target.command import restart_command, serve_command
 
     target.add_command(serve_command, "serve")
+    target.add_command(restart_command, "restart")
 
 
 _add_target_commands()

@@ -391,6 +391,154 @@ class NotifyConfig(_Strict):
     report_url: str | None = None  # where the published site lives, for links
 
 
+# --- pre-deploy and post-deploy -------------------------------------------------------------
+
+
+class SecretScanConfig(_Strict):
+    """`[secret_scan]`: committed secrets, found by detect-secrets under `root` (relative to
+    the repository: the environment folder's parent)."""
+
+    enabled: bool = True
+    root: str = "."
+    # detect-secrets' baseline (`detect-secrets scan > .secrets.baseline` run in `root`), relative
+    # to `root`; used when the file exists: the secrets it lists are known, not reported
+    baseline: str | None = ".secrets.baseline"
+    exclude: list[str] = Field(default_factory=list)  # globs relative to root
+    max_files: int = Field(default=20_000, ge=1)
+
+
+class TlsConfig(_Strict):
+    """`[tls]`: the target's certificate (when https) and any other `hosts`."""
+
+    min_days: float = Field(default=14.0, ge=0)
+    hosts: list[str] = Field(default_factory=list)  # "host:port" or https:// URLs
+    ca_file: str | None = None  # an extra CA bundle (a private CA), relative to the repository
+    timeout: Seconds = 5.0
+
+
+class MigrationsConfig(_Strict):
+    """`[database.migrations]`: alembic's script directory, or a query for the version."""
+
+    alembic: str | None = None  # the script_location, relative to the repository
+    version_query: str | None = None
+    expected_version: str | None = None
+    reversible: bool = False  # upgrade, downgrade one, upgrade again on a scratch database
+
+    @model_validator(mode="after")
+    def _one_source(self) -> MigrationsConfig:
+        if (self.alembic is None) == (self.version_query is None):
+            raise ValueError("set exactly one of alembic or version_query")
+        if self.version_query is not None and not self.expected_version:
+            raise ValueError("version_query needs expected_version")
+        if self.reversible and self.alembic is None:
+            raise ValueError("reversible needs alembic (a script directory to run)")
+        return self
+
+
+class SanityQueryConfig(_Strict):
+    """One query run on the restored backup; it returns one value, judged by min/max/equals."""
+
+    name: str
+    sql: str
+    min: float | None = None
+    max: float | None = None
+    equals: str | None = None
+
+
+class BackupConfig(_Strict):
+    """`[database.backup]`: the newest backup is fresh and restorable."""
+
+    glob: str | None = None  # pg_dump files; relative to the repository unless absolute
+    command: Command | None = None  # or a command printing when the last backup was taken
+    max_age: Seconds = 24 * 3600.0
+    restore: bool = True
+    restore_timeout: Seconds = 600.0
+    sanity: list[SanityQueryConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> BackupConfig:
+        if (self.glob is None) == (self.command is None):
+            raise ValueError("set exactly one of glob or command")
+        if self.command is not None and self.restore:
+            raise ValueError("restore needs glob (a file to restore); set restore = false")
+        return self
+
+
+class DatabaseConfig(_Strict):
+    """`[database]`: the target's PostgreSQL, as the gate reaches it (usually ${DATABASE_URL})."""
+
+    url: str
+    query: str = "SELECT 1"
+    query_max: Seconds = 0.2
+    timeout: Seconds = 5.0
+    migrations: MigrationsConfig | None = None
+    backup: BackupConfig | None = None
+
+    @model_validator(mode="after")
+    def _postgres(self) -> DatabaseConfig:
+        scheme = urlsplit(self.url).scheme.partition("+")[0]
+        if scheme not in ("postgresql", "postgres"):
+            raise ValueError("url must be a postgresql:// URL")
+        return self
+
+
+class PreDeployConfig(_Strict):
+    """`[pre_deploy]`: what the pre-deploy gate does besides its own tables."""
+
+    require_healthy: bool = True  # a deploy onto a sick target is HOLD
+    baseline: bool = True  # sample the key endpoints into baseline.json
+
+
+HeaderCheck = Literal["csp", "hsts", "nosniff", "frame", "referrer"]
+
+
+class HeadersConfig(_Strict):
+    """`[headers]`: the security headers every listed path must send."""
+
+    paths: list[UrlPath] = Field(default_factory=lambda: ["/"])
+    skip: list[HeaderCheck] = Field(default_factory=list)
+    hsts_min_age: Seconds = 180 * 86400.0  # six months
+    hsts_on_http: bool = False  # browsers ignore HSTS over http: only judged on https
+
+
+class CacheConfig(_Strict):
+    """`[cache]`: key pages warmed after the deploy, and caching working as declared."""
+
+    paths: list[UrlPath] = Field(default_factory=list)
+    expect: Literal["header", "faster"] = "header"
+    header: str = "Cache-Control"
+    pattern: Pattern = r"max-age=[1-9]"  # what the second response's header must match
+    faster_by: Ratio = 0.2  # "faster": the second hit at least this much faster
+
+
+class PostDeployConfig(_Strict):
+    """`[post_deploy]`: version on every instance, and a short error-ratio sample."""
+
+    instances: list[HttpUrl] = Field(default_factory=list)  # default: the target itself
+    release_version: str | None = None  # --release-version wins
+    version_key: str = "version"
+    error_ratio_max: Ratio = 0.01
+    requests: int = Field(default=100, ge=1, le=10_000)
+    concurrency: int = Field(default=4, ge=1, le=64)
+    rate: float = Field(default=50.0, gt=0, le=1000)
+    duration: Seconds = 20.0
+
+
+class WatchConfig(_Strict):
+    """`[watch]`: probing during a deploy (`releasegate watch`), and how its timeline is judged."""
+
+    paths: list[UrlPath] = Field(default_factory=list)  # default: health + GET endpoints
+    rate: float = Field(default=10.0, gt=0, le=100)  # probes per second, all paths together
+    timeout: Seconds = 2.0
+    before: Seconds = 1.0  # probing before the deploy command starts
+    after: Seconds = 3.0  # and after it ends
+    max_duration: Seconds = 1800.0  # the deploy command is stopped past this
+    max_failed: int = Field(default=0, ge=0)
+    max_gap: Seconds = 2.0  # longest time without a successful probe
+    required: bool = False  # post-deploy without a timeline: HOLD instead of a skip
+    max_age: Seconds = 6 * 3600.0  # an older timeline is not this deploy's
+
+
 class EnvironmentModel(_Strict):
     """The validated content of one environment file (after `extends` and `${VAR}`)."""
 
@@ -406,6 +554,14 @@ class EnvironmentModel(_Strict):
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     rollback: RollbackConfig = Field(default_factory=RollbackConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    pre_deploy: PreDeployConfig = Field(default_factory=PreDeployConfig)
+    secret_scan: SecretScanConfig = Field(default_factory=SecretScanConfig)
+    tls: TlsConfig = Field(default_factory=TlsConfig)
+    database: DatabaseConfig | None = None
+    post_deploy: PostDeployConfig = Field(default_factory=PostDeployConfig)
+    headers: HeadersConfig = Field(default_factory=HeadersConfig)
+    cache: CacheConfig = Field(default_factory=CacheConfig)
+    watch: WatchConfig = Field(default_factory=WatchConfig)
 
     @model_validator(mode="after")
     def _needs_a_target(self) -> EnvironmentModel:
@@ -443,7 +599,22 @@ class Environment:
 
     @property
     def redactor(self) -> Redactor:
-        return Redactor.of(self.secrets)
+        """Every value from a ${VAR}, the values of `[target] required_env` (the production
+        secrets the pre-deploy gate checks are set) and the database password: never shown."""
+        hidden = {os.environ.get(name, "") for name in self.model.target.required_env}
+        if self.model.database is not None:
+            # a password written into the file itself is still a password
+            hidden.add(urlsplit(self.model.database.url).password or "")
+        return Redactor.of(self.secrets | {v for v in hidden if len(v) >= MIN_SECRET_LENGTH})
+
+    @property
+    def repository(self) -> Path:
+        """Where relative paths in the file point: the environments folder's parent."""
+        return self.path.resolve().parent.parent
+
+    def repository_path(self, text: str) -> Path:
+        path = Path(text).expanduser()
+        return path if path.is_absolute() else self.repository / path
 
     def base_url(self, override: str | None = None) -> str | None:
         return _check_url(override) if override else self.model.target.base_url

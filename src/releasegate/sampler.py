@@ -16,10 +16,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 
+from releasegate.documents import read_document
 from releasegate.evidence import write_atomically
 from releasegate.redact import Redactor
 
@@ -113,14 +113,7 @@ class SamplesUnreadable(Exception):
 
 
 def read_samples(path: Path) -> SampleSet:
-    try:
-        raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SamplesUnreadable(f"{path}: no such file") from None
-    except (OSError, json.JSONDecodeError) as exc:
-        raise SamplesUnreadable(f"{path}: unreadable: {exc}") from None
-    if not isinstance(raw, dict) or raw.get("schema") != SCHEMA:
-        raise SamplesUnreadable(f"{path}: not a {SCHEMA} document")
+    raw = read_document(path, SCHEMA, SamplesUnreadable)
     try:
         return SampleSet(
             environment=str(raw["environment"]),

@@ -19,19 +19,26 @@ def sample_targets(env: Environment) -> list[Target]:
 
 def synthetic_plan(env: Environment) -> SamplePlan:
     """The environment's synthetic sampling: endpoints, count, concurrency, rate, duration."""
+    config = env.model.slo.synthetic
+    return sample_plan(env, config.requests, config.concurrency, config.rate, config.duration)
+
+
+def sample_plan(
+    env: Environment, requests: int, concurrency: int, rate: float, duration_s: float
+) -> SamplePlan:
+    """Sampling the key endpoints within these bounds; EvidenceMissing when there are none."""
     targets = sample_targets(env)
     if not targets:
         raise EvidenceMissing(
             f"no endpoints to sample: set [slo.synthetic] endpoints or add GET [[endpoints]]"
             f" in {env.path}"
         )
-    config = env.model.slo.synthetic
     return SamplePlan(
         targets=targets,
-        requests=config.requests,
-        concurrency=config.concurrency,
-        rate_per_s=config.rate,
-        duration_s=config.duration,
+        requests=requests,
+        concurrency=concurrency,
+        rate_per_s=rate,
+        duration_s=duration_s,
         timeout_s=env.target.timeout,
         headers=env.target.headers,
     )

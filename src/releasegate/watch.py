@@ -1,0 +1,399 @@
+"""Zero downtime during a deploy: probe the target at a fixed rate while the deploy command runs,
+keep every probe in a timeline, and judge it (failed probes, longest time without a success).
+
+`releasegate watch --env E -- DEPLOY_COMMAND...` writes the timeline (timeline.json, schema
+`releasegate.timeline/1`); the post-deploy gate reads the newest one of its environment.
+
+Each probe opens a fresh connection: a keep-alive connection that the server closes while the
+client reuses it would read as downtime that no new user sees, and a pooled connection to a
+process that is going away would hide that the new one does not answer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import math
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+import httpx
+
+from releasegate.documents import read_document
+from releasegate.evidence import write_atomically
+from releasegate.redact import Redactor
+
+SCHEMA = "releasegate.timeline/1"
+TIMELINE_FILE = "timeline.json"
+COMMAND_LOG = "deploy-command.log"
+# After SIGTERM, the deploy command's process group gets this long before SIGKILL.
+TERMINATE_GRACE_S = 5.0
+
+Phase = Literal["before", "during", "after"]
+StoppedBy = Literal["command", "max_duration", "interrupted", "not_started"]
+
+
+@dataclass(frozen=True)
+class ProbeRecord:
+    """One probe: when it was sent (seconds since the watch began), what, and what came back."""
+
+    t: float
+    path: str
+    phase: Phase
+    status: int | None
+    latency_ms: float
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """An answer a user would accept: 2xx or 3xx, in time."""
+        return self.status is not None and 200 <= self.status < 400
+
+
+@dataclass
+class Timeline:
+    """Everything `watch` saw: the probes and the deploy command's start, end and exit."""
+
+    environment: str
+    target_url: str
+    command: str
+    started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    command_started_t: float | None = None
+    command_ended_t: float | None = None
+    command_exit: int | None = None
+    stopped_by: StoppedBy = "not_started"
+    rate_per_s: float = 0.0
+    duration_s: float = 0.0
+    probes: list[ProbeRecord] = field(default_factory=list)
+
+    def to_json(self, redactor: Redactor | None = None) -> str:
+        text = json.dumps({"schema": SCHEMA, **asdict(self)}, indent=1)
+        return redactor.redact(text) if redactor else text
+
+    def write(self, path: Path, redactor: Redactor | None = None) -> None:
+        write_atomically(path, self.to_json(redactor))
+
+    @property
+    def command_failed(self) -> bool:
+        return self.stopped_by != "command" or self.command_exit != 0
+
+
+class TimelineUnreadable(Exception):
+    """A timeline file that is missing or not ours."""
+
+
+def read_timeline(path: Path) -> Timeline:
+    raw = read_document(path, SCHEMA, TimelineUnreadable)
+    try:
+        probes = [ProbeRecord(**p) for p in raw.pop("probes")]
+        return Timeline(**raw, probes=probes)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise TimelineUnreadable(f"{path}: unexpected content: {exc}") from None
+
+
+@dataclass(frozen=True)
+class Outage:
+    """A stretch without a successful probe: from the last success before it (or the start)
+    to the first success after it (or the end)."""
+
+    start_t: float
+    end_t: float
+    failed: int
+
+    @property
+    def seconds(self) -> float:
+        return self.end_t - self.start_t
+
+
+@dataclass(frozen=True)
+class TimelineSummary:
+    probes: int
+    failed: int
+    longest_gap_s: float
+    worst: Outage | None
+    errors: Mapping[str, int]  # what the failed probes said, counted
+
+    @property
+    def failure_ratio(self) -> float:
+        return self.failed / self.probes if self.probes else math.nan
+
+
+def summarise(timeline: Timeline) -> TimelineSummary:
+    """Failed probes and the longest time without a success (the window's ends count: a target
+    that never answers has a gap as long as the watch)."""
+    probes = sorted(timeline.probes, key=lambda p: p.t)
+    errors: dict[str, int] = {}
+    for probe in probes:
+        if not probe.ok:
+            key = probe.error or f"HTTP {probe.status}"
+            errors[key] = errors.get(key, 0) + 1
+    end = max(timeline.duration_s, probes[-1].t if probes else 0.0)
+    outages: list[Outage] = []
+    last_success = 0.0
+    failed_since = 0
+    for probe in probes:
+        if not probe.ok:
+            failed_since += 1
+            continue
+        if failed_since:
+            outages.append(Outage(last_success, probe.t, failed_since))
+        last_success, failed_since = probe.t, 0
+    if failed_since:
+        outages.append(Outage(last_success, end, failed_since))
+    worst = max(outages, key=lambda o: o.seconds, default=None)
+    longest_gap = _longest_gap(probes, end)
+    return TimelineSummary(
+        probes=len(probes),
+        failed=sum(1 for p in probes if not p.ok),
+        longest_gap_s=longest_gap,
+        worst=worst,
+        errors=errors,
+    )
+
+
+def _longest_gap(probes: Sequence[ProbeRecord], end: float) -> float:
+    successes = [p.t for p in probes if p.ok]
+    if not successes:
+        return end
+    edges = [0.0, *successes, end]
+    return max(b - a for a, b in itertools.pairwise(edges))
+
+
+@dataclass(frozen=True)
+class WatchPlan:
+    """What to probe, how often, and for how long at most."""
+
+    base_url: str
+    paths: Sequence[str]
+    rate_per_s: float
+    timeout_s: float
+    before_s: float
+    after_s: float
+    max_duration_s: float
+    headers: Mapping[str, str] = field(default_factory=dict)
+    verify_tls: bool = True
+
+    @property
+    def max_probes(self) -> int:
+        """The hard cap on probes, whatever happens: the rate over the longest possible watch."""
+        return math.ceil(self.rate_per_s * (self.before_s + self.max_duration_s + self.after_s)) + 1
+
+
+class _Prober:
+    """Sends probes at a fixed rate from a scheduler thread; a slow probe never delays the next
+    (a small pool answers them), so the timeline shows an outage at its real length."""
+
+    def __init__(self, plan: WatchPlan, phase: Callable[[], Phase]) -> None:
+        self.plan = plan
+        self.phase = phase
+        self.records: list[ProbeRecord] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._started = time.monotonic()
+        workers = max(2, min(32, math.ceil(plan.rate_per_s * plan.timeout_s) + 1))
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="watch-probe")
+        self._pending: list[Future[None]] = []
+        self._thread = threading.Thread(target=self._schedule, name="watch-scheduler", daemon=True)
+
+    def now(self) -> float:
+        return time.monotonic() - self._started
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        for future in self._pending:
+            future.result()
+        self._pool.shutdown(wait=True)
+
+    def _schedule(self) -> None:
+        interval = 1.0 / self.plan.rate_per_s
+        for n in range(self.plan.max_probes):
+            due = n * interval
+            wait = due - self.now()
+            if wait > 0 and self._stop.wait(wait):
+                return
+            if self._stop.is_set():
+                return
+            path = self.plan.paths[n % len(self.plan.paths)]
+            self._pending.append(self._pool.submit(self._probe, path))
+
+    def _probe(self, path: str) -> None:
+        t = self.now()
+        phase = self.phase()
+        sent = time.perf_counter()
+        status: int | None = None
+        error: str | None = None
+        try:
+            # a new client each time: a fresh connection, as a new visitor would open
+            with httpx.Client(
+                base_url=self.plan.base_url,
+                headers=dict(self.plan.headers),
+                timeout=self.plan.timeout_s,
+                verify=self.plan.verify_tls,
+                follow_redirects=False,
+            ) as client:
+                status = client.get(path).status_code
+        except httpx.TimeoutException:
+            error = f"no answer within {self.plan.timeout_s:g}s"
+        except httpx.TransportError as exc:
+            error = f"{type(exc).__name__}: {str(exc) or 'connection failed'}"[:200]
+        latency = (time.perf_counter() - sent) * 1000
+        record = ProbeRecord(round(t, 4), path, phase, status, round(latency, 2), error)
+        with self._lock:
+            self.records.append(record)
+
+
+def _popen(command: str | Sequence[str], log: Path, cwd: Path | None) -> subprocess.Popen[bytes]:
+    handle = log.open("wb")
+    try:
+        return subprocess.Popen(
+            command,
+            shell=isinstance(command, str),
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=cwd,
+            start_new_session=True,  # its own process group, to stop all of it
+        )
+    finally:
+        handle.close()
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    for sig, wait in ((signal.SIGTERM, TERMINATE_GRACE_S), (signal.SIGKILL, 10.0)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        try:
+            process.wait(wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def run_watch(
+    plan: WatchPlan,
+    command: str | Sequence[str],
+    *,
+    environment: str,
+    log: Path,
+    cwd: Path | None = None,
+    on_start: Callable[[], None] = lambda: None,
+) -> Timeline:
+    """Probe for `before_s`, run the command (at most `max_duration_s`), probe `after_s` more.
+
+    Ctrl-C stops the command's whole process group and returns what was seen, marked
+    interrupted. Bounded: at most `plan.max_probes` probes, whatever the command does."""
+    if not plan.paths:
+        raise ValueError("nothing to probe: no paths")
+    shown = command if isinstance(command, str) else " ".join(command)
+    timeline = Timeline(environment, plan.base_url, shown, rate_per_s=plan.rate_per_s)
+    state: dict[str, Phase] = {"phase": "before"}
+    prober = _Prober(plan, lambda: state["phase"])
+    prober.start()
+    process: subprocess.Popen[bytes] | None = None
+    try:
+        time.sleep(plan.before_s)
+        state["phase"] = "during"
+        timeline.command_started_t = round(prober.now(), 4)
+        process = _popen(command, log, cwd)
+        on_start()
+        try:
+            timeline.command_exit = process.wait(plan.max_duration_s)
+            timeline.stopped_by = "command"
+        except subprocess.TimeoutExpired:
+            _stop_group(process)
+            timeline.stopped_by = "max_duration"
+        timeline.command_ended_t = round(prober.now(), 4)
+        state["phase"] = "after"
+        time.sleep(plan.after_s)
+    except KeyboardInterrupt:
+        timeline.stopped_by = "interrupted"
+        if process is not None:
+            _stop_group(process)
+            timeline.command_ended_t = round(prober.now(), 4)
+    except OSError as exc:  # the command could not start at all
+        log.write_text(f"could not start {shown!r}: {exc}\n")
+        timeline.command_ended_t = round(prober.now(), 4)
+        timeline.stopped_by = "not_started"
+    finally:
+        timeline.duration_s = round(prober.now(), 4)
+        prober.stop()
+    timeline.probes = sorted(prober.records, key=lambda p: p.t)
+    return timeline
+
+
+@dataclass(frozen=True)
+class WatchVerdict:
+    """The judgement of a timeline: ok, and the line that says why."""
+
+    ok: bool
+    message: str
+    summary: TimelineSummary
+
+
+def judge_timeline(timeline: Timeline, *, max_failed: int, max_gap_s: float) -> WatchVerdict:
+    """Downtime found (not ok) when more probes failed than allowed or the longest time without
+    a successful probe is over the limit. Whether there is evidence at all is the caller's
+    question (`evidence_problem`)."""
+    summary = summarise(timeline)
+    parts = [
+        f"{summary.failed} of {summary.probes} probes failed (at most {max_failed})",
+        f"longest gap without a success {summary.longest_gap_s:.2f}s (at most {max_gap_s:g}s)",
+    ]
+    if summary.worst is not None:
+        w = summary.worst
+        parts.append(f"worst outage {w.seconds:.2f}s from t={w.start_t:.2f}s ({w.failed} failed)")
+    if summary.errors:
+        top = sorted(summary.errors.items(), key=lambda kv: -kv[1])[:3]
+        parts.append("errors: " + "; ".join(f"{n}x {e}" for e, n in top))
+    ok = summary.failed <= max_failed and summary.longest_gap_s <= max_gap_s
+    return WatchVerdict(ok, ", ".join(parts), summary)
+
+
+def evidence_problem(timeline: Timeline) -> str | None:
+    """Why this timeline cannot show whether the deploy was free of downtime, or None."""
+    if timeline.stopped_by == "not_started":
+        return f"the deploy command did not start: {timeline.command!r}"
+    if timeline.stopped_by == "interrupted":
+        return "the watch was interrupted before the deploy finished"
+    if timeline.stopped_by == "max_duration":
+        return "the deploy command ran past [watch] max_duration and was stopped"
+    if timeline.command_exit != 0:
+        return f"the deploy command exited {timeline.command_exit}: {timeline.command!r}"
+    # a command faster than the probing interval is fine: an outage it caused shows after it
+    if not any(p.phase == "after" for p in timeline.probes):
+        return "no probe answered or failed after the deploy command ended: nothing to judge"
+    return None
+
+
+def find_timeline(
+    environment: str, reports_dir: Path, *, max_age_s: float, now: float | None = None
+) -> Path | None:
+    """The newest timeline.json under `reports_dir` written for `environment`, if it is younger
+    than `max_age_s` (an older one is another deploy's)."""
+    if not reports_dir.is_dir():
+        return None
+    current = time.time() if now is None else now
+    found: list[tuple[float, Path]] = []
+    for path in reports_dir.rglob(TIMELINE_FILE):
+        try:
+            mtime = path.stat().st_mtime
+            timeline = read_timeline(path)
+        except (OSError, TimelineUnreadable):
+            continue
+        if timeline.environment == environment and current - mtime <= max_age_s:
+            found.append((mtime, path))
+    return max(found)[1] if found else None

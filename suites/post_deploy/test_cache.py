@@ -1,0 +1,39 @@
+"""Post-deploy: the key pages are warmed, and caching works as the environment says."""
+
+import httpx
+import pytest
+
+from releasegate.config import Environment
+from releasegate.errors import EvidenceMissing
+from releasegate.post_deploy import judge_cache, observe_cache
+from releasegate.probe import ProbeClient
+from releasegate.pytest_plugin.fixtures import Measure
+
+
+def test_page_is_warm_and_cached(
+    cache_path: str | None, http: ProbeClient, env: Environment, measure: Measure
+) -> None:
+    """The first GET warms the page; the second carries the cache header (`[cache] expect =
+    "header"`) or is faster by `faster_by` (`expect = "faster"`)."""
+    if cache_path is None:
+        pytest.skip(f"no [cache] paths for env={env.name}")
+    config = env.model.cache
+    try:
+        seen = observe_cache(http.client, cache_path, config.header, env.target.timeout)
+    except httpx.HTTPError as exc:
+        raise EvidenceMissing(
+            http.redactor.redact(f"GET {http.url(cache_path)}: {exc} (env={env.name})")
+        ) from None
+    measure("first hit", seen.first_ms, unit="ms")
+    measure("second hit", seen.second_ms, unit="ms")
+    if config.expect == "header":
+        measure(config.header, seen.header_value, threshold=config.pattern)
+    verdict = judge_cache(
+        seen,
+        expect=config.expect,
+        header=config.header,
+        pattern=config.pattern,
+        faster_by=config.faster_by,
+    )
+
+    assert verdict.ok, f"{verdict.message} (env={env.name})"

@@ -1,0 +1,45 @@
+"""Post-deploy: a short, bounded sample of the key endpoints is (nearly) free of errors.
+
+A quick look right after the deploy; the SLO gate judges the same with enough samples for a
+confidence bound. Here the share of failed requests in the sample is held to the threshold."""
+
+from releasegate.config import Environment
+from releasegate.errors import EvidenceMissing
+from releasegate.pytest_plugin import GateRun
+from releasegate.pytest_plugin.fixtures import Measure
+from releasegate.sampler import take_samples
+from releasegate.slo import wilson_interval
+from releasegate.slo_baseline import sample_plan
+
+
+def test_error_ratio_is_under_the_threshold(
+    gate_run: GateRun, env: Environment, measure: Measure
+) -> None:
+    """5xx answers and requests with no answer, over `[post_deploy] requests` (default 100)
+    requests to the key endpoints, are at most `error_ratio_max` (default 1 %)."""
+    config = env.model.post_deploy
+    plan = sample_plan(env, config.requests, config.concurrency, config.rate, config.duration)
+    samples = take_samples(gate_run.base_url, plan, environment=env.name).samples
+    if not samples:
+        raise EvidenceMissing(f"no request was sent in {config.duration:g}s (env={env.name})")
+    errors = [s for s in samples if s.server_error]
+    ratio = len(errors) / len(samples)
+    measure(
+        "error ratio",
+        round(ratio, 5),
+        threshold=config.error_ratio_max,
+        comparison="<=",
+        samples=len(samples),
+    )
+    interval = wilson_interval(len(errors), len(samples))
+    seen: dict[str, int] = {}
+    for s in errors:
+        key = f"{s.endpoint}: {s.error or s.status}"
+        seen[key] = seen.get(key, 0) + 1
+    examples = "; ".join(f"{n}x {k}" for k, n in sorted(seen.items(), key=lambda kv: -kv[1])[:3])
+
+    assert ratio <= config.error_ratio_max, (
+        f"{len(errors)} of {len(samples)} requests failed ({ratio:.1%}, 95% interval"
+        f" {interval.lower if interval else 0:.1%}..{interval.upper if interval else 0:.1%}),"
+        f" over {config.error_ratio_max:.1%}: {examples} (env={env.name})"
+    )

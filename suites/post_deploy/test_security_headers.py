@@ -1,0 +1,26 @@
+"""Post-deploy: the security headers are sent, one check each, on every `[headers] paths`."""
+
+import pytest
+
+from releasegate.config import Environment
+from releasegate.probe import ProbeClient
+from releasegate.pytest_plugin.fixtures import Measure
+from releasegate.security_headers import judge_header
+
+
+def test_security_header(
+    header_check: str, header_path: str, http: ProbeClient, env: Environment, measure: Measure
+) -> None:
+    """CSP restricts scripts; HSTS lasts six months (https); nosniff; framing refused; a
+    Referrer-Policy that keeps paths to the origin."""
+    https = http.base_url.startswith("https://")
+    if header_check == "hsts" and not (https or env.model.headers.hsts_on_http):
+        pytest.skip("HSTS is only honoured over https ([headers] hsts_on_http to judge it anyway)")
+    probe = http.get(header_path)
+    assert probe.response is not None, f"{probe.label}: no response (env={env.name})"
+    verdict = judge_header(
+        header_check, probe.response.headers, hsts_min_age_s=env.model.headers.hsts_min_age
+    )
+    measure(verdict.header, verdict.value)
+
+    assert verdict.ok, f"{probe.label}: {verdict.message} (env={env.name})"

@@ -1,0 +1,70 @@
+"""Post-deploy: the release is what runs, on every instance."""
+
+import httpx
+import pytest
+
+from releasegate.config import Environment
+from releasegate.errors import EvidenceMissing
+from releasegate.post_deploy import InstanceVersion, describe, disagreeing, read_version
+from releasegate.pytest_plugin import GateRun
+from releasegate.pytest_plugin.fixtures import Measure
+
+
+@pytest.fixture(scope="module")
+def instance_versions(gate_run: GateRun, env: Environment) -> list[InstanceVersion]:
+    """What each instance (`[post_deploy] instances`, default the target) says it runs."""
+    instances = env.model.post_deploy.instances or [gate_run.base_url]
+    with httpx.Client(
+        headers=dict(env.target.headers), verify=env.target.verify_tls, follow_redirects=False
+    ) as client:
+        answers = [
+            read_version(
+                client,
+                url,
+                env.target.version_path,
+                env.model.post_deploy.version_key,
+                env.target.timeout,
+            )
+            for url in instances
+        ]
+    if all(a.version is None for a in answers):
+        raise EvidenceMissing(
+            gate_run.redactor.redact(f"no instance said which version it runs: {describe(answers)}")
+        )
+    return answers
+
+
+def test_release_version_is_live_on_every_instance(
+    instance_versions: list[InstanceVersion],
+    release_version: str | None,
+    env: Environment,
+    measure: Measure,
+) -> None:
+    """Every instance runs `--release-version` (or `[post_deploy] release_version`)."""
+    expected = release_version or env.model.post_deploy.release_version
+    if not expected:
+        pytest.skip("no expected version: pass --release-version or set [post_deploy]")
+    wrong = disagreeing(expected, instance_versions)
+    measure(
+        "instances on the release",
+        len(instance_versions) - len(wrong),
+        threshold=len(instance_versions),
+        comparison=">=",
+    )
+
+    assert not wrong, (
+        f"{len(wrong)} of {len(instance_versions)} instances do not run {expected}:"
+        f" {describe(wrong)} (env={env.name})"
+    )
+
+
+def test_every_instance_runs_the_same_version(
+    instance_versions: list[InstanceVersion], env: Environment, measure: Measure
+) -> None:
+    """No instance is left behind on another version (a half-finished rollout)."""
+    versions = sorted({a.version or "(no answer)" for a in instance_versions})
+    measure("versions live", len(versions), threshold=1, comparison="<=")
+
+    assert len(versions) == 1, (
+        f"{len(versions)} versions live: {describe(instance_versions)} (env={env.name})"
+    )

@@ -1,0 +1,71 @@
+"""Post-deploy: the deploy caused no downtime, as `releasegate watch` saw it while it ran."""
+
+import shutil
+
+import pytest
+
+from releasegate.config import Environment
+from releasegate.errors import EvidenceMissing
+from releasegate.pytest_plugin import GateRun
+from releasegate.pytest_plugin.fixtures import Measure
+from releasegate.watch import (
+    TIMELINE_FILE,
+    Timeline,
+    TimelineUnreadable,
+    evidence_problem,
+    find_timeline,
+    judge_timeline,
+    read_timeline,
+)
+
+
+@pytest.fixture(scope="module")
+def timeline(gate_run: GateRun, env: Environment) -> Timeline:
+    """The newest watch timeline of this environment (copied into this run for the report);
+    without one the check is skipped, or missing evidence with `[watch] required = true`."""
+    config = env.model.watch
+    path = find_timeline(env.name, gate_run.reports_dir, max_age_s=config.max_age)
+    if path is None:
+        why = (
+            f"no timeline.json of env={env.name} younger than {config.max_age / 3600:g} h under"
+            f" {gate_run.reports_dir}: deploy with `releasegate watch --env {env.name} --"
+            f" DEPLOY_COMMAND`"
+        )
+        if config.required:
+            raise EvidenceMissing(why)
+        pytest.skip(why)
+    try:
+        found = read_timeline(path)
+    except TimelineUnreadable as exc:
+        raise EvidenceMissing(str(exc)) from None
+    if path.parent != gate_run.run_dir:
+        shutil.copyfile(path, gate_run.run_dir / TIMELINE_FILE)
+    return found
+
+
+def test_deploy_caused_no_downtime(timeline: Timeline, env: Environment, measure: Measure) -> None:
+    """While the deploy command ran, at most `[watch] max_failed` probes failed (default 0) and
+    no stretch without a successful probe was longer than `max_gap` (default 2 s)."""
+    problem = evidence_problem(timeline)
+    if problem is not None:
+        raise EvidenceMissing(f"{problem} (watch of {timeline.started_at}; env={env.name})")
+    config = env.model.watch
+    verdict = judge_timeline(timeline, max_failed=config.max_failed, max_gap_s=config.max_gap)
+    summary = verdict.summary
+    measure(
+        "failed probes",
+        summary.failed,
+        threshold=config.max_failed,
+        comparison="<=",
+        samples=summary.probes,
+    )
+    measure(
+        "longest gap",
+        round(summary.longest_gap_s, 3),
+        unit="s",
+        threshold=config.max_gap,
+        comparison="<=",
+        samples=summary.probes,
+    )
+
+    assert verdict.ok, f"downtime during `{timeline.command}`: {verdict.message} (env={env.name})"

@@ -1,0 +1,156 @@
+"""Pre-deploy: the database answers, its schema is where the release expects it, migrations can
+be undone, and last night's backup exists and restores.
+
+The gate connects to `[database] url` itself. When that connection fails the gate could not
+measure (HOLD); the target's own view of its database is its health endpoint, judged by
+test_target_is_healthy_before_the_deploy and by the smoke gate."""
+
+import pytest
+
+from releasegate.backups import (
+    Backup,
+    BackupError,
+    SanityQuery,
+    backup_from_command,
+    newest_backup,
+    restore_and_check,
+)
+from releasegate.config import BackupConfig, DatabaseConfig, Environment
+from releasegate.db_check import ping, safe_url
+from releasegate.errors import EvidenceMissing
+from releasegate.migrations import (
+    MigrationError,
+    alembic_status,
+    check_reversible,
+    version_query_status,
+)
+from releasegate.pytest_plugin.fixtures import Measure
+
+
+def test_database_answers_a_query_in_time(
+    database: DatabaseConfig, env: Environment, measure: Measure
+) -> None:
+    """`[database] query` (SELECT 1) answers within `query_max` (default 200 ms)."""
+    result = ping(database.url, query=database.query, timeout_s=database.timeout)
+    limit_ms = database.query_max * 1000
+    measure(
+        "query latency", round(result.latency_ms, 2), unit="ms", threshold=limit_ms, comparison="<="
+    )
+
+    assert result.latency_ms <= limit_ms, (
+        f"{safe_url(database.url)}: {database.query!r} took {result.latency_ms:.1f} ms, over"
+        f" {limit_ms:g} ms ([database] query_max) (env={env.name})"
+    )
+
+
+def test_schema_is_at_the_expected_migration(
+    database: DatabaseConfig, env: Environment, measure: Measure
+) -> None:
+    """The schema is at alembic's head (or `expected_version`); pending migrations are named."""
+    migrations = database.migrations
+    if migrations is None:
+        pytest.skip(f"no [database.migrations] for env={env.name}")
+    try:
+        if migrations.alembic is not None:
+            status = alembic_status(database.url, env.repository_path(migrations.alembic))
+            expected = ", ".join(status.heads)
+        else:
+            expected = migrations.expected_version or ""  # the model requires both
+            status = version_query_status(database.url, migrations.version_query or "", expected)
+    except MigrationError as exc:
+        raise EvidenceMissing(f"[database.migrations] in {env.path}: {exc}") from None
+    current = ", ".join(status.current) or "(none: an empty schema)"
+    measure("schema version", current, threshold=expected, comparison="==")
+    measure("pending migrations", len(status.pending), threshold=0, comparison="<=")
+
+    pending = "; ".join(f"{r.id} ({r.message})" for r in status.pending)
+    assert status.at_head, (
+        f"{safe_url(database.url)}: schema at {current}, expected {expected};"
+        f" {len(status.pending)} pending: {pending or 'unknown'} (env={env.name})"
+    )
+
+
+def test_migrations_are_reversible(
+    database: DatabaseConfig, env: Environment, measure: Measure
+) -> None:
+    """On a scratch database: upgrade to head, downgrade one step, upgrade again."""
+    migrations = database.migrations
+    if migrations is None or not migrations.reversible or migrations.alembic is None:
+        pytest.skip(f"[database.migrations] reversible is not set for env={env.name}")
+    try:
+        steps = check_reversible(database.url, env.repository_path(migrations.alembic))
+    except MigrationError as exc:
+        raise AssertionError(f"migrations are not reversible: {exc} (env={env.name})") from None
+    for step in steps:
+        measure(f"{step.action} {step.revision}", round(step.seconds, 3), unit="s")
+
+
+@pytest.fixture(scope="module")
+def backup_config(database: DatabaseConfig, env: Environment) -> BackupConfig:
+    if database.backup is None:
+        pytest.skip(f"no [database.backup] for env={env.name}")
+    return database.backup
+
+
+@pytest.fixture(scope="module")
+def backup(backup_config: BackupConfig, env: Environment) -> Backup:
+    """The newest backup: by the glob's newest file, or as the command reports it."""
+    if backup_config.glob is not None:
+        try:
+            return newest_backup(backup_config.glob, base=env.repository)
+        except BackupError as exc:  # no backup at all: the checklist item was not done
+            raise AssertionError(f"{exc} ([database.backup] glob) (env={env.name})") from None
+    try:
+        return backup_from_command(backup_config.command or "")
+    except BackupError as exc:  # the command could not tell: not measured
+        raise EvidenceMissing(f"[database.backup] command: {exc} (env={env.name})") from None
+
+
+def test_newest_backup_is_fresh(
+    backup: Backup, backup_config: BackupConfig, env: Environment, measure: Measure
+) -> None:
+    """The newest backup is younger than `[database.backup] max_age` (default 24 h)."""
+    max_hours = backup_config.max_age / 3600
+    age = backup.age_hours()
+    measure("backup age", round(age, 2), unit="h", threshold=round(max_hours, 2), comparison="<=")
+    if backup.size_bytes is not None:
+        measure("backup size", backup.size_bytes, unit="B")
+    where = backup.path or "the backup command"
+
+    assert age <= max_hours, (
+        f"{where}: the newest backup was taken {backup.taken_at:%Y-%m-%d %H:%M} UTC,"
+        f" {age:.1f} h ago, older than {max_hours:g} h ([database.backup] max_age) (env={env.name})"
+    )
+
+
+def test_newest_backup_restores_and_passes_sanity_queries(
+    backup: Backup,
+    backup_config: BackupConfig,
+    database: DatabaseConfig,
+    env: Environment,
+    measure: Measure,
+) -> None:
+    """Restored into a scratch database on the same server, the sanity queries hold; the
+    scratch database is dropped afterwards."""
+    config = backup_config
+    if not config.restore or backup.path is None:
+        pytest.skip(f"[database.backup] restore = false for env={env.name}")
+    queries = [SanityQuery(q.name, q.sql, q.min, q.max, q.equals) for q in config.sanity]
+    try:
+        result = restore_and_check(
+            database.url, backup.path, queries, timeout_s=config.restore_timeout
+        )
+    except BackupError as exc:
+        raise AssertionError(
+            f"{backup.path}: the backup does not restore: {exc} (env={env.name})"
+        ) from None
+    measure("restore time", round(result.seconds, 3), unit="s")
+    for sane in result.sanity:
+        limit = sane.query.equals or sane.query.min if sane.query.max is None else sane.query.max
+        measure(sane.query.name, sane.value, threshold=limit)
+
+    wrong = [s.message for s in result.sanity if not s.ok]
+    assert not wrong, (
+        f"{backup.path} restored in {result.seconds:.1f}s, but {len(wrong)} sanity queries"
+        f" failed: {'; '.join(wrong)} (env={env.name})"
+    )

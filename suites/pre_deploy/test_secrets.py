@@ -1,0 +1,42 @@
+"""Pre-deploy: no secret is committed to the source tree (detect-secrets, with its baseline)."""
+
+import pytest
+
+from releasegate.config import Environment
+from releasegate.pytest_plugin.fixtures import Measure
+from releasegate.secret_scan import scan_tree
+
+SHOWN = 10
+
+
+def test_no_secret_is_committed(env: Environment, measure: Measure) -> None:
+    """detect-secrets finds nothing new under `[secret_scan] root`; each finding is named by
+    file, line and kind, never by its value."""
+    config = env.model.secret_scan
+    if not config.enabled:
+        pytest.skip(f"[secret_scan] enabled = false for env={env.name}")
+    root = env.repository_path(config.root)
+    baseline = root / config.baseline if config.baseline else None
+    result = scan_tree(
+        root,
+        baseline=baseline if baseline is not None and baseline.is_file() else None,
+        exclude=config.exclude,
+        max_files=config.max_files,
+    )
+    measure(
+        "secrets found",
+        len(result.findings),
+        threshold=0,
+        comparison="<=",
+        samples=result.files_scanned,
+    )
+    if result.suppressed:
+        measure("known to the baseline", result.suppressed)
+
+    listed = "; ".join(f"{f.path}:{f.line} ({f.kind})" for f in result.findings[:SHOWN])
+    more = f"; and {len(result.findings) - SHOWN} more" if len(result.findings) > SHOWN else ""
+    assert not result.findings, (
+        f"{len(result.findings)} possible secrets committed under {result.root}: {listed}{more}."
+        f" Move them to the environment; a false positive goes into the baseline"
+        f" (detect-secrets scan > {config.baseline}) (env={env.name})"
+    )
