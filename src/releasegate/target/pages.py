@@ -107,3 +107,14 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/tickets", tickets_page)
     app.router.add_get("/favicon.ico", favicon)
     app.router.add_static("/static", STATIC)
+    app.on_response_prepare.append(_cache_static)
+
+
+# Static files change only with a release: browsers and CDNs may keep them for an hour, which the
+# post-deploy cache check looks for (`[cache] paths`).
+STATIC_CACHE_CONTROL = "public, max-age=3600"
+
+
+async def _cache_static(request: web.Request, response: web.StreamResponse) -> None:
+    if request.path.startswith("/static/") and response.status == 200:
+        response.headers["Cache-Control"] = STATIC_CACHE_CONTROL
