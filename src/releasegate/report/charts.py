@@ -150,5 +150,29 @@ def against_baseline(rows: Sequence[tuple[str, float, float | None]]) -> str:
     return str(chart.render(is_unicode=True))
 
 
+def deploy_timeline(
+    ok: Sequence[tuple[float, float]],
+    failed: Sequence[tuple[float, float]],
+    command: tuple[float, float] | None,
+) -> str:
+    """Every probe `watch` sent during a deploy: latency (ms) over time, failed probes apart,
+    and the deploy command's start and end as vertical lines."""
+    chart = pygal.XY(
+        **_options(
+            "Probes during the deploy: latency ms over seconds (failed probes in red)",
+            x_title="seconds into the watch",
+            stroke=False,
+            dots_size=2,
+        )
+    )
+    top = max([v for _, v in [*ok, *failed]] or [1.0])
+    chart.add("ok", [(round(t, 2), round(v, 1)) for t, v in ok])
+    chart.add("failed", [(round(t, 2), round(v, 1)) for t, v in failed])
+    if command is not None:
+        for label, t in (("deploy started", command[0]), ("deploy ended", command[1])):
+            chart.add(label, [(t, 0), (t, top)], stroke=True, show_dots=False)
+    return str(chart.render(is_unicode=True))
+
+
 def verdict_colour(verdict: str) -> str:
     return _VERDICT_COLOURS.get(verdict, "#8a93a3")

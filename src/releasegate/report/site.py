@@ -24,10 +24,11 @@ from releasegate.evidence import now
 from releasegate.load.stats import read_history
 from releasegate.report import charts
 from releasegate.report.model import RunView, format_measurement, load_runs, short_check
+from releasegate.watch import TIMELINE_FILE, TimelineUnreadable, read_timeline
 
 SITE_DIR = "site"
 TREND_RUNS = 30  # runs shown in the trend charts
-_COPIED = ("report.html", "results.json", "decision.json", "junit.xml")
+_COPIED = ("report.html", "results.json", "decision.json", "junit.xml", "timeline.json")
 _HEADLINES = {
     "GO": "Every gate asked for ran, and every blocking check passed.",
     "ROLLBACK": "The release was measured and found wrong: a blocking check failed.",
@@ -202,6 +203,19 @@ def _load_charts(run: RunView) -> list[str]:
     ]
 
 
+def _watch_charts(run: RunView) -> list[str]:
+    """The deploy's probes, when the run judged a `releasegate watch` timeline."""
+    try:
+        timeline = read_timeline(run.path / TIMELINE_FILE)
+    except TimelineUnreadable:
+        return []
+    ok = [(p.t, p.latency_ms) for p in timeline.probes if p.ok]
+    failed = [(p.t, p.latency_ms) for p in timeline.probes if not p.ok]
+    started, ended = timeline.command_started_t, timeline.command_ended_t
+    command = (started, ended) if started is not None and ended is not None else None
+    return [charts.deploy_timeline(ok, failed, command)] if ok or failed else []
+
+
 def build_site(reports_dir: Path, out: Path | None = None, *, allure: bool = True) -> BuildResult:
     """Write the site for every run under `reports_dir` into `out` (default reports/site)."""
     out = (out or reports_dir / SITE_DIR).resolve()
@@ -232,7 +246,7 @@ def build_site(reports_dir: Path, out: Path | None = None, *, allure: bool = Tru
                 links.append(("Allure report", "allure/index.html"))
         links += [
             (n, n)
-            for n in ("results.json", "decision.json", "junit.xml")
+            for n in ("results.json", "decision.json", "junit.xml", "timeline.json")
             if (page_dir / n).exists()
         ]
         artefacts = _copy_artefacts(run, page_dir)
@@ -255,6 +269,7 @@ def build_site(reports_dir: Path, out: Path | None = None, *, allure: bool = Tru
                 *([charts.latency_by_check(latency)] if latency else []),
                 *_load_charts(run),
                 *_slo_charts(run),
+                *_watch_charts(run),
             ],
         )
         (page_dir / "index.html").write_text(page, encoding="utf-8")
