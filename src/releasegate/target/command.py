@@ -1,4 +1,5 @@
-"""`releasegate target serve` (also `python -m releasegate.target`): start the reference service.
+"""`releasegate target serve` (also `python -m releasegate.target`): start the reference service;
+`releasegate target restart`: restart one started with `serve --supervise`.
 
 Bad input (a bad fault, a port in use, an unusable database URL) is one line on stderr and exit
 code 3, the CLI's usage/configuration error, never a traceback.
@@ -9,8 +10,10 @@ from __future__ import annotations
 import logging
 import math
 import os
+import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import NoReturn
 
 import click
@@ -25,15 +28,24 @@ from releasegate.target.settings import (
     PARENT_PID_VAR,
     ServiceSettings,
 )
+from releasegate.target.supervisor import (
+    DEFAULT_RESTART_GAP_S,
+    DEFAULT_RESTART_TIMEOUT_S,
+    RestartError,
+    Supervisor,
+    SupervisorError,
+    request_restart,
+)
+from releasegate.units import parse_duration
 
 USAGE_ERROR = 3
 DEFAULT_RATE = 200.0
 DEFAULT_BURST = 400
 
 
-def _fail(message: str) -> NoReturn:
-    click.echo(f"releasegate target serve: error: {message}", err=True)
-    sys.exit(USAGE_ERROR)
+def _fail(message: str, code: int = USAGE_ERROR, command: str = "serve") -> NoReturn:
+    click.echo(f"releasegate target {command}: error: {message}", err=True)
+    sys.exit(code)
 
 
 def parse_rate_limit(text: str) -> tuple[float, int]:
@@ -55,6 +67,46 @@ def parse_rate_limit(text: str) -> tuple[float, int]:
 def _parent_pid() -> int | None:
     text = os.environ.get(PARENT_PID_VAR, "")
     return int(text) if text.isdigit() else None
+
+
+def worker_argv(
+    *,
+    host: str,
+    faults: Sequence[str],
+    service_version: str,
+    rate_limit: str | None,
+    seed: int | None,
+) -> list[str]:
+    """The command a supervisor starts each worker with: the options `serve` was given, so that
+    every generation has the same faults, version, rate limit and seed. No secrets: tokens and
+    the database URL reach the worker through its environment, as they reached the supervisor.
+    """
+    argv = [sys.executable, "-m", "releasegate.target", "--host", host]
+    for fault in faults:
+        argv += ["--fault", fault]
+    argv += ["--service-version", service_version]
+    if rate_limit is not None:
+        argv += ["--rate-limit", rate_limit]
+    if seed is not None:
+        argv += ["--seed", str(seed)]
+    return argv
+
+
+def _duration(option: str, text: str, command: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        _fail(f"{option} {exc}", command=command)
+
+
+def _inherited_sockets(fds: Sequence[int]) -> list[socket.socket]:
+    sockets = []
+    for fd in fds:
+        try:
+            sockets.append(socket.socket(fileno=fd))
+        except OSError as exc:
+            _fail(f"--listen-fd {fd} is not a usable socket: {exc.strerror or exc}")
+    return sockets
 
 
 @click.command("serve")
@@ -93,6 +145,29 @@ def _parent_pid() -> int | None:
     help=f"Per-client limit on /api/* (default {DEFAULT_RATE:g}:{DEFAULT_BURST}; 0 turns it off).",
 )
 @click.option("--seed", type=int, default=None, help="Seed the random faults, for repeatable runs.")
+@click.option(
+    "--supervise",
+    is_flag=True,
+    help="Run it under a supervisor that owns the port and can restart it: SIGHUP gracefully "
+    "(no request fails), SIGUSR2 abruptly (stop, then start). Needs --state-file; see "
+    "`releasegate target restart`.",
+)
+@click.option(
+    "--state-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="With --supervise: where the supervisor writes its pid, its worker's and the restart "
+    "count (JSON), for `releasegate target restart`.",
+)
+@click.option(
+    "--restart-gap",
+    default=None,
+    metavar="DURATION",
+    help=f"With --supervise: how long an abrupt restart refuses connections "
+    f"(default {DEFAULT_RESTART_GAP_S:g}s).",
+)
+# the sockets a supervisor passes to its worker
+@click.option("--listen-fd", "listen_fds", multiple=True, type=int, hidden=True)
 def serve_command(
     host: str,
     port: int,
@@ -101,6 +176,10 @@ def serve_command(
     service_version: str,
     rate_limit: str | None,
     seed: int | None,
+    supervise: bool,
+    state_file: Path | None,
+    restart_gap: str | None,
+    listen_fds: Sequence[int],
 ) -> None:
     """Start the reference service: a small real web app with switchable faults.
 
@@ -108,10 +187,16 @@ def serve_command(
     RELEASEGATE_TARGET_API_TOKEN is the API's bearer token (default local-demo-token);
     RELEASEGATE_ADMIN_TOKEN enables /_admin/faults (without it, /_admin answers 403).
     """
-    # aiohttp and SQLAlchemy load only to serve, not for `releasegate --help`
-    from releasegate.target.database import DatabaseError, DatabaseUrlError, safe_url
-    from releasegate.target.server import run
-
+    if not supervise and (state_file is not None or restart_gap is not None):
+        _fail("--state-file and --restart-gap go with --supervise")
+    if supervise and state_file is None:
+        _fail("--supervise needs --state-file PATH (where `releasegate target restart` looks)")
+    if supervise and listen_fds:
+        _fail("--supervise binds its own sockets: it takes no --listen-fd")
+    gap_s = _duration("--restart-gap", restart_gap, "serve") if restart_gap else None
+    sockets = _inherited_sockets(listen_fds)
+    if sockets:
+        port = int(sockets[0].getsockname()[1])
     try:
         fault_set = parse_faults([os.environ.get(FAULTS_VAR, ""), *faults])
     except FaultError as exc:
@@ -137,12 +222,35 @@ def serve_command(
         level=logging.WARNING, stream=sys.stderr, format="releasegate target: %(message)s"
     )
 
-    def announce(line: str) -> None:
+    def say(line: str) -> None:
         click.echo(line)
         sys.stdout.flush()  # a launcher waits for this line on a pipe
 
+    if state_file is not None:  # only with --supervise, checked above
+        argv = worker_argv(
+            host=host,
+            faults=faults,
+            service_version=service_version,
+            rate_limit=rate_limit,
+            seed=seed,
+        )
+        _supervise(settings, argv, state_file, gap_s, say)
+    # aiohttp and SQLAlchemy load only to serve (in a worker, not in its supervisor), not for
+    # `releasegate --help`
+    from releasegate.target.database import DatabaseError, DatabaseUrlError, safe_url
+    from releasegate.target.server import run
+
+    def announce(line: str) -> None:
+        say(line)
+        if sockets:
+            # The supervisor reads this one line and closes its end of the pipe: anything
+            # written later would fail, so later output goes nowhere.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+
     try:
-        run(settings, announce=announce, parent_pid=_parent_pid())
+        run(settings, announce=announce, parent_pid=_parent_pid(), sockets=sockets)
     except DatabaseUrlError as exc:
         _fail(f"--database-url {exc}")
     except DatabaseError as exc:
@@ -151,6 +259,78 @@ def serve_command(
         _fail(f"cannot listen on {host} port {port}: {exc.strerror or exc}")
     except KeyboardInterrupt:
         pass  # a second Ctrl-C during shutdown: already stopping
+
+
+def _supervise(
+    settings: ServiceSettings,
+    argv: list[str],
+    state_file: Path,
+    restart_gap_s: float | None,
+    say: Callable[[str], None],
+) -> NoReturn:
+    if not state_file.parent.is_dir():
+        _fail(f"--state-file {state_file}: no such directory {state_file.parent}")
+    env = dict(os.environ)
+    # The URL may hold a password: the environment keeps it out of the workers' command line.
+    env[DATABASE_URL_VAR] = settings.database_url
+    env[PARENT_PID_VAR] = str(os.getpid())  # a worker never outlives its supervisor
+    supervisor = Supervisor(
+        worker_argv=argv,
+        worker_env=env,
+        host=settings.host,
+        port=settings.port,
+        state_file=state_file,
+        say=say,
+        restart_gap_s=DEFAULT_RESTART_GAP_S if restart_gap_s is None else restart_gap_s,
+        parent_pid=_parent_pid(),
+    )
+    try:
+        code = supervisor.run()
+    except SupervisorError as exc:
+        _fail(str(exc), exc.exit_code)
+    sys.exit(code)
+
+
+@click.command(
+    "restart", short_help="Restart a supervised reference service (graceful, or --abrupt)."
+)
+@click.option(
+    "--state-file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The state file given to `releasegate target serve --supervise`.",
+)
+@click.option(
+    "--abrupt",
+    is_flag=True,
+    help="Stop, then start: connections are refused for the restart gap and requests in flight "
+    "are cut. Without it the restart is graceful and no request fails.",
+)
+@click.option(
+    "--timeout",
+    default=f"{DEFAULT_RESTART_TIMEOUT_S:g}s",
+    show_default=True,
+    metavar="DURATION",
+    help="How long to wait for the new worker to serve.",
+)
+def restart_command(state_file: Path, abrupt: bool, timeout: str) -> None:
+    """Restart a service started with `releasegate target serve --supervise`, and wait until
+    the new worker serves: the deploy command of a zero-downtime test, e.g.
+    `releasegate watch --env local -- releasegate target restart --state-file X`.
+
+    Exit 0 when done; 1 when the service is not running, the restart failed or timed out; 3
+    when the state file is missing or unreadable.
+    """
+    timeout_s = _duration("--timeout", timeout, "restart")
+    try:
+        state = request_restart(state_file, abrupt=abrupt, timeout_s=timeout_s)
+    except RestartError as exc:
+        _fail(str(exc), exc.exit_code, command="restart")
+    how = "abruptly" if abrupt else "gracefully"
+    click.echo(
+        f"restarted {how}: generation {state.generation}, worker pid {state.worker_pid},"
+        f" {state.url}"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:

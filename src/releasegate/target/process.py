@@ -4,13 +4,18 @@ Used by the pytest plugin (`[reference] start = true`), by `releasegate demo` an
 Tokens and the database URL go to the child through its environment, never its command line
 (which `ps` shows to every user). The child's output goes to files rather than pipes, so a
 chatty child can never block on a pipe nobody reads.
+
+With `supervise=True` the child is a supervisor (supervisor.py) running the service as a worker
+it can restart, gracefully or abruptly, through `restart()` or `releasegate target restart`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -29,6 +34,13 @@ from releasegate.target.settings import (
     FAULTS_VAR,
     PARENT_PID_VAR,
 )
+from releasegate.target.supervisor import (
+    DEFAULT_RESTART_TIMEOUT_S,
+    RestartError,
+    SupervisorState,
+    read_state,
+    request_restart,
+)
 
 ANNOUNCEMENT = "listening on "
 _POLL_S = 0.02
@@ -44,6 +56,10 @@ class ReferenceServiceProcess:
 
     The service is stopped on leaving the block, when starting it fails, and (by the service
     itself) when this process dies without stopping it.
+
+    `supervise=True` runs it under a supervisor in a process group of its own, with its state
+    in `state_file` (a temporary file unless given); `restart()` then replaces its worker, and
+    `stop()` ends the supervisor and every worker.
     """
 
     def __init__(
@@ -59,6 +75,9 @@ class ReferenceServiceProcess:
         seed: int | None = None,
         startup_timeout_s: float = 15.0,
         stop_timeout_s: float = 10.0,
+        supervise: bool = False,
+        state_file: Path | None = None,
+        restart_gap_s: float | None = None,
     ) -> None:
         self.faults = list(faults)
         self.database_url = database_url
@@ -70,9 +89,13 @@ class ReferenceServiceProcess:
         self.seed = seed
         self.startup_timeout_s = startup_timeout_s
         self.stop_timeout_s = stop_timeout_s
+        self.supervise = supervise
+        self.restart_gap_s = restart_gap_s
         self.base_url = ""
         self._process: subprocess.Popen[bytes] | None = None
         self._workdir: Path | None = None
+        self._state_file_given = state_file
+        self._state_file: Path | None = None
 
     def __repr__(self) -> str:
         # no tokens: this shows up in test reports and logs
@@ -80,8 +103,14 @@ class ReferenceServiceProcess:
 
     @property
     def pid(self) -> int | None:
-        """The service's process id while it runs."""
+        """The service's process id while it runs (the supervisor's when supervised)."""
         return self._process.pid if self._process is not None else None
+
+    @property
+    def state_file(self) -> Path | None:
+        """The supervisor's state file while a supervised service runs: what
+        `releasegate target restart --state-file` takes."""
+        return self._state_file
 
     def argv(self) -> list[str]:
         """The command that starts the service (no secrets in it)."""
@@ -94,6 +123,12 @@ class ReferenceServiceProcess:
             argv += ["--rate-limit", self.rate_limit]
         if self.seed is not None:
             argv += ["--seed", str(self.seed)]
+        if self.supervise:
+            argv.append("--supervise")
+            if self._state_file is not None:
+                argv += ["--state-file", str(self._state_file)]
+            if self.restart_gap_s is not None:
+                argv += ["--restart-gap", f"{self.restart_gap_s:g}s"]
         return argv
 
     def _env(self) -> dict[str, str]:
@@ -111,6 +146,8 @@ class ReferenceServiceProcess:
         if self._process is not None:
             raise ReferenceServiceError(f"already started: {self!r}")
         self._workdir = Path(tempfile.mkdtemp(prefix="releasegate-target-"))
+        if self.supervise:
+            self._state_file = self._state_file_given or self._workdir / "supervisor.json"
         try:
             with (
                 (self._workdir / "stdout").open("wb") as stdout,
@@ -122,6 +159,9 @@ class ReferenceServiceProcess:
                     stdout=stdout,
                     stderr=stderr,
                     env=self._env(),
+                    # its own group, so that stop() can end the workers too, whatever happened
+                    # to the supervisor
+                    process_group=0 if self.supervise else None,
                 )
             self.base_url = self._wait_for_announcement(self._process)
         except BaseException:
@@ -159,7 +199,10 @@ class ReferenceServiceProcess:
         raise ReferenceServiceError(f"reference service {why}: {stderr}")
 
     def stop(self) -> None:
-        """SIGTERM, a bounded wait, then SIGKILL. Safe to call again, or before `start`."""
+        """SIGTERM, a bounded wait, then SIGKILL. Safe to call again, or before `start`.
+
+        Supervised, the supervisor stops its worker itself; whatever is left of its process
+        group afterwards (a worker of a supervisor that was killed) gets SIGKILL."""
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
             process.terminate()
@@ -168,6 +211,10 @@ class ReferenceServiceProcess:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=self.stop_timeout_s)
+        if process is not None and self.supervise:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+        self._state_file = None
         workdir, self._workdir = self._workdir, None
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -182,6 +229,40 @@ class ReferenceServiceProcess:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+    # --- restarts, when supervised -------------------------------------------------------------
+
+    def supervisor_state(self) -> SupervisorState:
+        """What the supervisor last published: its pid, its worker's, the generation."""
+        if self._state_file is None:
+            raise ReferenceServiceError("not a started ReferenceServiceProcess(supervise=True)")
+        try:
+            return read_state(self._state_file)
+        except RestartError as exc:
+            raise ReferenceServiceError(str(exc)) from None
+
+    @property
+    def worker_pid(self) -> int | None:
+        """The pid of the worker serving now (supervised), or of the service itself."""
+        if not self.supervise:
+            return self.pid
+        return self.supervisor_state().worker_pid if self._state_file is not None else None
+
+    def restart(
+        self, *, abrupt: bool = False, timeout_s: float = DEFAULT_RESTART_TIMEOUT_S
+    ) -> SupervisorState:
+        """Restart as `releasegate target restart` does and wait for the new worker; its state.
+
+        Graceful by default (no request fails); `abrupt` stops, then starts. A restart that
+        fails or times out raises ReferenceServiceError with the reason."""
+        if self._state_file is None:
+            raise ReferenceServiceError(
+                "restart() needs a started ReferenceServiceProcess(supervise=True)"
+            )
+        try:
+            return request_restart(self._state_file, abrupt=abrupt, timeout_s=timeout_s)
+        except RestartError as exc:
+            raise ReferenceServiceError(str(exc)) from None
 
     # --- faults at run time, through /_admin/faults --------------------------------------------
 
