@@ -4,6 +4,7 @@ documented codes: 0 GO, 1 ROLLBACK, 2 HOLD, 3 usage or configuration error. No l
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -423,6 +424,33 @@ def watch_command(
     releasegate watch --env staging -- ./deploy.sh v1.4.2
     """
     from releasegate.units import parse_duration
+
+    env = load_environment(env_name)
+    target = env.base_url(base_url)
+    if target is None:
+        _fail(
+            f"no target: pass --base-url or set [target] base_url in {env.path}"
+            " (the bundled service: start it with `releasegate target serve`)"
+        )
+    try:
+        limit = parse_duration(max_duration) if max_duration else None
+    except ValueError as exc:
+        _fail(f"--max-duration: {exc}")
+    argv: str | list[str] = command[0] if len(command) == 1 and " " in command[0] else list(command)
+    sys.exit(watch_deploy(env, target, argv, reports_dir, rate=rate, max_duration_s=limit))
+
+
+def watch_deploy(
+    env: Environment,
+    target: str,
+    command: str | list[str],
+    reports_dir: Path,
+    *,
+    rate: float | None = None,
+    max_duration_s: float | None = None,
+    label: str = "verdict",
+) -> ExitCode:
+    """Probe `target` while `command` runs, write the timeline, print the verdict on it."""
     from releasegate.watch import (
         COMMAND_LOG,
         TIMELINE_FILE,
@@ -432,18 +460,7 @@ def watch_command(
         run_watch,
     )
 
-    env = load_environment(env_name)
-    target = env.base_url(base_url)
-    if target is None:
-        _fail(
-            f"no target: pass --base-url or set [target] base_url in {env.path}"
-            " (the bundled service: start it with `releasegate target serve`)"
-        )
     config = env.model.watch
-    try:
-        limit = parse_duration(max_duration) if max_duration else config.max_duration
-    except ValueError as exc:
-        _fail(f"--max-duration: {exc}")
     paths = config.paths or [env.target.health_path] + [
         e.path for e in env.model.endpoints if e.method == "GET"
     ]
@@ -454,32 +471,32 @@ def watch_command(
         timeout_s=config.timeout,
         before_s=config.before,
         after_s=config.after,
-        max_duration_s=limit,
+        max_duration_s=max_duration_s or config.max_duration,
         headers=env.target.headers,
         verify_tls=env.target.verify_tls,
     )
     run_dir = reports_dir / "watches" / new_run_id(env.name)
     run_dir.mkdir(parents=True, exist_ok=True)
     redact = env.redactor.redact
-    argv: str | list[str] = command[0] if len(command) == 1 and " " in command[0] else list(command)
+    shown = command if isinstance(command, str) else " ".join(command)
     click.echo(
         f"watch: probing {redact(target)} ({', '.join(plan.paths)}) at {plan.rate_per_s:g}/s"
-        f" while running: {redact(' '.join(command))}"
+        f" while running: {redact(shown)}"
     )
-    timeline = run_watch(plan, argv, environment=env.name, log=run_dir / COMMAND_LOG)
+    timeline = run_watch(plan, command, environment=env.name, log=run_dir / COMMAND_LOG)
     timeline.write(run_dir / TIMELINE_FILE, env.redactor)
     scrub_tree(run_dir, env.redactor)
     click.echo(f"timeline: {run_dir / TIMELINE_FILE} (command output: {run_dir / COMMAND_LOG})")
     problem = evidence_problem(timeline)
     if problem is not None:
-        click.echo(f"verdict: HOLD: {redact(problem)}")
-        sys.exit(ExitCode.HOLD)
+        click.echo(f"{label}: HOLD: {redact(problem)}")
+        return ExitCode.HOLD
     verdict = judge_timeline(timeline, max_failed=config.max_failed, max_gap_s=config.max_gap)
     if verdict.ok:
-        click.echo(f"verdict: GO: no downtime: {verdict.message}")
-        sys.exit(ExitCode.GO)
-    click.echo(f"verdict: ROLLBACK: downtime during the deploy: {redact(verdict.message)}")
-    sys.exit(ExitCode.ROLLBACK)
+        click.echo(f"{label}: GO: no downtime: {verdict.message}")
+        return ExitCode.GO
+    click.echo(f"{label}: ROLLBACK: downtime during the deploy: {redact(verdict.message)}")
+    return ExitCode.ROLLBACK
 
 
 # --- envs ------------------------------------------------------------------------------------
@@ -598,6 +615,7 @@ def demo(faults: Sequence[str], workers: str | None, reports_dir: Path | None) -
     click.echo(
         f"releasegate demo: stages {', '.join(stages)}; faults: {', '.join(faults) or 'none'}"
     )
+    state = Path(tempfile.mkdtemp(prefix="releasegate-demo-")) / "service.json"
     try:
         with ReferenceServiceProcess(
             host=ref.host,
@@ -605,11 +623,18 @@ def demo(faults: Sequence[str], workers: str | None, reports_dir: Path | None) -
             api_token=ref.api_token,
             database_url=ref.database_url,
             service_version=ref.service_version,
+            supervise=True,
+            state_file=state,
         ) as service:
             click.echo(f"reference service listening on {service.base_url}")
+            # the "deploy": a graceful restart, watched for downtime like a real one
+            restart = [sys.executable, "-m", "releasegate", "target", "restart"]
+            restart += ["--state-file", str(state)]
+            watch_deploy(env, service.base_url, restart, reports, label="deploy watch")
             stage_expr = " or ".join(stages)
             argv = [sys.executable, "-m", "pytest", "suites", "-m", stage_expr, "--env", "local"]
             argv += ["--base-url", service.base_url, "--run-id", run_id]
+            argv += ["--release-version", ref.service_version]
             argv += [f"--reports-dir={reports}", "-p", "no:cacheprovider"]
             if workers:
                 argv += ["-n", workers]
@@ -618,6 +643,8 @@ def demo(faults: Sequence[str], workers: str | None, reports_dir: Path | None) -
         _fail(f"cannot start the reference service: {exc}")
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
+    finally:
+        shutil.rmtree(state.parent, ignore_errors=True)
     run_dir = reports / run_id
     conclusion = conclude(run_dir, env, execute_hooks=False, send_notifications=False)
     click.echo("")
