@@ -18,6 +18,12 @@ CHECKS = ("csp", "hsts", "nosniff", "frame", "referrer")
 SAFE_REFERRER_POLICIES = frozenset(
     {"no-referrer", "same-origin", "strict-origin", "strict-origin-when-cross-origin", "origin"}
 )
+# Every policy browsers know (the W3C Referrer Policy list); other tokens are ignored by them
+KNOWN_REFERRER_POLICIES = SAFE_REFERRER_POLICIES | {
+    "no-referrer-when-downgrade",
+    "origin-when-cross-origin",
+    "unsafe-url",
+}
 
 
 @dataclass(frozen=True)
@@ -145,8 +151,15 @@ def _referrer(headers: Mapping[str, str], **_: object) -> HeaderVerdict:
     value = _get(headers, name)
     if not value:
         return HeaderVerdict("referrer", name, False, value, f"{name} is missing")
-    # several policies: browsers use the last one they know
-    policy = [p.strip().lower() for p in value.split(",") if p.strip()][-1]
+    # several policies: browsers use the last one they know, and ignore the others
+    known = [
+        p for p in (t.strip().lower() for t in value.split(",")) if p in KNOWN_REFERRER_POLICIES
+    ]
+    if not known:
+        return HeaderVerdict(
+            "referrer", name, False, value, f"{name} {value!r} names no policy browsers know"
+        )
+    policy = known[-1]
     if policy not in SAFE_REFERRER_POLICIES:
         return HeaderVerdict(
             "referrer",

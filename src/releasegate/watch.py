@@ -248,7 +248,9 @@ class _Prober:
                 status = client.get(path).status_code
         except httpx.TimeoutException:
             error = f"no answer within {self.plan.timeout_s:g}s"
-        except httpx.TransportError as exc:
+        # RequestError, not only TransportError: a body that cannot be decoded (a corrupt gzip
+        # from a half-deployed proxy) is a failed probe, not an exception that ends the watch
+        except httpx.RequestError as exc:
             error = f"{type(exc).__name__}: {str(exc) or 'connection failed'}"[:200]
         latency = (time.perf_counter() - sent) * 1000
         record = ProbeRecord(round(t, 4), path, phase, status, round(latency, 2), error)

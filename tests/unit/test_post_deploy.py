@@ -1,0 +1,497 @@
+"""Post-deploy judgements: the version every instance reports, and caching of a warmed page."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from releasegate.post_deploy import (
+    CacheObservation,
+    CacheVerdict,
+    InstanceVersion,
+    describe,
+    disagreeing,
+    judge_cache,
+    observe_cache,
+    read_version,
+)
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def seen(
+    *,
+    first_status: int = 200,
+    first_ms: float = 200.0,
+    second_status: int = 200,
+    second_ms: float = 100.0,
+    header_value: str | None = None,
+) -> CacheObservation:
+    return CacheObservation(
+        "/static/app.js", first_status, first_ms, second_status, second_ms, header_value
+    )
+
+
+TIMINGS = "first 200.0 ms, second 100.0 ms"
+
+
+# ---------------------------------------------------------------------------------------------
+# judge_cache: header mode
+
+
+@pytest.mark.parametrize(
+    ("observation", "header", "pattern", "expected"),
+    [
+        pytest.param(
+            seen(header_value=None),
+            "X-Cache",
+            "HIT",
+            CacheVerdict(False, f"GET /static/app.js: no X-Cache header ({TIMINGS})"),
+            id="header-missing",
+        ),
+        pytest.param(
+            seen(header_value="MISS"),
+            "X-Cache",
+            "HIT",
+            CacheVerdict(
+                False, f"GET /static/app.js: X-Cache: 'MISS' does not match 'HIT' ({TIMINGS})"
+            ),
+            id="header-not-matching",
+        ),
+        pytest.param(
+            seen(header_value="HIT"),
+            "X-Cache",
+            "HIT",
+            CacheVerdict(True, f"GET /static/app.js: X-Cache: HIT ({TIMINGS})"),
+            id="header-matching",
+        ),
+        pytest.param(
+            seen(header_value="Hit from cloudfront"),
+            "X-Cache",
+            "^hit",
+            CacheVerdict(True, f"GET /static/app.js: X-Cache: Hit from cloudfront ({TIMINGS})"),
+            id="match-ignores-case",
+        ),
+        pytest.param(
+            seen(header_value="public, max-age=3600"),
+            "Cache-Control",
+            "max-age=[1-9]",
+            CacheVerdict(
+                True, f"GET /static/app.js: Cache-Control: public, max-age=3600 ({TIMINGS})"
+            ),
+            id="cache-control-max-age",
+        ),
+        pytest.param(
+            seen(header_value="no-cache, max-age=0"),
+            "Cache-Control",
+            "max-age=[1-9]",
+            CacheVerdict(
+                False,
+                "GET /static/app.js: Cache-Control: 'no-cache, max-age=0' does not match"
+                f" 'max-age=[1-9]' ({TIMINGS})",
+            ),
+            id="cache-control-max-age-zero",
+        ),
+        pytest.param(
+            seen(header_value="HIT", second_ms=900.0),
+            "X-Cache",
+            "HIT",
+            CacheVerdict(
+                True, "GET /static/app.js: X-Cache: HIT (first 200.0 ms, second 900.0 ms)"
+            ),
+            id="timings-do-not-matter-in-header-mode",
+        ),
+    ],
+)
+def test_judge_cache_header_mode(
+    observation: CacheObservation, header: str, pattern: str, expected: CacheVerdict
+) -> None:
+    """In header mode the second response's header must match the pattern (any case)."""
+    verdict = judge_cache(
+        observation, expect="header", header=header, pattern=pattern, faster_by=0.5
+    )
+
+    assert verdict == expected
+
+
+@pytest.mark.parametrize("expect", ["header", "faster"])
+@pytest.mark.parametrize(
+    ("first_status", "second_status"),
+    [
+        pytest.param(404, 404, id="404-404"),
+        pytest.param(200, 503, id="200-503"),
+        pytest.param(500, 200, id="500-200"),
+        pytest.param(400, 200, id="400-first-4xx"),
+    ],
+)
+def test_judge_cache_an_error_status_is_nothing_to_cache(
+    expect: str, first_status: int, second_status: int
+) -> None:
+    """A 4xx or 5xx on either GET fails the check, whatever the header or timings say."""
+    observation = seen(first_status=first_status, second_status=second_status, header_value="HIT")
+
+    verdict = judge_cache(
+        observation,
+        expect=expect,  # type: ignore[arg-type]
+        header="X-Cache",
+        pattern="HIT",
+        faster_by=0.5,
+    )
+
+    assert verdict == CacheVerdict(
+        False,
+        f"GET /static/app.js answered {first_status} then {second_status} ({TIMINGS}):"
+        " nothing to cache",
+    )
+
+
+def test_judge_cache_a_redirect_is_not_an_error_status() -> None:
+    """A 3xx is an answer that can be cached: judged on its header like a 200."""
+    observation = seen(first_status=301, second_status=304, header_value="HIT")
+
+    verdict = judge_cache(
+        observation, expect="header", header="X-Cache", pattern="HIT", faster_by=0
+    )
+
+    assert verdict.ok, verdict.message
+
+
+# ---------------------------------------------------------------------------------------------
+# judge_cache: faster mode
+
+
+@pytest.mark.parametrize(
+    ("first_ms", "second_ms", "faster_by", "ok"),
+    [
+        pytest.param(200.0, 100.0, 0.5, True, id="exactly-half-at-50pct"),
+        pytest.param(200.0, 100.01, 0.5, False, id="just-over-half-at-50pct"),
+        pytest.param(200.0, 20.0, 0.5, True, id="much-faster"),
+        pytest.param(80.0, 60.0, 0.25, True, id="exactly-three-quarters-at-25pct"),
+        pytest.param(80.0, 60.5, 0.25, False, id="over-three-quarters-at-25pct"),
+        pytest.param(50.0, 50.0, 0.0, True, id="as-fast-at-0pct"),
+        pytest.param(50.0, 50.5, 0.0, False, id="slower-at-0pct"),
+        pytest.param(200.0, 250.0, 0.5, False, id="slower"),
+    ],
+)
+def test_judge_cache_faster_mode_boundary(
+    first_ms: float, second_ms: float, faster_by: float, ok: bool
+) -> None:
+    """The second hit passes when it took at most (1 - faster_by) x the first, limit included."""
+    observation = seen(first_ms=first_ms, second_ms=second_ms)
+
+    verdict = judge_cache(
+        observation, expect="faster", header="X-Cache", pattern="HIT", faster_by=faster_by
+    )
+
+    assert verdict.ok is ok
+
+
+@pytest.mark.parametrize(
+    ("observation", "expected"),
+    [
+        pytest.param(
+            seen(second_ms=150.0, header_value="HIT"),
+            CacheVerdict(
+                False,
+                "GET /static/app.js: the second hit was not 50% faster"
+                " (first 200.0 ms, second 150.0 ms; at most 100.0 ms expected)",
+            ),
+            id="not-faster-and-the-header-does-not-help",
+        ),
+        pytest.param(
+            seen(second_ms=80.0),
+            CacheVerdict(True, "GET /static/app.js: warmed (first 200.0 ms, second 80.0 ms)"),
+            id="faster-without-any-header",
+        ),
+    ],
+)
+def test_judge_cache_faster_mode_message(
+    observation: CacheObservation, expected: CacheVerdict
+) -> None:
+    """Faster mode reports both timings and the limit, and ignores the header."""
+    verdict = judge_cache(
+        observation, expect="faster", header="X-Cache", pattern="HIT", faster_by=0.5
+    )
+
+    assert verdict == expected
+
+
+# ---------------------------------------------------------------------------------------------
+# disagreeing / describe
+
+A = InstanceVersion("http://a.test", "1.4.2")
+B = InstanceVersion("http://b.test", "1.4.1")
+C = InstanceVersion("http://c.test", None, "GET http://c.test/version answered 503")
+D = InstanceVersion("http://d.test", "1.4.2")
+
+
+@pytest.mark.parametrize(
+    ("answers", "expected"),
+    [
+        pytest.param([A, D], [], id="all-agree"),
+        pytest.param([A, B, C, D], [B, C], id="one-old-one-silent"),
+        pytest.param([C], [C], id="no-answer-disagrees"),
+        pytest.param([], [], id="no-instances"),
+    ],
+)
+def test_disagreeing(answers: list[InstanceVersion], expected: list[InstanceVersion]) -> None:
+    """Instances running another version, or not saying, disagree; in the order given."""
+    assert disagreeing("1.4.2", answers) == expected
+
+
+def test_disagreeing_compares_versions_exactly() -> None:
+    """A `v` prefix or a suffix is another version: no guessing at equivalence."""
+    answers = [
+        InstanceVersion("http://a.test", "v1.4.2"),
+        InstanceVersion("http://b.test", "1.4.2 "),
+    ]
+
+    assert disagreeing("1.4.2", answers) == answers
+
+
+@pytest.mark.parametrize(
+    ("answers", "expected"),
+    [
+        pytest.param(
+            [A, B, C],
+            "http://a.test: 1.4.2; http://b.test: 1.4.1;"
+            " http://c.test: GET http://c.test/version answered 503",
+            id="versions-and-an-error",
+        ),
+        pytest.param([A], "http://a.test: 1.4.2", id="one"),
+        pytest.param([], "", id="none"),
+    ],
+)
+def test_describe(answers: list[InstanceVersion], expected: str) -> None:
+    """Each instance with its version, or its error when it did not say."""
+    assert describe(answers) == expected
+
+
+# ---------------------------------------------------------------------------------------------
+# read_version over httpx.MockTransport
+
+INSTANCE = "http://i1.test/"  # the trailing slash is not doubled
+URL = "http://i1.test/version"
+
+
+def answer(status: int, **kwargs: object) -> Handler:
+    def handle(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, **kwargs)  # type: ignore[arg-type]
+
+    return handle
+
+
+def read(handler: Handler) -> tuple[InstanceVersion, list[httpx.Request]]:
+    requests: list[httpx.Request] = []
+
+    def recording(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        return handler(request)
+
+    with httpx.Client(transport=httpx.MockTransport(recording)) as client:
+        version = read_version(client, INSTANCE, "/version", "version", timeout_s=2.5)
+    return version, requests
+
+
+@pytest.mark.parametrize(
+    ("handler", "expected"),
+    [
+        pytest.param(
+            answer(200, json={"version": "1.4.2", "commit": "abc123"}),
+            InstanceVersion(INSTANCE, "1.4.2"),
+            id="string",
+        ),
+        pytest.param(answer(200, json={"version": 42}), InstanceVersion(INSTANCE, "42"), id="int"),
+        pytest.param(
+            answer(200, json={"version": 1.5}), InstanceVersion(INSTANCE, "1.5"), id="float"
+        ),
+        pytest.param(
+            answer(500, json={"version": "1.4.2"}),
+            InstanceVersion(INSTANCE, None, f"GET {URL} answered 500"),
+            id="500-even-with-a-version",
+        ),
+        pytest.param(
+            answer(404, text="not found"),
+            InstanceVersion(INSTANCE, None, f"GET {URL} answered 404"),
+            id="404",
+        ),
+        pytest.param(
+            answer(302, headers={"Location": "/login"}),
+            InstanceVersion(INSTANCE, None, f"GET {URL} answered 302"),
+            id="redirect-not-followed",
+        ),
+        pytest.param(
+            answer(200, text="<html>1.4.2</html>"),
+            InstanceVersion(INSTANCE, None, f"GET {URL} did not answer JSON"),
+            id="not-json",
+        ),
+        pytest.param(
+            answer(200, json={"build": "1.4.2"}),
+            InstanceVersion(INSTANCE, None, f"GET {URL}: no 'version' in the answer"),
+            id="missing-key",
+        ),
+        pytest.param(
+            answer(200, json={"version": True}),
+            InstanceVersion(INSTANCE, None, f"GET {URL}: no 'version' in the answer"),
+            id="bool",
+        ),
+        pytest.param(
+            answer(200, json={"version": None}),
+            InstanceVersion(INSTANCE, None, f"GET {URL}: no 'version' in the answer"),
+            id="null",
+        ),
+        pytest.param(
+            answer(200, json={"version": {"semver": "1.4.2"}}),
+            InstanceVersion(INSTANCE, None, f"GET {URL}: no 'version' in the answer"),
+            id="object",
+        ),
+        pytest.param(
+            answer(200, json=["1.4.2"]),
+            InstanceVersion(INSTANCE, None, f"GET {URL}: no 'version' in the answer"),
+            id="json-list",
+        ),
+        pytest.param(
+            answer(200, json="1.4.2"),
+            InstanceVersion(INSTANCE, None, f"GET {URL}: no 'version' in the answer"),
+            id="json-string",
+        ),
+    ],
+)
+def test_read_version(handler: Handler, expected: InstanceVersion) -> None:
+    """The version is read from a 200 JSON object's key; anything else is an error, not raised."""
+    version, requests = read(handler)
+
+    assert version == expected
+    assert [str(r.url) for r in requests] == [URL]
+
+
+@pytest.mark.parametrize(
+    ("error", "text", "expected"),
+    [
+        pytest.param(
+            httpx.ConnectError,
+            "connection refused",
+            "ConnectError: connection refused",
+            id="connect",
+        ),
+        pytest.param(httpx.ReadTimeout, "timed out", "ReadTimeout: timed out", id="timeout"),
+        pytest.param(
+            httpx.RemoteProtocolError,
+            "Server disconnected",
+            "RemoteProtocolError: Server disconnected",
+            id="protocol",
+        ),
+    ],
+)
+def test_read_version_of_a_transport_error(
+    error: type[httpx.RequestError], text: str, expected: str
+) -> None:
+    """A request that got no answer is the exception's name and text, never raised."""
+
+    def fail(request: httpx.Request) -> httpx.Response:
+        raise error(text, request=request)
+
+    version, requests = read(fail)
+
+    assert version == InstanceVersion(INSTANCE, None, expected)
+    assert len(requests) == 1
+
+
+def test_read_version_cuts_a_long_error_to_200_characters() -> None:
+    """An error's text is cut to 200 characters, so one instance cannot flood the report."""
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("x" * 500, request=request)
+
+    version, _ = read(refuse)
+
+    assert version.error == "ConnectError: " + "x" * (200 - len("ConnectError: "))
+
+
+def test_read_version_passes_its_timeout() -> None:
+    """The request carries the given timeout, for every phase."""
+    _, requests = read(answer(200, json={"version": "1.4.2"}))
+
+    assert requests[0].extensions["timeout"] == {
+        "connect": 2.5,
+        "read": 2.5,
+        "write": 2.5,
+        "pool": 2.5,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# observe_cache over httpx.MockTransport
+
+
+def streamed(status: int, headers: dict[str, str]) -> httpx.Response:
+    """An answer whose body is read through the client, as over a network: httpx sets
+    `elapsed` when that stream closes, never for a Response built with its content already
+    loaded (`text=`, `json=`), which observe_cache could not time."""
+    return httpx.Response(status, headers=headers, stream=httpx.ByteStream(b"body"))
+
+
+def test_observe_cache_times_two_gets_and_reads_the_second_header() -> None:
+    """Two GETs of the path on the base URL; the header (any case) comes from the second answer,
+    and each answer's own time is recorded."""
+    requests: list[httpx.Request] = []
+
+    def cache(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        if len(requests) == 1:
+            time.sleep(0.1)  # the cold first hit
+            return streamed(200, {"X-Cache": "MISS"})
+        return streamed(203, {"X-Cache": "HIT"})
+
+    with httpx.Client(
+        base_url="http://target.test", transport=httpx.MockTransport(cache)
+    ) as client:
+        observation = observe_cache(client, "/static/app.js", "x-cache", timeout_s=3.0)
+
+    assert [(r.method, str(r.url)) for r in requests] == [
+        ("GET", "http://target.test/static/app.js"),
+        ("GET", "http://target.test/static/app.js"),
+    ]
+    assert requests[0].extensions["timeout"]["read"] == 3.0
+    assert (observation.path, observation.first_status, observation.second_status) == (
+        "/static/app.js",
+        200,
+        203,
+    )
+    assert observation.header_value == "HIT"
+    assert observation.first_ms >= 100.0
+    assert observation.second_ms < observation.first_ms
+    assert observation.first_ms == round(observation.first_ms, 2)
+
+
+def test_observe_cache_without_the_header_records_none() -> None:
+    """A second answer without the header: header_value is None (and header mode will fail)."""
+
+    def plain(request: httpx.Request) -> httpx.Response:
+        return streamed(200, {"Cache-Control": "max-age=60"})
+
+    with httpx.Client(
+        base_url="http://target.test", transport=httpx.MockTransport(plain)
+    ) as client:
+        observation = observe_cache(client, "/", "X-Cache", timeout_s=1.0)
+
+    assert (observation.first_status, observation.second_status) == (200, 200)
+    assert observation.header_value is None
+
+
+def test_observe_cache_lets_a_transport_error_propagate() -> None:
+    """No answer is for the caller to classify as missing evidence: the error is raised."""
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    with (
+        httpx.Client(
+            base_url="http://target.test", transport=httpx.MockTransport(refuse)
+        ) as client,
+        pytest.raises(httpx.ConnectError, match="connection refused"),
+    ):
+        observe_cache(client, "/", "X-Cache", timeout_s=1.0)
