@@ -34,9 +34,14 @@ def test_demo_on_a_healthy_service_ends_in_go(tmp_path: Path) -> None:
 
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert last_line(demo).startswith("verdict: GO")
-    runs = [p for p in tmp_path.iterdir() if p.name not in ("latest", "site")]
+    runs = [p for p in tmp_path.iterdir() if p.name not in ("latest", "site", "watches")]
     assert len(runs) == 1
     assert (runs[0] / "report.html").is_file()
+    # the demo's deploy (a graceful restart) was watched, and judged by the post-deploy gate
+    assert "deploy watch: GO: no downtime" in demo.stdout
+    results = json.loads((runs[0] / "results.json").read_text())
+    downtime = [c for c in results["checks"] if c["id"].endswith("test_deploy_caused_no_downtime")]
+    assert [c["outcome"] for c in downtime] == ["passed"]
     assert (tmp_path / "latest").resolve() == runs[0].resolve()
     run_page = tmp_path / "site" / "runs" / runs[0].name / "index.html"
     assert 'data-verdict="GO"' in run_page.read_text()
