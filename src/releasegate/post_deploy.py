@@ -4,7 +4,7 @@ and caching of the key pages (warmed by the first hit, served faster or marked b
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -62,11 +62,6 @@ class CacheObservation:
     header_value: str | None
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    wanted = name.lower()
-    return next((v for k, v in headers.items() if k.lower() == wanted), None)
-
-
 def observe_cache(
     client: httpx.Client, path: str, header: str, timeout_s: float
 ) -> CacheObservation:
@@ -82,7 +77,7 @@ def observe_cache(
         round(first_ms, 2),
         second.status_code,
         round(second_ms, 2),
-        _header(second.headers, header),
+        second.headers.get(header),  # httpx.Headers: any case
     )
 
 
