@@ -15,6 +15,9 @@ from typing import NoReturn
 import click
 
 from releasegate import __version__
+from releasegate.cli_common import fail as _fail
+from releasegate.cli_common import reports_dir_option as shared_reports_dir_option
+from releasegate.cli_common import suites_option
 from releasegate.conclude import Conclusion, conclude
 from releasegate.config import (
     Environment,
@@ -32,11 +35,6 @@ from releasegate.live import run_pytest
 from releasegate.policy import explain, lint
 from releasegate.runs import LATEST, check_run_id, new_run_id, resolve_run_dir, scrub_tree
 from releasegate.stages import STAGES
-
-
-def _fail(message: str, code: int = ExitCode.USAGE) -> NoReturn:
-    click.echo(f"releasegate: error: {message}", err=True)
-    sys.exit(code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -131,13 +129,7 @@ def decide_command(run_dir: Path, env_name: str | None, execute_rollback: bool, 
     _finish(conclude(run_dir, env, execute_hooks=execute_rollback, send_notifications=send))
 
 
-reports_dir_option = click.option(
-    "--reports-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("reports"),
-    show_default=True,
-    help="where runs are written and read",
-)
+reports_dir_option = shared_reports_dir_option()
 
 # --- run -------------------------------------------------------------------------------------
 
@@ -167,13 +159,7 @@ def stage_marker(name: str) -> str:
 @click.option("-n", "workers", metavar="N", help="pytest-xdist workers (e.g. 2 or auto)")
 @click.option("--run-id", metavar="ID", help="name the run (default: time, env, random)")
 @reports_dir_option
-@click.option(
-    "--suites",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("suites"),
-    show_default=True,
-    help="where the gate suites are",
-)
+@suites_option
 @click.option(
     "--execute-rollback",
     is_flag=True,
@@ -454,27 +440,14 @@ def watch_deploy(
     from releasegate.watch import (
         COMMAND_LOG,
         TIMELINE_FILE,
-        WatchPlan,
         evidence_problem,
         judge_timeline,
         run_watch,
+        watch_plan,
     )
 
     config = env.model.watch
-    paths = config.paths or [env.target.health_path] + [
-        e.path for e in env.model.endpoints if e.method == "GET"
-    ]
-    plan = WatchPlan(
-        base_url=target,
-        paths=list(dict.fromkeys(paths)),
-        rate_per_s=rate or config.rate,
-        timeout_s=config.timeout,
-        before_s=config.before,
-        after_s=config.after,
-        max_duration_s=max_duration_s or config.max_duration,
-        headers=env.target.headers,
-        verify_tls=env.target.verify_tls,
-    )
+    plan = watch_plan(env, target, rate=rate, max_duration_s=max_duration_s)
     run_dir = reports_dir / "watches" / new_run_id(env.name)
     run_dir.mkdir(parents=True, exist_ok=True)
     redact = env.redactor.redact
@@ -562,6 +535,24 @@ def _add_target_commands() -> None:
 _add_target_commands()
 
 
+def _add_monitor_command() -> None:
+    from releasegate.cli_monitor import monitor_command
+
+    cli.add_command(monitor_command, "monitor")
+
+
+_add_monitor_command()
+
+
+def _add_rollout_commands() -> None:
+    from releasegate.cli_rollout import rollout_group
+
+    cli.add_command(rollout_group, "rollout")
+
+
+_add_rollout_commands()
+
+
 # --- demo ------------------------------------------------------------------------------------
 
 
@@ -571,7 +562,7 @@ def _project_root() -> Path:
             candidate / "environments" / "local.toml"
         ).is_file():
             return candidate
-    _fail(
+    return _fail(
         "releasegate demo runs from a releasegate checkout (a folder with suites/ and"
         " environments/local.toml); cd into one"
     )

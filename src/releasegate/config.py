@@ -539,6 +539,27 @@ class WatchConfig(_Strict):
     max_age: Seconds = 6 * 3600.0  # an older timeline is not this deploy's
 
 
+def _smoke_only() -> list[Stage]:
+    return ["smoke"]
+
+
+class MonitorConfig(_Strict):
+    """`[monitor]`: `releasegate monitor` runs gates on a schedule and alerts on state changes."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    every: Seconds = 300.0  # a check starts every this long (never two at once)
+    # the whole monitor's bound (`for` is a Python keyword, hence the alias)
+    for_: Seconds = Field(default=24 * 3600.0, alias="for")
+    stages: list[Stage] = Field(default_factory=_smoke_only, min_length=1)
+    # consecutive failed checks before the down alert; fewer that recover are a blip
+    alert_after: int = Field(default=2, ge=1, le=1000)
+    objective: Ratio = 0.999  # availability: up checks over checks that measured
+    check_timeout: Seconds = 600.0  # a gate run still going after this is a measurement problem
+    # fetched when a check fails: no answer means the monitor cannot reach its own network
+    canary_url: HttpUrl | None = None
+
+
 class EnvironmentModel(_Strict):
     """The validated content of one environment file (after `extends` and `${VAR}`)."""
 
@@ -562,6 +583,7 @@ class EnvironmentModel(_Strict):
     headers: HeadersConfig = Field(default_factory=HeadersConfig)
     cache: CacheConfig = Field(default_factory=CacheConfig)
     watch: WatchConfig = Field(default_factory=WatchConfig)
+    monitor: MonitorConfig = Field(default_factory=MonitorConfig)
 
     @model_validator(mode="after")
     def _needs_a_target(self) -> EnvironmentModel:
@@ -772,10 +794,8 @@ def load_environment(
     try:
         model = EnvironmentModel.model_validate(data)
     except ValidationError as exc:
-        # a union (`int | list[int]`) reports once per branch: keep the first per key
-        first_per_key = {_key_path(tuple(e["loc"])): _describe(e) for e in reversed(exc.errors())}
-        problems = [redactor.redact(f"{label}: {text}") for text in first_per_key.values()]
-        raise ConfigError(problems[::-1]) from None
+        problems = [redactor.redact(p) for p in validation_problems(exc, label)]
+        raise ConfigError(problems) from None
     return Environment(
         name=name,
         path=path,
@@ -840,6 +860,7 @@ _PHRASES = {
     "float_parsing": "must be a number",
     "string_type": "must be a string",
     "list_type": "must be a list",
+    "too_short": "must list at least {min_length}",
     "dict_type": "must be a table",
     "model_type": "must be a table",
     "model_attributes_type": "must be a table",
@@ -861,8 +882,8 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
     return path or "(top level)"
 
 
-def _fields_at(loc: tuple[int | str, ...]) -> list[str]:
-    model: Any = EnvironmentModel
+def _fields_at(loc: tuple[int | str, ...], root: type[BaseModel]) -> list[str]:
+    model: Any = root
     for part in loc[:-1]:
         if isinstance(part, int):
             continue
@@ -874,19 +895,20 @@ def _fields_at(loc: tuple[int | str, ...]) -> list[str]:
         model = next((a for a in (annotation, *args) if hasattr(a, "model_fields")), None)
         if model is None:
             return []
-    return list(getattr(model, "model_fields", {}))
+    # the names written in the file: `for`, not the attribute `for_`
+    return [info.alias or name for name, info in getattr(model, "model_fields", {}).items()]
 
 
 def _number(value: object) -> object:
     return f"{value:g}" if isinstance(value, float) else value
 
 
-def _describe(error: Any) -> str:
+def _describe(error: Any, root: type[BaseModel] = EnvironmentModel) -> str:
     loc = tuple(error["loc"])
     path = _key_path(loc)
     kind = error["type"]
     if kind == "extra_forbidden":
-        known = _fields_at(loc)
+        known = _fields_at(loc, root)
         guess = difflib.get_close_matches(str(loc[-1]), known, n=1)
         hint = f"; did you mean {guess[0]!r}?" if guess else f"; known keys: {', '.join(known)}"
         return f"{path}: unknown key{hint}"
@@ -904,3 +926,14 @@ def _describe(error: Any) -> str:
             return f"{path} {text}"
         return f"{path} {text} (got {error['input']!r})"
     return f"{path}: {error['msg']} (got {error['input']!r})"
+
+
+def validation_problems(
+    error: ValidationError, label: str, root: type[BaseModel] = EnvironmentModel
+) -> list[str]:
+    """One line per bad key, `<file>: <key path> <what is wrong>`, in the file's order."""
+    # a union (`int | list[int]`) reports once per branch: keep the first per key
+    first_per_key = {
+        _key_path(tuple(e["loc"])): _describe(e, root) for e in reversed(error.errors())
+    }
+    return [f"{label}: {text}" for text in first_per_key.values()][::-1]

@@ -11,34 +11,30 @@ process that is going away would hide that the new one does not answer.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import math
-import os
-import signal
 import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
 import httpx
 
+from releasegate.config import Environment
 from releasegate.documents import read_document
 from releasegate.evidence import write_atomically
+from releasegate.processes import stop_group
 from releasegate.redact import Redactor
 
 SCHEMA = "releasegate.timeline/1"
 TIMELINE_FILE = "timeline.json"
 COMMAND_LOG = "deploy-command.log"
-# After SIGTERM, the deploy command's process group gets this long before SIGKILL.
-TERMINATE_GRACE_S = 5.0
-
 Phase = Literal["before", "during", "after"]
 StoppedBy = Literal["command", "max_duration", "interrupted", "not_started"]
 
@@ -258,6 +254,59 @@ class _Prober:
             self.records.append(record)
 
 
+def watch_plan(
+    env: Environment,
+    target: str,
+    *,
+    rate: float | None = None,
+    max_duration_s: float | None = None,
+) -> WatchPlan:
+    """The probing plan of an environment's `[watch]` table (paths default to the health path
+    and every GET endpoint), with the command line's overrides."""
+    config = env.model.watch
+    paths = config.paths or [env.target.health_path] + [
+        e.path for e in env.model.endpoints if e.method == "GET"
+    ]
+    return WatchPlan(
+        base_url=target,
+        paths=list(dict.fromkeys(paths)),
+        rate_per_s=rate or config.rate,
+        timeout_s=config.timeout,
+        before_s=config.before,
+        after_s=config.after,
+        max_duration_s=max_duration_s or config.max_duration,
+        headers=env.target.headers,
+        verify_tls=env.target.verify_tls,
+    )
+
+
+def probe_for(plan: WatchPlan, duration_s: float, *, environment: str, label: str) -> Timeline:
+    """Probe for `duration_s` with no command running (a rollout stage's soak). The timeline
+    reads as a command `label` that ran the whole time and exited 0, so it is judged like a
+    watch. Ctrl-C stops the probes and propagates, so the caller can save its own state."""
+    if not plan.paths:
+        raise ValueError("nothing to probe: no paths")
+    soak = replace(plan, before_s=0.0, after_s=0.0, max_duration_s=duration_s)
+    timeline = Timeline(environment, plan.base_url, label, rate_per_s=plan.rate_per_s)
+    # every probe is "after": the change being judged (the traffic step) is already made
+    prober = _Prober(soak, lambda: "after")
+    timeline.command_started_t = 0.0
+    prober.start()
+    try:
+        time.sleep(duration_s)
+        timeline.stopped_by = "command"
+        timeline.command_exit = 0
+    except KeyboardInterrupt:
+        timeline.stopped_by = "interrupted"
+        raise
+    finally:
+        timeline.command_ended_t = 0.0
+        timeline.duration_s = round(prober.now(), 4)
+        prober.stop()
+        timeline.probes = sorted(prober.records, key=lambda p: p.t)
+    return timeline
+
+
 def _popen(command: str | Sequence[str], log: Path, cwd: Path | None) -> subprocess.Popen[bytes]:
     handle = log.open("wb")
     try:
@@ -272,17 +321,6 @@ def _popen(command: str | Sequence[str], log: Path, cwd: Path | None) -> subproc
         )
     finally:
         handle.close()
-
-
-def _stop_group(process: subprocess.Popen[bytes]) -> None:
-    for sig, wait in ((signal.SIGTERM, TERMINATE_GRACE_S), (signal.SIGKILL, 10.0)):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, sig)
-        try:
-            process.wait(wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 def run_watch(
@@ -316,7 +354,7 @@ def run_watch(
             timeline.command_exit = process.wait(plan.max_duration_s)
             timeline.stopped_by = "command"
         except subprocess.TimeoutExpired:
-            _stop_group(process)
+            stop_group(process)
             timeline.stopped_by = "max_duration"
         timeline.command_ended_t = round(prober.now(), 4)
         state["phase"] = "after"
@@ -324,7 +362,7 @@ def run_watch(
     except KeyboardInterrupt:
         timeline.stopped_by = "interrupted"
         if process is not None:
-            _stop_group(process)
+            stop_group(process)
             timeline.command_ended_t = round(prober.now(), 4)
     except OSError as exc:  # the command could not start at all
         log.write_text(f"could not start {shown!r}: {exc}\n")

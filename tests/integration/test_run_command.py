@@ -5,49 +5,21 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from releasegate.redact import MASK
 from tests.integration.conftest import ROOT, StartService, gate_env, write_env
+from tests.webhook_receiver import WebhookReceiver
 
 PLANTED = "planted-Hook-Secret-91c2"
 
 
-class Receiver:
-    """A real HTTP server on loopback that keeps every JSON body posted to it."""
-
-    def __init__(self) -> None:
-        bodies: list[dict[str, object]] = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", 0))
-                bodies.append(json.loads(self.rfile.read(length)))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.bodies = bodies
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    started = Receiver()
+def receiver() -> Iterator[WebhookReceiver]:
+    started = WebhookReceiver()
     yield started
     started.close()
 
@@ -130,7 +102,7 @@ def decision(tmp_path: Path) -> dict[str, object]:
 
 
 def test_a_healthy_run_is_go_with_a_decision_file(
-    start_service: StartService, receiver: Receiver, tmp_path: Path
+    start_service: StartService, receiver: WebhookReceiver, tmp_path: Path
 ) -> None:
     """Healthy: exit 0, decision.json says GO, the webhook hears GO, no hook runs."""
     service = start_service()
@@ -150,7 +122,7 @@ def test_a_healthy_run_is_go_with_a_decision_file(
 
 
 def test_a_failing_check_rolls_back_once(
-    start_service: StartService, receiver: Receiver, tmp_path: Path
+    start_service: StartService, receiver: WebhookReceiver, tmp_path: Path
 ) -> None:
     """A blocking failure: exit 1, the hook runs exactly once even when decided again."""
     service = start_service("error-ratio=1.0")
@@ -178,7 +150,7 @@ def test_a_failing_check_rolls_back_once(
 
 
 def test_without_execute_rollback_the_hook_is_only_shown(
-    start_service: StartService, receiver: Receiver, tmp_path: Path
+    start_service: StartService, receiver: WebhookReceiver, tmp_path: Path
 ) -> None:
     """ROLLBACK without --execute-rollback prints what it would run and runs nothing."""
     service = start_service("error-ratio=1.0")
@@ -194,7 +166,7 @@ def test_without_execute_rollback_the_hook_is_only_shown(
 
 @pytest.mark.parametrize(("policy", "code"), [("hold", 2), ("rollback", 1)])
 def test_an_unreachable_target_is_hold_or_rollback_by_policy(
-    receiver: Receiver, tmp_path: Path, policy: str, code: int
+    receiver: WebhookReceiver, tmp_path: Path, policy: str, code: int
 ) -> None:
     """Nothing listening: HOLD (exit 2), or ROLLBACK (exit 1) with on_inconclusive = rollback."""
     env_file = make_env(tmp_path, "http://127.0.0.1:9", receiver.url, on_inconclusive=policy)
@@ -207,7 +179,7 @@ def test_an_unreachable_target_is_hold_or_rollback_by_policy(
 
 
 def test_no_secret_reaches_reports_hook_output_or_terminal(
-    start_service: StartService, receiver: Receiver, tmp_path: Path
+    start_service: StartService, receiver: WebhookReceiver, tmp_path: Path
 ) -> None:
     """The planted ${VAR} (a header, printed by the hook) is masked everywhere: evidence,
     decision.json, hook output, pytest-html, Allure, the site, the webhook and the terminal."""

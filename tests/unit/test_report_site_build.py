@@ -1,11 +1,13 @@
-"""The site builder on hand-made runs: artefacts, unreadable evidence, number formatting."""
+"""The site builder on hand-made runs: artefacts, unreadable evidence, number formatting, and
+the uptime pages of `releasegate monitor`."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from releasegate.evidence import CheckResult, Measurement, Results, RunInfo, write_atomically
+from releasegate.monitor import CheckRecord, MonitorSettings, Tracker, UptimeHistory
 from releasegate.report.model import format_measurement
 from releasegate.report.site import build_site
 
@@ -167,3 +169,124 @@ def test_measurements_read_like_numbers_people_write() -> None:
 
     assert format_measurement(latency) == "latency 59.7 ms (<= 5000 ms)"
     assert format_measurement(status) == "status 500 (in 200 or 204)"
+
+
+# --- uptime pages (releasegate monitor) -----------------------------------------------------
+
+
+def write_monitor(reports: Path, pattern: str, objective: float = 0.999) -> Path:
+    """A monitor's folder under `reports` with an uptime.json for `pattern` ("up down ? up")."""
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    outcomes = {"up": "up", "down": "down", "?": "unknown"}
+    checks = [
+        CheckRecord(
+            number=n,
+            started_at=start + timedelta(minutes=5 * (n - 1)),
+            duration_s=3.0,
+            outcome=outcomes[word],  # type: ignore[arg-type]
+            run_id=f"check-{n:04d}",
+            reason="health down" if word == "down" else "",
+        )
+        for n, word in enumerate(pattern.split(), start=1)
+    ]
+    tracker, _ = Tracker.replay(checks, alert_after=2)
+    folder = reports / "monitors" / "20260101T000000Z-staging-ab12"
+    UptimeHistory(
+        id=folder.name,
+        environment="staging",
+        target_url="https://s.example",
+        started_at=start,
+        status="finished",
+        settings=MonitorSettings(
+            stages=["smoke"],
+            every_s=300,
+            for_s=3600,
+            alert_after=2,
+            objective=objective,
+            check_timeout_s=600,
+        ),
+        checks=checks,
+        incidents=tracker.incidents,
+    ).write(folder / "uptime.json")
+    return folder
+
+
+def test_the_uptime_page_shows_availability_against_the_objective(tmp_path: Path) -> None:
+    """3 up of the 5 checks that measured (the unknown one left out): 60.00%, missed."""
+    folder = write_monitor(tmp_path, "up down down ? up up")
+
+    build_site(tmp_path, allure=False)
+
+    page = (tmp_path / "site" / "uptime" / folder.name / "index.html").read_text()
+    assert "Availability <strong>60.00%</strong> against the objective 99.90%" in page
+    assert "missed" in page
+
+
+def test_the_uptime_page_lists_incidents_with_their_durations(tmp_path: Path) -> None:
+    """An outage of two checks (10 min) and a blip (5 min), each with its duration."""
+    folder = write_monitor(tmp_path, "up down down up down up")
+
+    build_site(tmp_path, allure=False)
+
+    page = (tmp_path / "site" / "uptime" / folder.name / "index.html").read_text()
+    assert page.count('data-testid="incident" data-kind="outage"') == 1
+    assert page.count('data-testid="incident" data-kind="blip"') == 1
+    assert '<td data-testid="incident-duration">10 min</td>' in page
+    assert '<td data-testid="incident-duration">5 min</td>' in page
+
+
+def test_measurement_problems_are_counted_apart(tmp_path: Path) -> None:
+    """Unknown checks have their own count on the page."""
+    folder = write_monitor(tmp_path, "up ? ? up")
+
+    build_site(tmp_path, allure=False)
+
+    page = (tmp_path / "site" / "uptime" / folder.name / "index.html").read_text()
+    assert '<td class="outcome-error" data-testid="measurement-problems">2</td>' in page
+
+
+def test_the_index_links_the_uptime_section_only_when_there_are_monitors(tmp_path: Path) -> None:
+    """No monitor: no Uptime link; one monitor: a link to uptime/index.html."""
+    write_run(tmp_path, "r1", [])
+    build_site(tmp_path, allure=False)
+    before = (tmp_path / "site" / "index.html").read_text()
+    write_monitor(tmp_path, "up")
+
+    build_site(tmp_path, allure=False)
+
+    assert 'href="uptime/index.html"' not in before
+    assert 'href="uptime/index.html"' in (tmp_path / "site" / "index.html").read_text()
+
+
+def test_a_monitors_check_runs_are_not_listed_as_runs(tmp_path: Path) -> None:
+    """A check run under monitors/<id>/checks/ is the uptime page's evidence, not a release."""
+    folder = write_monitor(tmp_path, "down")
+    write_run(folder / "checks", "check-0001", [])
+
+    built = build_site(tmp_path, allure=False)
+
+    assert built.runs == 0
+
+
+def test_a_failed_checks_evidence_is_copied_beside_the_uptime_page(tmp_path: Path) -> None:
+    """The report of a check that was down is linked from its row."""
+    folder = write_monitor(tmp_path, "down up")
+    (folder / "checks" / "check-0001").mkdir(parents=True)
+    (folder / "checks" / "check-0001" / "report.html").write_text("<html>why</html>")
+
+    build_site(tmp_path, allure=False)
+
+    page_dir = tmp_path / "site" / "uptime" / folder.name
+    assert (page_dir / "checks" / "check-0001" / "report.html").read_text() == "<html>why</html>"
+    assert 'href="checks/check-0001/report.html"' in (page_dir / "index.html").read_text()
+
+
+def test_an_unreadable_history_is_listed_not_fatal(tmp_path: Path) -> None:
+    """A broken uptime.json is named on the uptime list; the site is still built."""
+    broken = tmp_path / "monitors" / "m-broken" / "uptime.json"
+    broken.parent.mkdir(parents=True)
+    broken.write_text("{")
+
+    build_site(tmp_path, allure=False)
+
+    assert "m-broken" in (tmp_path / "site" / "uptime" / "index.html").read_text()

@@ -10,13 +10,20 @@ from pydantic import BaseModel
 
 from releasegate.decision_file import DecisionRecord
 from releasegate.evidence import Results
+from releasegate.monitor import UptimeHistory
+from releasegate.rollout import RolloutState
 
 DOCS = Path(__file__).parents[2] / "docs"
 
 
 @pytest.mark.parametrize(
     ("name", "model"),
-    [("results.schema.json", Results), ("decision.schema.json", DecisionRecord)],
+    [
+        ("results.schema.json", Results),
+        ("decision.schema.json", DecisionRecord),
+        ("uptime.schema.json", UptimeHistory),
+        ("rollout.schema.json", RolloutState),
+    ],
 )
 def test_documented_schema_matches_the_model(name: str, model: type[BaseModel]) -> None:
     """docs/<name> equals the schema pydantic derives from the model."""

@@ -150,6 +150,22 @@ def against_baseline(rows: Sequence[tuple[str, float, float | None]]) -> str:
     return str(chart.render(is_unicode=True))
 
 
+def _probes_over_time(
+    title: str,
+    x_title: str,
+    ok: Sequence[tuple[float, float]],
+    failed: Sequence[tuple[float, float]],
+    markers: Sequence[tuple[str, float]],
+) -> str:
+    chart = pygal.XY(**_options(title, x_title=x_title, stroke=False, dots_size=2))
+    top = max([v for _, v in [*ok, *failed]] or [1.0])
+    chart.add("ok", [(round(t, 2), round(v, 1)) for t, v in ok])
+    chart.add("failed", [(round(t, 2), round(v, 1)) for t, v in failed])
+    for label, t in markers:
+        chart.add(label, [(round(t, 2), 0), (round(t, 2), top)], stroke=True, show_dots=False)
+    return str(chart.render(is_unicode=True))
+
+
 def deploy_timeline(
     ok: Sequence[tuple[float, float]],
     failed: Sequence[tuple[float, float]],
@@ -157,22 +173,76 @@ def deploy_timeline(
 ) -> str:
     """Every probe `watch` sent during a deploy: latency (ms) over time, failed probes apart,
     and the deploy command's start and end as vertical lines."""
-    chart = pygal.XY(
-        **_options(
-            "Probes during the deploy: latency ms over seconds (failed probes in red)",
-            x_title="seconds into the watch",
-            stroke=False,
-            dots_size=2,
-        )
+    markers = [("deploy started", command[0]), ("deploy ended", command[1])] if command else []
+    return _probes_over_time(
+        "Probes during the deploy: latency ms over seconds (failed probes in red)",
+        "seconds into the watch",
+        ok,
+        failed,
+        markers,
     )
-    top = max([v for _, v in [*ok, *failed]] or [1.0])
-    chart.add("ok", [(round(t, 2), round(v, 1)) for t, v in ok])
-    chart.add("failed", [(round(t, 2), round(v, 1)) for t, v in failed])
-    if command is not None:
-        for label, t in (("deploy started", command[0]), ("deploy ended", command[1])):
-            chart.add(label, [(t, 0), (t, top)], stroke=True, show_dots=False)
-    return str(chart.render(is_unicode=True))
+
+
+def rollout_probes(
+    ok: Sequence[tuple[float, float]],
+    failed: Sequence[tuple[float, float]],
+    changes: Sequence[tuple[str, float]],
+) -> str:
+    """A rollout's soak probes: latency (ms) over seconds since it started, failed probes
+    apart, and each stage's traffic change as a vertical line."""
+    return _probes_over_time(
+        "Probes while soaking each stage: latency ms over seconds (failed in red)",
+        "seconds into the rollout",
+        ok,
+        failed,
+        [(f"traffic: {label}", t) for label, t in changes],
+    )
 
 
 def verdict_colour(verdict: str) -> str:
     return _VERDICT_COLOURS.get(verdict, "#8a93a3")
+
+
+_OUTCOME_COLOURS = ("#2e7d32", "#c62828", "#f29d0b")  # up, down, unknown
+
+
+def uptime_checks(
+    up: Sequence[tuple[float, float]],
+    down: Sequence[tuple[float, float]],
+    unknown: Sequence[tuple[float, float]],
+) -> str:
+    """Every check of a monitor: the gate run's duration (s) over time (minutes), by outcome."""
+    chart = pygal.XY(
+        **_options(
+            "Checks over time: gate run duration (s), by outcome",
+            x_title="minutes since the monitor started",
+            stroke=False,
+            dots_size=3,
+            include_x_axis=True,
+        )
+    )
+    chart.config.style = Style(**{**_STYLE.__dict__, "colors": _OUTCOME_COLOURS})
+    for label, points in (
+        ("up", up),
+        ("down", down),
+        ("unknown (measurement problem)", unknown),
+    ):
+        chart.add(label, [(round(t, 2), round(v, 2)) for t, v in points])
+    return str(chart.render(is_unicode=True))
+
+
+def availability_over_time(points: Sequence[tuple[float, float]], objective: float) -> str:
+    """Availability so far (%) after each check that measured, against the objective."""
+    chart = pygal.XY(
+        **_options(
+            "Availability so far (%) against the objective",
+            x_title="minutes since the monitor started",
+            dots_size=2,
+        )
+    )
+    chart.config.style = Style(**{**_STYLE.__dict__, "colors": ("#2f6fdf", "#c62828")})
+    chart.add("availability", [(round(t, 2), round(v, 3)) for t, v in points])
+    if points:
+        first, last = points[0][0], points[-1][0]
+        chart.add("objective", [(first, objective), (last, objective)], show_dots=False)
+    return str(chart.render(is_unicode=True))

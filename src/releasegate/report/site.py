@@ -4,6 +4,8 @@
     site/runs/<run-id>/index.html    verdict banner, reasons, gates, checks, charts, links
     site/runs/<run-id>/...           copies of report.html, results.json, decision.json,
                                      junit.xml, and Allure's HTML report when Node is present
+    site/uptime/...                  `releasegate monitor` histories (report/uptime.py)
+    site/rollouts/<id>/index.html    `releasegate rollout` timelines (report/rollouts.py)
 
 Nothing is fetched from a network: charts are inline SVG, styles inline, no CDN.
 """
@@ -24,6 +26,8 @@ from releasegate.evidence import now
 from releasegate.load.stats import read_history
 from releasegate.report import charts
 from releasegate.report.model import RunView, format_measurement, load_runs, short_check
+from releasegate.report.rollouts import build_rollout_pages
+from releasegate.report.uptime import build_uptime_pages
 from releasegate.watch import TIMELINE_FILE, TimelineUnreadable, read_timeline
 
 SITE_DIR = "site"
@@ -291,9 +295,15 @@ def build_site(reports_dir: Path, out: Path | None = None, *, allure: bool = Tru
             ),
             charts.median_latency_over_runs(labels, [r.median_latency_ms() for r in trend]),
         ]
+    # (title, href) of the site's other parts, shown on the index
+    sections: list[tuple[str, str]] = []
+    sections += build_uptime_pages(reports_dir, out, templates)
+    rollouts = build_rollout_pages(reports_dir, out, templates)  # after the run pages it links
     index = templates.get_template("index.html.j2").render(
         root="",
         runs=runs,
+        sections=sections,
+        rollouts=rollouts,
         environments=sorted({r.environment for r in runs}),
         counts={r.run_id: _counts_text(r) for r in runs},
         charts=trend_charts,

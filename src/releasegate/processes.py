@@ -1,0 +1,29 @@
+"""Child processes that must not outlive their purpose: a deploy command, a traffic command, a
+gate run. Each runs in its own process group (`start_new_session=True`), so stopping it stops
+everything it started."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+
+TERMINATE_GRACE_S = 5.0
+
+
+def stop_group(
+    process: subprocess.Popen[bytes],
+    grace_s: float = TERMINATE_GRACE_S,
+    first: signal.Signals = signal.SIGTERM,
+) -> None:
+    """Send `first` (SIGTERM; SIGINT lets a gate run write its evidence as interrupted) to the
+    process's group, then SIGKILL it if it is still there after `grace_s`."""
+    for sig, wait in ((first, grace_s), (signal.SIGKILL, 10.0)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        try:
+            process.wait(wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue

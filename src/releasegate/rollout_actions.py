@@ -1,0 +1,299 @@
+"""What a rollout's steps really do: run the user's traffic and rollback commands, soak while
+probing the target, run the stage's gates as a `releasegate run`, take the baseline.
+
+Each stage gets a folder beside the state file (`reports/rollouts/<id>/02-10-percent/`) with its
+traffic command's output, its soak timelines and its gate runs' output; the gate runs themselves
+are ordinary runs under reports/, so the report site shows each one.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from releasegate.actions import show_command
+from releasegate.config import Command, Environment
+from releasegate.decide import ExitCode
+from releasegate.decision_file import DECISION_FILE, DecisionRecord
+from releasegate.processes import stop_group
+from releasegate.rollout import (
+    Actions,
+    CommandRecord,
+    GateRecord,
+    RolloutState,
+    SoakRecord,
+    Verdict,
+    stage_folder,
+)
+from releasegate.rollout_plan import PlanStage, RolloutPlan
+from releasegate.runs import scrub_tree
+from releasegate.watch import evidence_problem, judge_timeline, probe_for, watch_plan
+
+_VERDICTS: dict[int, Verdict] = {
+    ExitCode.GO: "GO",
+    ExitCode.ROLLBACK: "ROLLBACK",
+    ExitCode.HOLD: "HOLD",
+}
+
+
+def run_command(
+    command: Command,
+    *,
+    timeout_s: float,
+    cwd: Path,
+    log: Path,
+    shown: str,
+    extra_env: Mapping[str, str],
+    stop_signal: signal.Signals = signal.SIGTERM,
+) -> CommandRecord:
+    """Run `command` once, output to `log`, in its own process group so a timeout or Ctrl-C
+    ends all of it. Ctrl-C propagates after the group is stopped (the caller saves state)."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    record = CommandRecord(command=shown, log=log.name)
+    with log.open("wb") as handle:
+        try:
+            process = subprocess.Popen(
+                command,
+                # a string is the plan author's shell command, run as written
+                shell=isinstance(command, str),
+                cwd=cwd,
+                env={**os.environ, **extra_env},
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            record.error = f"cannot start: {exc.strerror or exc}"
+            handle.write(record.error.encode() + b"\n")
+            return record
+        try:
+            record.exit_code = process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            record.timed_out = True
+            stop_group(process, first=stop_signal)
+        except KeyboardInterrupt:
+            stop_group(process, first=stop_signal)
+            raise
+        finally:
+            record.duration_s = round(time.monotonic() - started, 3)
+    return record
+
+
+@dataclass(frozen=True)
+class RolloutContext:
+    """Where a rollout runs: its environment, plan, target, folder and gate options."""
+
+    env: Environment
+    plan: RolloutPlan
+    state: RolloutState
+    folder: Path  # reports/rollouts/<id>
+    reports_dir: Path
+
+    def stage_dir(self, index: int) -> Path:
+        return self.folder / stage_folder(index, self.plan.stages[index].name)
+
+    def command_env(self, index: int | None) -> dict[str, str]:
+        """What the user's commands are told, as environment variables."""
+        values = {
+            "RELEASEGATE_ROLLOUT_ID": self.state.id,
+            "RELEASEGATE_ENVIRONMENT": self.env.name,
+            "RELEASEGATE_TARGET_URL": self.state.base_url,
+            "RELEASEGATE_RELEASE_VERSION": self.state.release_version or "",
+        }
+        if index is not None:
+            stage = self.plan.stages[index]
+            values["RELEASEGATE_ROLLOUT_STAGE"] = stage.name
+            values["RELEASEGATE_ROLLOUT_STAGE_NUMBER"] = str(index + 1)
+            values["RELEASEGATE_TRAFFIC_PERCENT"] = (
+                f"{stage.percent:g}" if stage.percent is not None else ""
+            )
+        return values
+
+    def shown(self, command: Command) -> str:
+        return self.env.redactor.redact(show_command(command))
+
+    def gate_run_id(self, index: int, attempt: int) -> str:
+        return f"{self.state.id}-{stage_folder(index, self.plan.stages[index].name)}-{attempt}"
+
+    def gate_argv(self, index: int, attempt: int) -> list[str]:
+        stage = self.plan.stages[index]
+        argv = [sys.executable, "-m", "releasegate", "run", "--env", self.state.env_file]
+        for gate in stage.gates:
+            argv += ["--stage", gate.replace("_", "-")]
+        argv += ["--base-url", self.state.base_url, "--run-id", self.gate_run_id(index, attempt)]
+        argv += ["--reports-dir", str(self.reports_dir.resolve()), "--suites", self.state.suites]
+        argv.append("--no-notify")  # the rollout reports the stage; one message per gate is noise
+        if self.state.release_version:
+            argv += ["--release-version", self.state.release_version]
+        return argv
+
+
+def _gate_message(run_dir: Path, exit_code: int | None, log: Path) -> str:
+    """The decision's first reasons, or why there is no decision."""
+    try:
+        record = DecisionRecord.model_validate_json((run_dir / DECISION_FILE).read_text())
+    except (OSError, ValueError):
+        return f"no decision was written (exit {exit_code}); see {log}"
+    reasons = [r.message for r in record.reasons[:3]]
+    counts = ", ".join(f"{n} {o}" for o, n in record.evidence.counts.items() if n)
+    return "; ".join(reasons) if reasons else f"{record.verdict} ({counts or 'no checks'})"
+
+
+def real_actions(context: RolloutContext) -> Actions:
+    env, plan, state = context.env, context.plan, context.state
+    redactor = env.redactor
+
+    def traffic(index: int, stage: PlanStage) -> CommandRecord:
+        log = context.stage_dir(index) / "traffic.log"
+        record = run_command(
+            stage.traffic,
+            timeout_s=stage.traffic_timeout,
+            cwd=plan.cwd,
+            log=log,
+            shown=context.shown(stage.traffic),
+            extra_env=context.command_env(index),
+        )
+        record.log = str(log.relative_to(context.folder))
+        scrub_tree(log.parent, redactor)
+        return record
+
+    def soak(index: int, stage: PlanStage, attempt: int) -> SoakRecord | None:
+        if stage.soak <= 0:
+            return None
+        probing = watch_plan(env, state.base_url)
+        timeline = probe_for(
+            probing, stage.soak, environment=env.name, label=f"soak of stage {stage.name}"
+        )
+        # not timeline.json: the post-deploy gate takes the newest of those as the deploy's
+        path = context.stage_dir(index) / f"soak-{attempt}.json"
+        timeline.write(path, redactor)
+        problem = evidence_problem(timeline)
+        config = env.model.watch
+        judged = judge_timeline(timeline, max_failed=config.max_failed, max_gap_s=config.max_gap)
+        verdict: Verdict = "HOLD" if problem else ("GO" if judged.ok else "ROLLBACK")
+        return SoakRecord(
+            verdict=verdict,
+            message=redactor.redact(problem or judged.message),
+            probes=len(timeline.probes),
+            failed=sum(1 for p in timeline.probes if not p.ok),
+            duration_s=timeline.duration_s,
+            file=str(path.relative_to(context.folder)),
+        )
+
+    def gates(index: int, stage: PlanStage, attempt: int) -> GateRecord:
+        run_id = context.gate_run_id(index, attempt)
+        log = context.stage_dir(index) / f"gates-{attempt}.log"
+        started = time.monotonic()
+        record = run_command(
+            context.gate_argv(index, attempt),
+            timeout_s=plan.settings.gates_timeout,
+            cwd=Path(state.env_file).parent.parent,
+            log=log,
+            shown="releasegate run",
+            extra_env={},
+            stop_signal=signal.SIGINT,  # the run writes its evidence as interrupted, and decides
+        )
+        scrub_tree(log.parent, redactor)
+        run_dir = context.reports_dir / run_id
+        if record.timed_out:
+            verdict: Verdict = "HOLD"
+            message = f"the gate run took over {plan.settings.gates_timeout:g}s and was stopped"
+        else:
+            verdict = _VERDICTS.get(
+                record.exit_code if record.exit_code is not None else -1, "HOLD"
+            )
+            message = _gate_message(run_dir, record.exit_code, log)
+        return GateRecord(
+            run_id=run_id,
+            gates=[g.replace("_", "-") for g in stage.gates],
+            verdict=verdict,
+            exit_code=record.exit_code,
+            message=redactor.redact(message),
+            duration_s=round(time.monotonic() - started, 3),
+            log=str(log.relative_to(context.folder)),
+        )
+
+    def rollback() -> CommandRecord:
+        log = context.folder / "rollback.log"
+        record = run_command(
+            plan.settings.rollback,
+            timeout_s=plan.settings.rollback_timeout,
+            cwd=plan.cwd,
+            log=log,
+            shown=context.shown(plan.settings.rollback),
+            extra_env=context.command_env(min(state.current, len(plan.stages) - 1)),
+        )
+        scrub_tree(context.folder, redactor)
+        return record
+
+    def baseline() -> tuple[str | None, str]:
+        from releasegate.errors import EvidenceMissing
+        from releasegate.sampler import BASELINE_FILE, take_samples
+        from releasegate.slo_baseline import synthetic_plan
+
+        try:
+            sampling = synthetic_plan(env)
+        except EvidenceMissing as exc:
+            return None, str(exc)
+        samples = take_samples(state.base_url, sampling, environment=env.name)
+        if not samples.latencies():
+            return None, f"no answer from {redactor.redact(state.base_url)}"
+        path = context.folder / BASELINE_FILE
+        samples.write(path, redactor)
+        return (
+            str(path.relative_to(context.folder)),
+            f"baseline: {len(samples.samples)} samples of {', '.join(samples.endpoints())}"
+            f" in {samples.elapsed_s:.1f}s",
+        )
+
+    return Actions(traffic=traffic, soak=soak, gates=gates, rollback=rollback, baseline=baseline)
+
+
+def dry_run_lines(context: RolloutContext) -> list[str]:
+    """Every command the rollout would run, stage by stage, and what decides between them."""
+    plan, env = context.plan, context.env
+    settings = plan.settings
+    lines = [
+        f"rollout {plan.name} of {env.name} against {env.redactor.redact(context.state.base_url)}"
+        f" ({len(plan.stages)} stages; commands run in {plan.cwd})",
+    ]
+    if settings.baseline:
+        lines.append("before stage 1: take the SLO baseline (synthetic samples of the endpoints)")
+    for index, stage in enumerate(plan.stages):
+        share = f" ({stage.percent:g} %)" if stage.percent is not None else ""
+        lines.append(f"stage {index + 1}: {stage.name}{share}")
+        lines.append(
+            f"  traffic: {context.shown(stage.traffic)}  (timeout {stage.traffic_timeout:g}s)"
+        )
+        if stage.soak > 0:
+            probing = watch_plan(env, context.state.base_url)
+            lines.append(
+                f"  soak: {stage.soak:g}s probing {', '.join(probing.paths)}"
+                f" at {probing.rate_per_s:g}/s"
+            )
+        lines.append(f"  gates: {_quoted(context.gate_argv(index, 1))}")
+        lines.append("  then: GO -> next stage; ROLLBACK -> rollback; HOLD -> " + _on_hold(plan))
+    lines.append(
+        f"rollback: {context.shown(settings.rollback)}  (timeout {settings.rollback_timeout:g}s)"
+    )
+    return lines
+
+
+def _on_hold(plan: RolloutPlan) -> str:
+    if plan.settings.on_hold == "rollback":
+        return "rollback"
+    return "stop and wait for `releasegate rollout resume` or `abort`"
+
+
+def _quoted(argv: Sequence[str]) -> str:
+    import shlex
+
+    return shlex.join(argv)
