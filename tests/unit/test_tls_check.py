@@ -19,6 +19,8 @@ from releasegate.tls_check import (
 )
 from tests.tls_server import plain_server, silent_server, tls_server, unused_port
 
+# days_left is counted from this moment (passed as `now`): the module is imported at collection,
+# and in a full run its tests start many minutes later
 NOW = datetime.now(UTC)
 
 
@@ -47,7 +49,7 @@ def test_a_valid_certificate_is_verified_with_its_expiry(ca: trustme.CA, ca_file
     cert = ca.issue_cert("127.0.0.1", "localhost", not_after=NOW + timedelta(days=90))
 
     with tls_server(cert) as port:
-        info = inspect_certificate("127.0.0.1", port, ca_file=ca_file, timeout_s=5.0)
+        info = inspect_certificate("127.0.0.1", port, ca_file=ca_file, timeout_s=5.0, now=NOW)
 
     assert info.verified, info.verify_error
     assert info.verify_error is None
@@ -63,7 +65,7 @@ def test_a_certificate_expiring_soon_is_still_verified(ca: trustme.CA, ca_file: 
     """Three days from expiry is valid today: verified, with about three days left."""
     cert = ca.issue_cert("127.0.0.1", not_after=NOW + timedelta(days=3))
 
-    info = inspect(cert, ca_file)
+    info = inspect(cert, ca_file, now=NOW)
 
     assert info.verified, info.verify_error
     assert info.days_left == pytest.approx(3, abs=0.01)
@@ -77,7 +79,7 @@ def test_an_expired_certificate_is_read_but_not_verified(ca: trustme.CA, ca_file
         not_after=NOW - timedelta(days=2),
     )
 
-    info = inspect(cert, ca_file)
+    info = inspect(cert, ca_file, now=NOW)
 
     assert not info.verified
     assert info.verify_error is not None
