@@ -2,8 +2,8 @@
 only; the engine is `releasegate.rollout`, the steps `releasegate.rollout_actions`.
 
 Exit codes: 0 the rollout completed (every stage promoted); 1 it was rolled back or aborted (or
-its rollback command failed); 2 it is held or was interrupted (resume or abort it); 3 usage or
-configuration error.
+its rollback command failed); 2 it is held or was interrupted, its rollback included (resume or
+abort it); 3 usage or configuration error.
 """
 
 from __future__ import annotations
@@ -26,15 +26,21 @@ from releasegate.cli_common import reports_dir_option, suites_option
 from releasegate.config import Environment, load_environment
 from releasegate.decide import ExitCode
 from releasegate.errors import ConfigError
+from releasegate.redact import MASK
 from releasegate.rollout import (
     ROLLOUTS_DIR,
     STATE_FILE,
+    STATUS_VERDICT,
     Event,
     Rollout,
+    RolloutError,
     RolloutState,
     RolloutStatus,
+    StateUnreadable,
+    digest,
     find_rollouts,
     new_state,
+    read_state,
     state_saver,
     summary_json,
 )
@@ -47,7 +53,7 @@ EXIT_CODES: dict[RolloutStatus, ExitCode] = {
     "rolled_back": ExitCode.ROLLBACK,
     "rollback_failed": ExitCode.ROLLBACK,
     "aborted": ExitCode.ROLLBACK,
-    "rolling_back": ExitCode.ROLLBACK,
+    "rolling_back": ExitCode.HOLD,  # cut off while rolling back: traffic may not be restored
     "held": ExitCode.HOLD,
     "interrupted": ExitCode.HOLD,
     "running": ExitCode.HOLD,
@@ -60,18 +66,33 @@ env_option = click.option(
     "--env", "env_name", metavar="NAME", help="environments/NAME.toml (or a path to one)"
 )
 id_option = click.option("--id", "rollout_id", metavar="ID", help="the rollout (default: newest)")
-
-
-@click.group("rollout", invoke_without_command=True)
-@env_option
-@click.option(
+base_url_option = click.option(
+    "--base-url", metavar="URL", help="override the environment's base URL"
+)
+release_option = click.option("--release-version", metavar="V", help="the version rolled out")
+plan_option = click.option(
     "--plan",
     "plan_path",
     type=click.Path(dir_okay=False, path_type=Path),
     help="the rollout plan (TOML)",
 )
-@click.option("--base-url", metavar="URL", help="override the environment's base URL")
-@click.option("--release-version", metavar="V", help="the version being rolled out")
+
+
+def _target(env: Environment, base_url: str | None) -> str:
+    try:
+        target = env.base_url(base_url)
+    except ValueError as exc:
+        _fail(f"--base-url {exc}")
+    if target is None:
+        _fail(f"no target: pass --base-url or set [target] base_url in {env.path}")
+    return target
+
+
+@click.group("rollout", invoke_without_command=True)
+@env_option
+@plan_option
+@base_url_option
+@release_option
 @reports_option
 @suites_option
 @click.option("--dry-run", is_flag=True, help="print every command it would run, and stop")
@@ -99,9 +120,7 @@ def rollout_group(
         _fail("releasegate rollout needs --env and --plan (or a subcommand: resume, abort, status)")
     env = load_environment(env_name)
     plan = load_plan(plan_path)
-    target = env.base_url(base_url)
-    if target is None:
-        _fail(f"no target: pass --base-url or set [target] base_url in {env.path}")
+    target = _target(env, base_url)
     if not suites.is_dir():
         _fail(f"{suites}: no such folder of gate suites (run from your repository, or --suites)")
     rollout_id = f"{new_run_id(env.name)}-{plan.name}"
@@ -115,55 +134,81 @@ def rollout_group(
         suites=suites,
     )
     folder = reports_dir / ROLLOUTS_DIR / rollout_id
-    context = RolloutContext(env, plan, state, folder, reports_dir)
+    context = RolloutContext(env, plan, state, folder, reports_dir, target, release_version)
     if dry_run:
         for line in dry_run_lines(context):
             click.echo(env.redactor.redact(line))
         click.echo("dry run: nothing was run")
         return
-    for path, other in find_rollouts(reports_dir):
-        if other.environment == env.name and other.plan == plan.name and not other.finished:
-            _fail(
-                f"rollout {other.id} of plan {plan.name} on {env.name} is {other.status}"
-                f" ({path / STATE_FILE}): `releasegate rollout resume --env {env.name}` or"
-                f" `releasegate rollout abort --env {env.name}` it first"
-            )
+    # one start at a time per environment and plan, so two cannot both find none unfinished
+    start_lock = reports_dir / ROLLOUTS_DIR / f".start-{env.name}-{plan.name}"
+    with _locked(start_lock, f"a start of plan {plan.name} on {env.name}"):
+        unreadable: list[Path] = []
+        for path, other in find_rollouts(reports_dir, unreadable):
+            if other.environment == env.name and other.plan == plan.name and not other.finished:
+                _fail(
+                    f"rollout {other.id} of plan {plan.name} on {env.name} is {other.status}"
+                    f" ({path / STATE_FILE}): `releasegate rollout resume --id {other.id}` or"
+                    f" `releasegate rollout abort --id {other.id}` it first"
+                )
+        for path in unreadable:
+            click.echo(f"warning: {path}: unreadable rollout state, not considered", err=True)
+        state_saver(folder / STATE_FILE, env.redactor)(state)
     click.echo(
         f"rollout {rollout_id}: {len(plan.stages)} stages"
         f" ({', '.join(s.name for s in plan.stages)}) against {env.redactor.redact(target)}"
     )
-    _drive(context, start=True)
+    _drive(context)
 
 
-def _drive(
-    context: RolloutContext, *, start: bool = False, retry_traffic: bool = False
-) -> NoReturn:
-    with _locked(context.folder, context.state.id):
+def _drive(context: RolloutContext, *, retry_traffic: bool = False) -> NoReturn:
+    with _locked(context.folder / LOCK_FILE, f"rollout {context.state.id}"):
+        context = _fresh(context)
         save = state_saver(context.folder / STATE_FILE, context.env.redactor)
-        if start:
-            save(context.state)
         engine = Rollout(
-            context.state,
-            context.plan,
-            real_actions(context),
-            save,
-            say=_say(context.env),
+            context.state, context.plan, real_actions(context), save, _say(context.env)
         )
         try:
             with _sigterm_as_interrupt():
                 status = engine.run(retry_traffic=retry_traffic)
         except KeyboardInterrupt:
             status = engine.state.status
+        except RolloutError as exc:
+            _fail(f"rollout {context.state.id}: {exc}")
+        except Exception as exc:  # recorded in the state by the engine; one line here
+            _fail(
+                f"rollout {context.state.id} stopped by an error ({type(exc).__name__}: {exc});"
+                " its state is saved: fix the cause, then `releasegate rollout resume`",
+                ExitCode.HOLD,
+            )
     _finish(context, engine.state, status)
+
+
+def _fresh(context: RolloutContext) -> RolloutContext:
+    """The state as it is on disk now that the lock is ours: another process may have moved it
+    on between our first read and the lock."""
+    try:
+        state = read_state(context.folder / STATE_FILE)
+    except StateUnreadable as exc:
+        _fail(str(exc))
+    return RolloutContext(
+        context.env,
+        context.plan,
+        state,
+        context.folder,
+        context.reports_dir,
+        context.target,
+        context.release_version,
+    )
 
 
 def _finish(context: RolloutContext, state: RolloutState, status: RolloutStatus) -> NoReturn:
     _print_status(state, context.folder)
     _notify(context.env, state)
-    if status in ("held", "interrupted"):
+    if status in ("held", "interrupted", "rolling_back"):
         click.echo(
-            f"next: `releasegate rollout resume --env {state.environment}` goes on,"
-            f" `releasegate rollout abort --env {state.environment}` rolls back"
+            f"next: `releasegate rollout resume --id {state.id}` goes on,"
+            f" `releasegate rollout abort --id {state.id}` rolls back"
         )
     sys.exit(int(EXIT_CODES[status]))
 
@@ -178,17 +223,21 @@ def _say(env: Environment) -> Callable[[Event], None]:
 
 
 @contextlib.contextmanager
-def _locked(folder: Path, rollout_id: str) -> Iterator[None]:
-    """One process per rollout: a second `resume` while one runs is refused, not interleaved.
+def _locked(path: Path, what: str) -> Iterator[None]:
+    """One process at a time: a second `resume` while one runs is refused, not interleaved.
     flock is released by the kernel when the holder dies, so a lost process never blocks."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / LOCK_FILE).open("a+") as handle:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a+")
+    except OSError as exc:
+        _fail(f"{path}: cannot write the rollout's lock: {exc.strerror}")
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
             holder = handle.read().strip() or "another process"
-            _fail(f"rollout {rollout_id} is being run right now by pid {holder}", ExitCode.HOLD)
+            _fail(f"{what} is being run right now by pid {holder}", ExitCode.HOLD)
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))
@@ -235,9 +284,11 @@ def _print_status(state: RolloutState, folder: Path) -> None:
 
 
 def _notify(env: Environment, state: RolloutState) -> None:
-    """The rollout's outcome to the environment's webhook (the gates' own runs do not send)."""
+    """The rollout's outcome to the environment's webhook (the gates' own runs do not send),
+    under its `[notify] on` filter."""
     config = env.model.notify
-    if config.webhook_url is None or state.status in ("running", "rolling_back"):
+    verdict = STATUS_VERDICT[state.status]
+    if config.webhook_url is None or state.status == "running" or verdict not in config.on:
         return
     text = f"releasegate rollout {state.plan} on {state.environment}: {state.status.upper()}"
     if state.reason:
@@ -251,6 +302,7 @@ def _notify(env: Environment, state: RolloutState) -> None:
             "environment": state.environment,
             "plan": state.plan,
             "status": state.status,
+            "verdict": verdict,
             "release_version": state.release_version,
             "stages": {s.name: s.status for s in state.stages},
             "reason": state.reason,
@@ -267,56 +319,121 @@ def _notify(env: Environment, state: RolloutState) -> None:
 def _existing(
     env_name: str | None, rollout_id: str | None, reports_dir: Path, *, unfinished: bool
 ) -> tuple[Path, RolloutState]:
-    found = find_rollouts(reports_dir)
+    unreadable: list[Path] = []
+    found = find_rollouts(reports_dir, unreadable)
+    also = f"; unreadable: {', '.join(map(str, unreadable))}" if unreadable else ""
     if not found:
-        _fail(f"no rollouts under {reports_dir / ROLLOUTS_DIR}")
+        _fail(f"no rollouts under {reports_dir / ROLLOUTS_DIR}{also}")
     if rollout_id is not None:
         for path, state in found:
             if state.id == rollout_id:
                 return path, state
-        _fail(f"no rollout {rollout_id!r}; newest: {', '.join(s.id for _, s in found[:5])}")
+        _fail(f"no rollout {rollout_id!r}; newest: {', '.join(s.id for _, s in found[:5])}{also}")
     if env_name is None:
         _fail("name the rollout: --env NAME (its newest rollout) or --id ID")
     env_name = Path(env_name).stem if env_name.endswith(".toml") else env_name
     mine = [(p, s) for p, s in found if s.environment == env_name]
     if unfinished:
         mine = [(p, s) for p, s in mine if not s.finished]
+        if len(mine) > 1:
+            listing = ", ".join(f"{s.id} ({s.plan}, {s.status})" for _, s in mine)
+            _fail(f"{len(mine)} unfinished rollouts of {env_name!r}: {listing}; pick one with --id")
     if not mine:
         what = "unfinished rollout" if unfinished else "rollout"
-        _fail(f"no {what} of environment {env_name!r} under {reports_dir / ROLLOUTS_DIR}")
+        _fail(f"no {what} of environment {env_name!r} under {reports_dir / ROLLOUTS_DIR}{also}")
     return mine[0]
 
 
-def _context(folder: Path, state: RolloutState, reports_dir: Path) -> RolloutContext:
-    env = load_environment(state.env_file)
-    plan: RolloutPlan = load_plan(Path(state.plan_file))
+def _same(value: str, wanted: str | None, what: str) -> str:
+    """`value`, if it is the one the rollout started with (the state keeps its digest)."""
+    if digest(value) != wanted:
+        _fail(f"{what} is not the one this rollout started with")
+    return value
+
+
+def _context(
+    folder: Path,
+    state: RolloutState,
+    reports_dir: Path,
+    *,
+    env_name: str | None,
+    plan_path: Path | None,
+    base_url: str | None,
+    release_version: str | None,
+    allow_changed_plan: bool,
+) -> RolloutContext:
+    """The rollout's environment, plan and target again. The environment and plan files can
+    be given anew (another checkout path); the plan must be the one it started with, except to
+    roll back (abort, or a rollback that failed), when its current rollback command is used."""
+    env = load_environment(env_name if env_name and env_name.endswith(".toml") else state.env_file)
+    if env.name != state.environment:
+        _fail(f"{env.path} is environment {env.name!r}, not this rollout's {state.environment!r}")
+    plan: RolloutPlan = load_plan(plan_path or Path(state.plan_file))
     if plan.digest != state.plan_digest:
-        raise ConfigError(
-            [
-                f"{state.plan_file}: the plan changed since rollout {state.id} started; a rollout"
-                " follows the plan it started with: restore the file, or abort this rollout and"
-                " start a new one"
-            ]
+        if not allow_changed_plan:
+            raise ConfigError(
+                [
+                    f"{plan.path}: the plan changed since rollout {state.id} started; a rollout"
+                    " follows the plan it started with: restore the file, or `releasegate"
+                    f" rollout abort --id {state.id}` and start a new one"
+                ]
+            )
+        click.echo(
+            f"warning: {plan.path} changed since rollout {state.id} started; only its rollback"
+            " command is used",
+            err=True,
         )
-    return RolloutContext(env, plan, state, folder, reports_dir)
+    if base_url is not None:
+        target = _same(_target(env, base_url), state.base_url_sha256, "--base-url")
+    elif MASK not in state.base_url:
+        target = state.base_url
+    else:  # a secret target (from a ${VAR}): the environment gives it again
+        target = _same(_target(env, None), state.base_url_sha256, "the environment's base_url")
+    if release_version is not None:
+        version: str | None = _same(
+            release_version, state.release_version_sha256, "--release-version"
+        )
+    elif state.release_version is not None and MASK in state.release_version:
+        _fail("this rollout's release version is a secret (masked in its state): pass it again")
+    else:
+        version = state.release_version
+    return RolloutContext(env, plan, state, folder, reports_dir, target, version)
 
 
 @rollout_group.command("resume")
 @env_option
 @id_option
 @reports_option
+@plan_option
+@base_url_option
+@release_option
 @click.option(
     "--retry-traffic",
     is_flag=True,
     help="run the current stage's traffic command again (after it failed or was cut off)",
 )
 def resume_command(
-    env_name: str | None, rollout_id: str | None, reports_dir: Path, retry_traffic: bool
+    env_name: str | None,
+    rollout_id: str | None,
+    reports_dir: Path,
+    plan_path: Path | None,
+    base_url: str | None,
+    release_version: str | None,
+    retry_traffic: bool,
 ) -> None:
     """Go on with a held or interrupted rollout from where it stopped: gates run again, a
     promoted stage is never re-run, a traffic command only with --retry-traffic."""
     folder, state = _existing(env_name, rollout_id, reports_dir, unfinished=True)
-    context = _context(folder, state, reports_dir)
+    context = _context(
+        folder,
+        state,
+        reports_dir,
+        env_name=env_name,
+        plan_path=plan_path,
+        base_url=base_url,
+        release_version=release_version,
+        allow_changed_plan=state.status in ("rolling_back", "rollback_failed"),
+    )
     click.echo(f"rollout {state.id}: resuming ({state.status})")
     _drive(context, retry_traffic=retry_traffic)
 
@@ -325,17 +442,42 @@ def resume_command(
 @env_option
 @id_option
 @reports_option
+@plan_option
+@base_url_option
+@release_option
 @click.option("--no-rollback", is_flag=True, help="stop without running the rollback command")
 def abort_command(
-    env_name: str | None, rollout_id: str | None, reports_dir: Path, no_rollback: bool
+    env_name: str | None,
+    rollout_id: str | None,
+    reports_dir: Path,
+    plan_path: Path | None,
+    base_url: str | None,
+    release_version: str | None,
+    no_rollback: bool,
 ) -> None:
     """Stop an unfinished rollout for good, running the plan's rollback command."""
     folder, state = _existing(env_name, rollout_id, reports_dir, unfinished=True)
-    context = _context(folder, state, reports_dir)
-    with _locked(folder, state.id):
+    context = _context(
+        folder,
+        state,
+        reports_dir,
+        env_name=env_name,
+        plan_path=plan_path,
+        base_url=base_url,
+        release_version=release_version,
+        allow_changed_plan=True,
+    )
+    with _locked(folder / LOCK_FILE, f"rollout {state.id}"):
+        context = _fresh(context)
         save = state_saver(folder / STATE_FILE, context.env.redactor)
-        engine = Rollout(state, context.plan, real_actions(context), save, _say(context.env))
-        status = engine.abort(roll_back=not no_rollback)
+        engine = Rollout(
+            context.state, context.plan, real_actions(context), save, _say(context.env)
+        )
+        try:
+            with _sigterm_as_interrupt():
+                status = engine.abort(roll_back=not no_rollback)
+        except KeyboardInterrupt:
+            status = engine.state.status
     _finish(context, engine.state, status)
 
 

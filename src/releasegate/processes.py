@@ -18,12 +18,21 @@ def stop_group(
     first: signal.Signals = signal.SIGTERM,
 ) -> None:
     """Send `first` (SIGTERM; SIGINT lets a gate run write its evidence as interrupted) to the
-    process's group, then SIGKILL it if it is still there after `grace_s`."""
-    for sig, wait in ((first, grace_s), (signal.SIGKILL, 10.0)):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, sig)
-        try:
-            process.wait(wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+    process's group, then SIGKILL it if it is still there after `grace_s`.
+
+    Ctrl-C and SIGTERM wait until it is done (a second Ctrl-C, or CI's SIGTERM after its
+    SIGINT, would otherwise cut the grace short and skip the SIGKILL, leaving the group
+    running); they arrive as soon as it returns."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        for sig, wait in ((first, grace_s), (signal.SIGKILL, 10.0)):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, sig)
+            try:
+                process.wait(wait)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)

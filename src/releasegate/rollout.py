@@ -15,6 +15,7 @@ The engine only decides; what a step does is given as `Actions`, so it is tested
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,6 +42,17 @@ RolloutStatus = Literal[
     "rollback_failed", "aborted",
 ]  # fmt: skip
 FINISHED: frozenset[RolloutStatus] = frozenset({"completed", "rolled_back", "aborted"})
+# The verdict a rollout's status amounts to (the page's colour, `[notify] on`)
+STATUS_VERDICT: dict[RolloutStatus, Verdict] = {
+    "completed": "GO",
+    "rolled_back": "ROLLBACK",
+    "rollback_failed": "ROLLBACK",
+    "aborted": "ROLLBACK",
+    "rolling_back": "HOLD",
+    "held": "HOLD",
+    "interrupted": "HOLD",
+    "running": "HOLD",
+}
 _SEVERITY: dict[Verdict, int] = {"GO": 0, "HOLD": 1, "ROLLBACK": 2}
 
 
@@ -109,6 +121,7 @@ class StageState(_Model):
     gates: list[GateRecord] = Field(default_factory=list)
     verdict: Verdict | None = None
     reason: str = ""
+    attempts: int = 0  # soak-and-gate attempts started (counted before each starts: unique ids)
     started_at: str | None = None
     ended_at: str | None = None
 
@@ -132,8 +145,10 @@ class RolloutState(_Model):
     plan: str
     plan_file: str
     plan_digest: str
-    base_url: str
-    release_version: str | None = None
+    base_url: str  # as shown: a secret part is masked (resume gets the value again, see below)
+    base_url_sha256: str  # the real target, to check the one given on resume is the same
+    release_version: str | None = None  # as shown
+    release_version_sha256: str | None = None
     suites: str = "suites"
     status: RolloutStatus = "running"
     current: int = 0  # index of the stage being worked on (len(stages) when all promoted)
@@ -141,6 +156,7 @@ class RolloutState(_Model):
     baseline_file: str | None = None
     stages: list[StageState]
     rollback: CommandRecord | None = None
+    rollback_attempts: int = 0
     reason: str = ""
     events: list[Event] = Field(default_factory=list)
     started_at: str = Field(default_factory=_now)
@@ -158,6 +174,10 @@ class RolloutState(_Model):
         return next(s for s in self.stages if s.name == name)
 
 
+class RolloutError(Exception):
+    """The rollout cannot go on as asked (its plan no longer matches it): one line, exit 3."""
+
+
 class StateUnreadable(Exception):
     """A state file that is missing, not ours, or of another shape."""
 
@@ -170,6 +190,11 @@ def read_state(path: Path) -> RolloutState:
         raise StateUnreadable(f"{path}: unexpected content: {exc}") from None
 
 
+def digest(value: str | None) -> str | None:
+    """SHA-256 of a value the state must not hold in clear (a target URL from a ${VAR})."""
+    return hashlib.sha256(value.encode()).hexdigest() if value is not None else None
+
+
 def new_state(
     rollout_id: str,
     plan: RolloutPlan,
@@ -180,6 +205,8 @@ def new_state(
     release_version: str | None,
     suites: Path,
 ) -> RolloutState:
+    """The state of a rollout about to start. `base_url` and `release_version` are the real
+    values: the state keeps their digests, and the saver masks the values themselves."""
     return RolloutState(
         id=rollout_id,
         environment=environment,
@@ -188,7 +215,9 @@ def new_state(
         plan_file=str(plan.path.resolve()),
         plan_digest=plan.digest,
         base_url=base_url,
+        base_url_sha256=digest(base_url) or "",
         release_version=release_version,
+        release_version_sha256=digest(release_version),
         suites=str(suites.resolve()),
         baseline="pending" if plan.settings.baseline else "skipped",
         stages=[StageState(name=s.name, percent=s.percent) for s in plan.stages],
@@ -222,8 +251,6 @@ class Rollout:
         save: Callable[[RolloutState], None],
         say: Callable[[Event], None] = lambda event: None,
     ) -> None:
-        if len(plan.stages) != len(state.stages):
-            raise ValueError("the plan and the rollout state have different stages")
         self.state = state
         self.plan = plan
         self.actions = actions
@@ -270,6 +297,7 @@ class Rollout:
         # written before the command runs: a rollback cut off shows as rolling_back and resume
         # runs it again rather than promoting anything
         self.state.status = "rolling_back"
+        self.state.rollback_attempts += 1
         self._event("rollback", f"rolling back: {self.state.reason}")
         record = self.actions.rollback()
         self.state.rollback = record
@@ -295,14 +323,27 @@ class Rollout:
         try:
             return self._run(retry_traffic)
         except KeyboardInterrupt:
-            if self.state.status == "running":
-                self.state.status = "interrupted"
-            self._event("interrupted", "interrupted: `releasegate rollout resume` goes on")
+            self._stopped("interrupted: `releasegate rollout resume` goes on")
             raise
+        except RolloutError:
+            raise  # refused before anything ran
+        except Exception as exc:  # a step failed in an unforeseen way: keep the state honest
+            self._stopped(f"stopped by an error: {type(exc).__name__}: {exc}")
+            raise
+
+    def _stopped(self, message: str) -> None:
+        if self.state.status == "running":
+            self.state.status = "interrupted"
+        self._event("interrupted", message)
 
     def _run(self, retry_traffic: bool) -> RolloutStatus:
         if self.state.status in ("rolling_back", "rollback_failed"):
             return self._run_rollback()
+        if [s.name for s in self.plan.stages] != [s.name for s in self.state.stages]:
+            raise RolloutError(
+                f"the plan's stages ({', '.join(s.name for s in self.plan.stages)}) are not the"
+                f" rollout's ({', '.join(s.name for s in self.state.stages)})"
+            )
         self.state.status = "running"
         self.state.reason = ""
         self.save()
@@ -358,7 +399,8 @@ class Rollout:
     def _soak_and_gate(
         self, index: int, stage: StageState, spec: PlanStage
     ) -> RolloutStatus | None:
-        attempt = len(stage.gates) + 1
+        stage.attempts += 1
+        attempt = stage.attempts
         stage.status = "soak"
         stage.verdict, stage.reason = None, ""
         self.save()
@@ -398,7 +440,11 @@ class Rollout:
         )
         self.state.reason = "aborted by the operator"
         if roll_back:
-            status = self._run_rollback()
+            try:
+                status = self._run_rollback()
+            except KeyboardInterrupt:
+                self._event("interrupted", "abort interrupted while rolling back: run it again")
+                raise
             if status == "rollback_failed":
                 return status
         self.state.status = "aborted"
@@ -431,8 +477,11 @@ def stage_folder(index: int, name: str) -> str:
     return f"{index + 1:02d}-{slug(name)}"
 
 
-def find_rollouts(reports_dir: Path) -> list[tuple[Path, RolloutState]]:
-    """Every readable rollout under reports/rollouts, newest first."""
+def find_rollouts(
+    reports_dir: Path, unreadable: list[Path] | None = None
+) -> list[tuple[Path, RolloutState]]:
+    """Every readable rollout under reports/rollouts, newest first; the state files that
+    cannot be read are added to `unreadable` (for the caller to name)."""
     base = reports_dir / ROLLOUTS_DIR
     found: list[tuple[Path, RolloutState]] = []
     if not base.is_dir():
@@ -441,7 +490,8 @@ def find_rollouts(reports_dir: Path) -> list[tuple[Path, RolloutState]]:
         try:
             found.append((path.parent, read_state(path)))
         except StateUnreadable:
-            continue
+            if unreadable is not None:
+                unreadable.append(path)
     return sorted(found, key=lambda item: (item[1].started_at, item[1].id), reverse=True)
 
 

@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +33,7 @@ from releasegate.rollout import (
 )
 from releasegate.rollout_plan import PlanStage, RolloutPlan
 from releasegate.runs import scrub_tree
+from releasegate.slo_baseline import BASELINE_VAR
 from releasegate.watch import evidence_problem, judge_timeline, probe_for, watch_plan
 
 _VERDICTS: dict[int, Verdict] = {
@@ -96,6 +97,8 @@ class RolloutContext:
     state: RolloutState
     folder: Path  # reports/rollouts/<id>
     reports_dir: Path
+    target: str  # the real values: state.json holds them masked where they are secrets
+    release_version: str | None
 
     def stage_dir(self, index: int) -> Path:
         return self.folder / stage_folder(index, self.plan.stages[index].name)
@@ -105,8 +108,8 @@ class RolloutContext:
         values = {
             "RELEASEGATE_ROLLOUT_ID": self.state.id,
             "RELEASEGATE_ENVIRONMENT": self.env.name,
-            "RELEASEGATE_TARGET_URL": self.state.base_url,
-            "RELEASEGATE_RELEASE_VERSION": self.state.release_version or "",
+            "RELEASEGATE_TARGET_URL": self.target,
+            "RELEASEGATE_RELEASE_VERSION": self.release_version or "",
         }
         if index is not None:
             stage = self.plan.stages[index]
@@ -128,47 +131,74 @@ class RolloutContext:
         argv = [sys.executable, "-m", "releasegate", "run", "--env", self.state.env_file]
         for gate in stage.gates:
             argv += ["--stage", gate.replace("_", "-")]
-        argv += ["--base-url", self.state.base_url, "--run-id", self.gate_run_id(index, attempt)]
+        argv += ["--base-url", self.target, "--run-id", self.gate_run_id(index, attempt)]
         argv += ["--reports-dir", str(self.reports_dir.resolve()), "--suites", self.state.suites]
         argv.append("--no-notify")  # the rollout reports the stage; one message per gate is noise
-        if self.state.release_version:
-            argv += ["--release-version", self.state.release_version]
+        if self.release_version:
+            argv += ["--release-version", self.release_version]
         return argv
 
+    @property
+    def baseline_file(self) -> Path | None:
+        """The baseline this rollout took: its SLO gates compare against this one, whatever
+        newer baseline.json a gate run (pre-deploy) or another job writes meanwhile."""
+        if self.state.baseline_file is None:
+            return None
+        return (self.folder / self.state.baseline_file).resolve()
 
-def _gate_message(run_dir: Path, exit_code: int | None, log: Path) -> str:
-    """The decision's first reasons, or why there is no decision."""
+
+def gate_verdict(
+    run_dir: Path, run_id: str, exit_code: int | None, log: Path
+) -> tuple[Verdict, str]:
+    """The gate run's verdict: its decision.json, when that is this run's and agrees with the
+    exit code. A crash (Python exits 1 too) or a missing decision is HOLD, never a verdict."""
     try:
         record = DecisionRecord.model_validate_json((run_dir / DECISION_FILE).read_text())
     except (OSError, ValueError):
-        return f"no decision was written (exit {exit_code}); see {log}"
+        return "HOLD", f"the gate run wrote no decision (exit {exit_code}); see {log}"
+    expected = _VERDICTS.get(exit_code if exit_code is not None else -1)
+    if expected is None or record.run.id != run_id or record.verdict != expected:
+        return "HOLD", (
+            f"the gate run's decision ({record.verdict}, run {record.run.id}) does not match its"
+            f" exit code {exit_code}; see {log}"
+        )
     reasons = [r.message for r in record.reasons[:3]]
     counts = ", ".join(f"{n} {o}" for o, n in record.evidence.counts.items() if n)
-    return "; ".join(reasons) if reasons else f"{record.verdict} ({counts or 'no checks'})"
+    summary = "; ".join(reasons) if reasons else f"{record.verdict} ({counts or 'no checks'})"
+    return expected, summary
 
 
 def real_actions(context: RolloutContext) -> Actions:
     env, plan, state = context.env, context.plan, context.state
     redactor = env.redactor
 
+    def scrubbed(log: Path, run: Callable[[], CommandRecord]) -> CommandRecord:
+        """Run, then mask secrets in what it wrote: also when Ctrl-C cuts it off."""
+        try:
+            return run()
+        finally:
+            scrub_tree(log.parent, redactor)
+
     def traffic(index: int, stage: PlanStage) -> CommandRecord:
         log = context.stage_dir(index) / "traffic.log"
-        record = run_command(
-            stage.traffic,
-            timeout_s=stage.traffic_timeout,
-            cwd=plan.cwd,
-            log=log,
-            shown=context.shown(stage.traffic),
-            extra_env=context.command_env(index),
+        record = scrubbed(
+            log,
+            lambda: run_command(
+                stage.traffic,
+                timeout_s=stage.traffic_timeout,
+                cwd=plan.cwd,
+                log=log,
+                shown=context.shown(stage.traffic),
+                extra_env=context.command_env(index),
+            ),
         )
         record.log = str(log.relative_to(context.folder))
-        scrub_tree(log.parent, redactor)
         return record
 
     def soak(index: int, stage: PlanStage, attempt: int) -> SoakRecord | None:
         if stage.soak <= 0:
             return None
-        probing = watch_plan(env, state.base_url)
+        probing = watch_plan(env, context.target)
         timeline = probe_for(
             probing, stage.soak, environment=env.name, label=f"soak of stage {stage.name}"
         )
@@ -192,25 +222,26 @@ def real_actions(context: RolloutContext) -> Actions:
         run_id = context.gate_run_id(index, attempt)
         log = context.stage_dir(index) / f"gates-{attempt}.log"
         started = time.monotonic()
-        record = run_command(
-            context.gate_argv(index, attempt),
-            timeout_s=plan.settings.gates_timeout,
-            cwd=Path(state.env_file).parent.parent,
-            log=log,
-            shown="releasegate run",
-            extra_env={},
-            stop_signal=signal.SIGINT,  # the run writes its evidence as interrupted, and decides
+        baseline = context.baseline_file
+        record = scrubbed(
+            log,
+            lambda: run_command(
+                context.gate_argv(index, attempt),
+                timeout_s=plan.settings.gates_timeout,
+                cwd=context.env.repository,
+                log=log,
+                shown="releasegate run",
+                extra_env={BASELINE_VAR: str(baseline)} if baseline else {},
+                # SIGINT: the run writes its evidence as interrupted, and decides
+                stop_signal=signal.SIGINT,
+            ),
         )
-        scrub_tree(log.parent, redactor)
         run_dir = context.reports_dir / run_id
         if record.timed_out:
             verdict: Verdict = "HOLD"
             message = f"the gate run took over {plan.settings.gates_timeout:g}s and was stopped"
         else:
-            verdict = _VERDICTS.get(
-                record.exit_code if record.exit_code is not None else -1, "HOLD"
-            )
-            message = _gate_message(run_dir, record.exit_code, log)
+            verdict, message = gate_verdict(run_dir, run_id, record.exit_code, log)
         return GateRecord(
             run_id=run_id,
             gates=[g.replace("_", "-") for g in stage.gates],
@@ -222,16 +253,20 @@ def real_actions(context: RolloutContext) -> Actions:
         )
 
     def rollback() -> CommandRecord:
-        log = context.folder / "rollback.log"
-        record = run_command(
-            plan.settings.rollback,
-            timeout_s=plan.settings.rollback_timeout,
-            cwd=plan.cwd,
-            log=log,
-            shown=context.shown(plan.settings.rollback),
-            extra_env=context.command_env(min(state.current, len(plan.stages) - 1)),
+        # one log per attempt: a failed rollback's output says what to fix
+        log = context.folder / f"rollback-{max(state.rollback_attempts, 1)}.log"
+        record = scrubbed(
+            log,
+            lambda: run_command(
+                plan.settings.rollback,
+                timeout_s=plan.settings.rollback_timeout,
+                cwd=plan.cwd,
+                log=log,
+                shown=context.shown(plan.settings.rollback),
+                extra_env=context.command_env(min(state.current, len(plan.stages) - 1)),
+            ),
         )
-        scrub_tree(context.folder, redactor)
+        record.log = log.name
         return record
 
     def baseline() -> tuple[str | None, str]:
@@ -243,9 +278,9 @@ def real_actions(context: RolloutContext) -> Actions:
             sampling = synthetic_plan(env)
         except EvidenceMissing as exc:
             return None, str(exc)
-        samples = take_samples(state.base_url, sampling, environment=env.name)
+        samples = take_samples(context.target, sampling, environment=env.name)
         if not samples.latencies():
-            return None, f"no answer from {redactor.redact(state.base_url)}"
+            return None, f"no answer from {redactor.redact(context.target)}"
         path = context.folder / BASELINE_FILE
         samples.write(path, redactor)
         return (
@@ -262,7 +297,7 @@ def dry_run_lines(context: RolloutContext) -> list[str]:
     plan, env = context.plan, context.env
     settings = plan.settings
     lines = [
-        f"rollout {plan.name} of {env.name} against {env.redactor.redact(context.state.base_url)}"
+        f"rollout {plan.name} of {env.name} against {env.redactor.redact(context.target)}"
         f" ({len(plan.stages)} stages; commands run in {plan.cwd})",
     ]
     if settings.baseline:
@@ -274,7 +309,7 @@ def dry_run_lines(context: RolloutContext) -> list[str]:
             f"  traffic: {context.shown(stage.traffic)}  (timeout {stage.traffic_timeout:g}s)"
         )
         if stage.soak > 0:
-            probing = watch_plan(env, context.state.base_url)
+            probing = watch_plan(env, context.target)
             lines.append(
                 f"  soak: {stage.soak:g}s probing {', '.join(probing.paths)}"
                 f" at {probing.rate_per_s:g}/s"

@@ -8,6 +8,10 @@ from releasegate.config import Environment
 from releasegate.errors import EvidenceMissing
 from releasegate.sampler import BASELINE_FILE, SamplePlan, SamplesUnreadable, Target, read_samples
 
+# A rollout names the baseline it took before its first stage: its gate runs compare against
+# that one, not the newest (a pre-deploy gate in a stage writes a newer one, mid-rollout).
+BASELINE_VAR = "RELEASEGATE_BASELINE"
+
 
 def sample_targets(env: Environment) -> list[Target]:
     """`[slo.synthetic] endpoints`, or every GET of `[[endpoints]]`."""
@@ -44,9 +48,17 @@ def sample_plan(
     )
 
 
-def find_baseline(env: Environment, reports_dir: Path, exclude: Path | None = None) -> Path | None:
-    """`[slo.baseline] file` if set (relative to the environment file's folder's parent, the
-    repository), else the newest baseline.json under `reports_dir` taken for this environment."""
+def find_baseline(
+    env: Environment,
+    reports_dir: Path,
+    exclude: Path | None = None,
+    chosen: str | None = None,
+) -> Path | None:
+    """`chosen` (the rollout's, from $RELEASEGATE_BASELINE) if given, else `[slo.baseline]
+    file` if set (relative to the environment file's folder's parent, the repository), else the
+    newest baseline.json under `reports_dir` taken for this environment."""
+    if chosen:
+        return Path(chosen)
     configured = env.model.slo.baseline.file
     if configured:
         path = Path(configured)

@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from releasegate.sampler import (
     read_samples,
     take_samples,
 )
-from releasegate.slo_baseline import find_baseline, synthetic_plan
+from releasegate.slo_baseline import BASELINE_VAR, find_baseline, synthetic_plan
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -39,9 +40,13 @@ def synthetic(gate_run: GateRun, slo: SloConfig) -> SampleSet:
 
 @pytest.fixture(scope="session")
 def baseline(gate_run: GateRun, slo: SloConfig) -> SampleSet | None:
-    """The latency measured before the deploy: `[slo.baseline] file`, or the newest
-    baseline.json of this environment under the reports folder; None when there is none."""
-    path = find_baseline(gate_run.env, gate_run.reports_dir, exclude=gate_run.run_dir)
+    """The latency measured before the deploy: the rollout's (`$RELEASEGATE_BASELINE`),
+    `[slo.baseline] file`, or the newest baseline.json of this environment under the reports
+    folder; None when there is none."""
+    chosen = os.environ.get(BASELINE_VAR)
+    path = find_baseline(
+        gate_run.env, gate_run.reports_dir, exclude=gate_run.run_dir, chosen=chosen
+    )
     if path is None:
         return None
     try:

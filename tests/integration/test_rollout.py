@@ -418,3 +418,113 @@ def test_the_shipped_example_plan_is_valid_and_dry_runs(workspace: Workspace) ->
     assert [
         line.split(":")[0] for line in result.stdout.splitlines() if line.startswith("stage ")
     ] == ["stage 1", "stage 2", "stage 3", "stage 4"]
+
+
+# --- cut off mid-command, secrets, plans that changed, several rollouts ----------------------
+
+
+def start_in_background(space: Workspace, **extra: str) -> subprocess.Popen[str]:
+    argv = space.argv(*space.start_args(), "--reports-dir", str(space.reports))
+    return subprocess.Popen(
+        [*argv, "--base-url", space.service.base_url],
+        cwd=ROOT,
+        env=space.environ(**extra),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def test_ctrl_c_during_the_traffic_command_holds_until_retry_and_leaks_nothing(
+    workspace: Workspace,
+) -> None:
+    """Cut off while the traffic command runs: exit 2; its log (which echoed the API token) is
+    masked; `resume` holds (the split is unknown) and runs nothing."""
+    workspace.plan.write_text(plan_text(stage("internal", 0)))
+    process = start_in_background(workspace, TRAFFIC_SLEEP="30")
+    try:
+
+        def traffic_running() -> bool:
+            """The command has started and written its first line (the echoed token)."""
+            logs = (workspace.reports / "rollouts").glob("*/*/traffic.log")
+            return any(log.stat().st_size > 0 for log in logs)
+
+        wait_for(traffic_running, RUN_TIMEOUT_S)
+        process.send_signal(signal.SIGINT)
+        cut_output, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    leaks = [
+        str(p) for p in workspace.reports.rglob("*") if p.is_file() and SECRET in p.read_text()
+    ]
+
+    resumed = workspace.run("resume", "--env", "rollout")
+
+    assert process.returncode == 2, cut_output
+    assert leaks == []
+    assert resumed.returncode == 2
+    assert "was cut off" in output(resumed)
+    assert workspace.recorded() == []
+
+
+def test_a_secret_target_is_masked_in_the_state_and_given_again_on_resume(
+    workspace: Workspace,
+) -> None:
+    """base_url from a ${VAR}: state.json holds it masked; resume takes it from the environment
+    again (checked against the digest) and completes."""
+    text = workspace.env_file.read_text().replace(
+        f'base_url = "{workspace.service.base_url}"', 'base_url = "${ROLLOUT_TARGET}"'
+    )
+    workspace.env_file.write_text(text)
+    workspace.plan.write_text(plan_text(stage("all", 100)))
+    block = workspace.root / "block"
+    block.touch()
+    target = {"ROLLOUT_TARGET": workspace.service.base_url}
+    argv = [*workspace.start_args(), "--reports-dir", str(workspace.reports)]
+    held = subprocess.run(
+        workspace.argv(*argv),
+        cwd=ROOT,
+        env=workspace.environ(BLOCK_FILE=str(block), **target),
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_S,
+        check=False,
+    )
+    state_text = (workspace.folder() / "state.json").read_text()
+    block.unlink()
+
+    resumed = workspace.run("resume", "--env", "rollout", "--retry-traffic", **target)
+
+    assert held.returncode == 2, output(held)
+    assert workspace.service.base_url not in state_text
+    assert resumed.returncode == 0, output(resumed)
+
+
+def test_abort_after_the_plan_changed_runs_its_current_rollback(workspace: Workspace) -> None:
+    workspace.plan.write_text(plan_text(stage("internal", 0), stage("all", 100)))
+    block = workspace.root / "block"
+    block.touch()
+    workspace.run(*workspace.start_args(), BLOCK_FILE=str(block))
+    workspace.plan.write_text(plan_text(stage("only", 100)))
+
+    aborted = workspace.run("abort", "--env", "rollout")
+
+    assert aborted.returncode == 1, output(aborted)
+    assert "only its rollback command is used" in aborted.stderr
+    assert workspace.recorded() == ["rollback"]
+
+
+def test_two_unfinished_rollouts_of_one_environment_need_an_id(workspace: Workspace) -> None:
+    block = workspace.root / "block"
+    block.touch()
+    workspace.run(*workspace.start_args(), BLOCK_FILE=str(block))
+    second = workspace.root / "second.toml"
+    second.write_text(plan_text(stage("all", 100)))
+    workspace.run("--env", str(workspace.env_file), "--plan", str(second), BLOCK_FILE=str(block))
+
+    resumed = workspace.run("resume", "--env", "rollout")
+
+    assert resumed.returncode == 3
+    assert "2 unfinished rollouts" in resumed.stderr
+    assert "pick one with --id" in resumed.stderr

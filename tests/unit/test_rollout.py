@@ -465,3 +465,81 @@ def test_plan_digest_changes_with_the_file(plan_file: Path) -> None:
     plan_file.write_text('rollback = "y"\n[[stages]]\nname = "a"\ntraffic = "x"')
 
     assert load_plan(plan_file).digest != before
+
+
+def test_a_rollback_cut_off_is_run_again_by_resume(tmp_path: Path, state_file: Path) -> None:
+    """Ctrl-C while the rollback runs: the state says rolling_back (traffic may not be
+    restored); resume runs the rollback again and nothing else."""
+    plan = make_plan(tmp_path)
+    script = Script(gates={"internal": ["ROLLBACK"]})
+    actions = script.actions()
+
+    def cut_rollback() -> CommandRecord:
+        raise KeyboardInterrupt
+
+    rollout = engine(plan, script, state_file)
+    rollout.actions = Actions(
+        actions.traffic, actions.soak, actions.gates, cut_rollback, actions.baseline
+    )
+    with pytest.raises(KeyboardInterrupt):
+        rollout.run()
+    cut = read_state(state_file).status
+    again = Script()
+
+    status = engine(plan, again, state_file).run()
+
+    assert cut == "rolling_back"
+    assert (status, again.calls) == ("rolled_back", ["rollback"])
+
+
+def test_gate_attempts_are_never_reused_after_a_cut(tmp_path: Path, state_file: Path) -> None:
+    """A gate run cut off may still be writing its folder: the next attempt gets a new id."""
+    plan = make_plan(tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        engine(plan, Script(cut_off_in={("gates", "internal")}), state_file).run()
+    again = Script()
+
+    engine(plan, again, state_file).run()
+
+    assert again.calls[:2] == ["soak internal", "gates internal #2"]
+
+
+def test_a_plan_with_other_stages_is_refused_before_anything_runs(
+    tmp_path: Path, state_file: Path
+) -> None:
+    from releasegate.rollout import RolloutError
+
+    engine(make_plan(tmp_path), Script(gates={"10%": ["HOLD"]}), state_file).run()
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "rollout.toml").write_text('rollback = "x"\n[[stages]]\nname = "only"\ntraffic = "x"')
+    script = Script()
+
+    with pytest.raises(RolloutError):
+        engine(load_plan(other / "rollout.toml"), script, state_file).run()
+
+    assert script.calls == []
+
+
+def test_the_state_keeps_a_digest_of_the_target_not_only_the_shown_value(
+    tmp_path: Path, state_file: Path
+) -> None:
+    """The saver masks a secret target; its digest lets resume check the one it is given."""
+    import hashlib
+
+    plan = make_plan(tmp_path)
+    state = new_state(
+        "r2",
+        plan,
+        environment="prod",
+        env_file=Path("environments/prod.toml"),
+        base_url="https://secret-host.example",
+        release_version=None,
+        suites=Path("suites"),
+    )
+    state_saver(state_file, Redactor.of({"https://secret-host.example"}))(state)
+
+    saved = read_state(state_file)
+
+    assert "secret-host" not in state_file.read_text()
+    assert saved.base_url_sha256 == hashlib.sha256(b"https://secret-host.example").hexdigest()

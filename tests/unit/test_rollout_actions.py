@@ -6,8 +6,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from releasegate.rollout import CommandRecord
-from releasegate.rollout_actions import run_command
+from releasegate.rollout_actions import gate_verdict, run_command
 
 
 def run(
@@ -59,3 +61,69 @@ def test_a_command_that_cannot_start_says_why(tmp_path: Path) -> None:
     assert record.exit_code is None
     assert "cannot start" in record.failure()
     assert "cannot start" in text
+
+
+def write_decision(run_dir: Path, run_id: str, verdict: str) -> None:
+    """The fields of decision.json the rollout reads (the model refuses a partial one)."""
+    from datetime import UTC, datetime
+
+    from releasegate.decision_file import DecisionRecord, EvidenceRecord, RunRecord
+
+    record = DecisionRecord(
+        verdict=verdict,
+        exit_code={"GO": 0, "ROLLBACK": 1, "HOLD": 2}[verdict],
+        decided_at=datetime.now(UTC),
+        run=RunRecord(
+            id=run_id,
+            environment="prod",
+            target_url=None,
+            release_version=None,
+            started_at=None,
+            finished_at=None,
+            stages_requested=["smoke"],
+            status="finished",
+        ),
+        evidence=EvidenceRecord(
+            complete=True, results_file="results.json", readable=True, counts={"passed": 3}
+        ),
+        policy={},
+        stages=[],
+        reasons=[],
+        warnings=[],
+    )
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "decision.json").write_text(record.model_dump_json(by_alias=True))
+
+
+@pytest.mark.parametrize(
+    ("decided", "exit_code", "expected"),
+    [
+        ("GO", 0, "GO"),
+        ("ROLLBACK", 1, "ROLLBACK"),
+        (None, 1, "HOLD"),  # a crash exits 1 too: no decision, no rollback
+        (None, 0, "HOLD"),
+        ("GO", 1, "HOLD"),
+        ("HOLD", 2, "HOLD"),
+    ],
+    ids=["go", "rollback", "crash", "exit-0-no-decision", "disagree", "hold"],
+)
+def test_a_gate_run_verdict_needs_its_own_decision(
+    tmp_path: Path, decided: str | None, exit_code: int, expected: str
+) -> None:
+    run_dir = tmp_path / "run-1"
+    if decided:
+        write_decision(run_dir, "run-1", decided)
+
+    verdict, _ = gate_verdict(run_dir, "run-1", exit_code, tmp_path / "gates.log")
+
+    assert verdict == expected
+
+
+def test_another_runs_decision_is_not_this_runs(tmp_path: Path) -> None:
+    """A decision left in the folder by an earlier attempt does not count."""
+    write_decision(tmp_path / "run-2", "run-1", "GO")
+
+    verdict, message = gate_verdict(tmp_path / "run-2", "run-2", 0, tmp_path / "gates.log")
+
+    assert verdict == "HOLD"
+    assert "run-1" in message

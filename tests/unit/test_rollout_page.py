@@ -38,6 +38,7 @@ def held_rollout(reports: Path) -> RolloutState:
         plan_file="/repo/rollout.toml",
         plan_digest="0" * 64,
         base_url="https://shop.example",
+        base_url_sha256="0" * 64,
         release_version="1.4.2",
         status="held",
         reason="stage internal: gates: 2 checks could not measure",

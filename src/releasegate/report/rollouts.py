@@ -10,19 +10,8 @@ from pathlib import Path
 from jinja2 import Environment as Templates
 
 from releasegate.report import charts
-from releasegate.rollout import RolloutState, find_rollouts
+from releasegate.rollout import STATUS_VERDICT, RolloutState, find_rollouts
 from releasegate.watch import TimelineUnreadable, read_timeline
-
-_STATUS_VERDICT = {
-    "completed": "GO",
-    "rolled_back": "ROLLBACK",
-    "rollback_failed": "ROLLBACK",
-    "aborted": "ROLLBACK",
-    "rolling_back": "ROLLBACK",
-    "held": "HOLD",
-    "interrupted": "HOLD",
-    "running": "HOLD",
-}
 
 
 @dataclass(frozen=True)
@@ -80,7 +69,7 @@ def build_rollout_pages(reports_dir: Path, site: Path, templates: Templates) -> 
     for folder, state in find_rollouts(reports_dir):
         page_dir = site / "rollouts" / state.id
         page_dir.mkdir(parents=True, exist_ok=True)
-        verdict = _STATUS_VERDICT.get(state.status, "HOLD")
+        verdict = STATUS_VERDICT[state.status]
         chart = _probe_chart(folder, state)
         page = templates.get_template("rollout.html.j2").render(
             root="../../",

@@ -5,14 +5,15 @@ switches the faults off.
 
 Environment: TRAFFIC_RECORD (file appended to), FAULT_AT (a percent), FAULT (the fault),
 ADMIN_TOKEN, BLOCK_FILE (while it exists, the command fails), ECHO (printed, to test
-redaction); the rollout sets RELEASEGATE_TARGET_URL, RELEASEGATE_ROLLOUT_STAGE and
-RELEASEGATE_TRAFFIC_PERCENT.
+redaction), TRAFFIC_SLEEP (seconds to take); the rollout sets RELEASEGATE_TARGET_URL,
+RELEASEGATE_ROLLOUT_STAGE and RELEASEGATE_TRAFFIC_PERCENT.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -40,6 +41,9 @@ def main() -> int:
     if block and Path(block).exists():
         print(f"traffic API refused the change ({block} exists)")
         return 1
+    if os.environ.get("TRAFFIC_SLEEP"):  # a slow traffic API, to be cut off mid-change
+        sys.stdout.flush()
+        time.sleep(float(os.environ["TRAFFIC_SLEEP"]))
     percent = os.environ["RELEASEGATE_TRAFFIC_PERCENT"]
     with record.open("a") as handle:
         handle.write(f"{os.environ['RELEASEGATE_ROLLOUT_STAGE']} {percent}\n")
