@@ -355,11 +355,11 @@ def _context(
     folder: Path,
     state: RolloutState,
     reports_dir: Path,
-    *,
     env_name: str | None,
     plan_path: Path | None,
     base_url: str | None,
     release_version: str | None,
+    *,
     allow_changed_plan: bool,
 ) -> RolloutContext:
     """The rollout's environment, plan and target again. The environment and plan files can
@@ -424,16 +424,9 @@ def resume_command(
     """Go on with a held or interrupted rollout from where it stopped: gates run again, a
     promoted stage is never re-run, a traffic command only with --retry-traffic."""
     folder, state = _existing(env_name, rollout_id, reports_dir, unfinished=True)
-    context = _context(
-        folder,
-        state,
-        reports_dir,
-        env_name=env_name,
-        plan_path=plan_path,
-        base_url=base_url,
-        release_version=release_version,
-        allow_changed_plan=state.status in ("rolling_back", "rollback_failed"),
-    )
+    rolling_back = state.status in ("rolling_back", "rollback_failed")
+    options = (env_name, plan_path, base_url, release_version)
+    context = _context(folder, state, reports_dir, *options, allow_changed_plan=rolling_back)
     click.echo(f"rollout {state.id}: resuming ({state.status})")
     _drive(context, retry_traffic=retry_traffic)
 
@@ -457,16 +450,8 @@ def abort_command(
 ) -> None:
     """Stop an unfinished rollout for good, running the plan's rollback command."""
     folder, state = _existing(env_name, rollout_id, reports_dir, unfinished=True)
-    context = _context(
-        folder,
-        state,
-        reports_dir,
-        env_name=env_name,
-        plan_path=plan_path,
-        base_url=base_url,
-        release_version=release_version,
-        allow_changed_plan=True,
-    )
+    options = (env_name, plan_path, base_url, release_version)
+    context = _context(folder, state, reports_dir, *options, allow_changed_plan=True)
     with _locked(folder / LOCK_FILE, f"rollout {state.id}"):
         context = _fresh(context)
         save = state_saver(folder / STATE_FILE, context.env.redactor)
