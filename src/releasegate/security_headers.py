@@ -8,22 +8,28 @@ does not send full URLs to other origins.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 CHECKS = ("csp", "hsts", "nosniff", "frame", "referrer")
 
-# Referrer policies that do not leak a page's path to other origins
+# Referrer policies that do not leak a page's path to other origins (origin-when-cross-origin
+# sends other origins the origin only, like `origin`)
 SAFE_REFERRER_POLICIES = frozenset(
-    {"no-referrer", "same-origin", "strict-origin", "strict-origin-when-cross-origin", "origin"}
+    {
+        "no-referrer",
+        "same-origin",
+        "strict-origin",
+        "strict-origin-when-cross-origin",
+        "origin",
+        "origin-when-cross-origin",
+    }
 )
-# Every policy browsers know (the W3C Referrer Policy list); other tokens are ignored by them
-KNOWN_REFERRER_POLICIES = SAFE_REFERRER_POLICIES | {
-    "no-referrer-when-downgrade",
-    "origin-when-cross-origin",
-    "unsafe-url",
-}
+# Every policy browsers know (the W3C Referrer Policy list); other tokens are ignored by them.
+# The two left out of the safe set send the full URL, path and query, to other origins.
+KNOWN_REFERRER_POLICIES = SAFE_REFERRER_POLICIES | {"no-referrer-when-downgrade", "unsafe-url"}
 
 
 @dataclass(frozen=True)
@@ -96,10 +102,19 @@ def _hsts(headers: Mapping[str, str], *, hsts_min_age_s: float, **_: object) -> 
             name,
             False,
             value,
-            f"{name} max-age={age} ({age / 86400:.0f} days) is under"
-            f" {hsts_min_age_s:.0f} ({hsts_min_age_s / 86400:.0f} days)",
+            f"{name} max-age={age} ({_days(age)}) is under"
+            f" {hsts_min_age_s:.0f} ({_days(hsts_min_age_s)})",
         )
-    return HeaderVerdict("hsts", name, True, value, f"{name} max-age={age} ({age / 86400:.0f} d)")
+    return HeaderVerdict("hsts", name, True, value, f"{name} max-age={age} ({_days(age)})")
+
+
+def _days(seconds: float) -> str:
+    """`180 days`, or `179.99 days` (rounded down) for one second short: never a value that
+    reads as meeting a limit it misses."""
+    days = seconds / 86400
+    if days == int(days):
+        return f"{int(days)} day" + ("" if days == 1 else "s")
+    return f"{math.floor(days * 100) / 100:g} days"
 
 
 def _nosniff(headers: Mapping[str, str], **_: object) -> HeaderVerdict:

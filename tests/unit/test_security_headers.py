@@ -47,7 +47,7 @@ def headers_without(*names: str) -> dict[str, str]:
                 "Strict-Transport-Security",
                 True,
                 "max-age=31536000; includeSubDomains",
-                "Strict-Transport-Security max-age=31536000 (365 d)",
+                "Strict-Transport-Security max-age=31536000 (365 days)",
             ),
             id="hsts",
         ),
@@ -368,13 +368,19 @@ def test_csp_directives(policy: str, expected: dict[str, list[str]]) -> None:
         pytest.param(
             "max-age=15552000",
             True,
-            "Strict-Transport-Security max-age=15552000 (180 d)",
+            "Strict-Transport-Security max-age=15552000 (180 days)",
             id="exactly-six-months",
+        ),
+        pytest.param(
+            "max-age=15551999",
+            False,
+            "Strict-Transport-Security max-age=15551999 (179.99 days) is under 15552000 (180 days)",
+            id="one-second-short-does-not-read-as-180-days",
         ),
         pytest.param(
             "max-age=86400",
             False,
-            "Strict-Transport-Security max-age=86400 (1 days) is under 15552000 (180 days)",
+            "Strict-Transport-Security max-age=86400 (1 day) is under 15552000 (180 days)",
             id="one-day",
         ),
         pytest.param(
@@ -392,19 +398,19 @@ def test_csp_directives(policy: str, expected: dict[str, list[str]]) -> None:
         pytest.param(
             "includeSubDomains; max-age=31536000; preload",
             True,
-            "Strict-Transport-Security max-age=31536000 (365 d)",
+            "Strict-Transport-Security max-age=31536000 (365 days)",
             id="max-age-not-first",
         ),
         pytest.param(
             'max-age="31536000"',
             True,
-            "Strict-Transport-Security max-age=31536000 (365 d)",
+            "Strict-Transport-Security max-age=31536000 (365 days)",
             id="quoted",
         ),
         pytest.param(
             "MAX-AGE = 31536000",
             True,
-            "Strict-Transport-Security max-age=31536000 (365 d)",
+            "Strict-Transport-Security max-age=31536000 (365 days)",
             id="upper-case-and-spaces",
         ),
         pytest.param(
@@ -590,7 +596,10 @@ def test_frame_protection(headers: dict[str, str], expected: HeaderVerdict) -> N
 # ---------------------------------------------------------------------------------------------
 # Referrer-Policy
 
-HINT = "use one of no-referrer, origin, same-origin, strict-origin, strict-origin-when-cross-origin"
+HINT = (
+    "use one of no-referrer, origin, origin-when-cross-origin, same-origin, strict-origin,"
+    " strict-origin-when-cross-origin"
+)
 
 
 @pytest.mark.parametrize(
@@ -608,6 +617,12 @@ HINT = "use one of no-referrer, origin, same-origin, strict-origin, strict-origi
             "Referrer-Policy 'no-referrer-when-downgrade' sends full URLs to other origins;"
             f" {HINT}",
             id="no-referrer-when-downgrade",
+        ),
+        pytest.param(
+            "origin-when-cross-origin",
+            True,
+            "Referrer-Policy: origin-when-cross-origin",
+            id="origin-when-cross-origin-sends-other-origins-the-origin-only",
         ),
         pytest.param(
             "unsafe-url, strict-origin",
