@@ -207,7 +207,8 @@ def notify(
                 response = client.post(
                     url, content=body, headers={"Content-Type": "application/json"}
                 )
-            except httpx.HTTPError as exc:
+            # InvalidURL / UnicodeError: a URL httpx cannot encode is a failed delivery, recorded
+            except (httpx.HTTPError, httpx.InvalidURL, UnicodeError) as exc:
                 error = redactor.redact(f"{type(exc).__name__}: {exc}")
             else:
                 status = response.status_code

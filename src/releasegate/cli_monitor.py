@@ -20,7 +20,7 @@ import click
 from releasegate.actions import NotificationRecord, notify
 from releasegate.cli_common import fail as _fail
 from releasegate.cli_common import reports_dir_option, suites_option
-from releasegate.config import Environment, load_environment
+from releasegate.config import MONITOR_MAX_S, Environment, load_environment
 from releasegate.evidence import now
 from releasegate.monitor import (
     CHECKS_DIR,
@@ -60,6 +60,8 @@ def _duration(option: str, text: str | None, default: float) -> float:
         _fail(f"{option}: {exc}")
     if seconds <= 0:
         _fail(f"{option}: must be more than 0 (got {text!r})")
+    if seconds > MONITOR_MAX_S:
+        _fail(f"{option}: at most 31 days: a monitor is bounded (got {text!r})")
     return seconds
 
 
@@ -213,6 +215,14 @@ def monitor_command(
             )
         except MonitorError as exc:
             _fail(redact(str(exc)))
+        except OSError as exc:  # the reports folder cannot be written (full, read-only, a file)
+            _fail(
+                redact(
+                    f"{exc.filename or folder}: cannot write the monitor's files: {exc.strerror}"
+                )
+            )
+        except Exception as exc:  # recorded in the history (status failed); one line here
+            _fail(redact(f"the monitor stopped on an error: {type(exc).__name__}: {exc}"))
     _summary(monitor.history, folder)
     sys.exit(int(monitor_exit(monitor.history)))
 

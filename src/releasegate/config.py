@@ -543,14 +543,17 @@ def _smoke_only() -> list[Stage]:
     return ["smoke"]
 
 
+MONITOR_MAX_S = 31 * 86400.0  # a monitor is bounded; a month is the longest it may run
+
+
 class MonitorConfig(_Strict):
     """`[monitor]`: `releasegate monitor` runs gates on a schedule and alerts on state changes."""
 
     model_config = ConfigDict(populate_by_name=True)
 
-    every: Seconds = 300.0  # a check starts every this long (never two at once)
+    every: Annotated[Seconds, Field(le=MONITOR_MAX_S)] = 300.0  # never two checks at once
     # the whole monitor's bound (`for` is a Python keyword, hence the alias)
-    for_: Seconds = Field(default=24 * 3600.0, alias="for")
+    for_: Annotated[Seconds, Field(le=MONITOR_MAX_S)] = Field(default=24 * 3600.0, alias="for")
     stages: list[Stage] = Field(default_factory=_smoke_only, min_length=1)
     # consecutive failed checks before the down alert; fewer that recover are a blip
     alert_after: int = Field(default=2, ge=1, le=1000)

@@ -23,6 +23,7 @@ shorter streak that recovers is a blip, recorded and never alerted.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -318,7 +319,8 @@ def summarise(history: UptimeHistory) -> UptimeSummary:
         down=found["down"],
         unknown=found["unknown"],
         availability=ratio,
-        objective_met=None if ratio is None else ratio >= history.settings.objective,
+        # "99.9%" parses to 0.9990000000000001: 999 of 1000 meets it
+        objective_met=None if ratio is None else ratio >= history.settings.objective - 1e-9,
         state=tracker.state,
         outages=sum(1 for i in history.incidents if i.confirmed),
         blips=sum(1 for i in history.incidents if not i.confirmed),
@@ -426,7 +428,8 @@ def classify(
     gate: GateRun, *, target: Answers | None, canary: Answers | None
 ) -> tuple[Outcome, str]:
     """The check's outcome and one-line reason. `target` is asked only when the gates could not
-    measure (HOLD), `canary` only when the target looks down: neither costs a healthy check."""
+    measure (HOLD), `canary` only when the target then gave no answer at all: neither costs a
+    healthy check, and a target that answered wrongly (ROLLBACK) is down whatever the canary."""
     problem = "measurement problem"
     if gate.exit_code is None:
         return "unknown", (
@@ -438,12 +441,12 @@ def classify(
     if gate.verdict == "GO":
         return "up", gate.reason
     if gate.verdict == "ROLLBACK":
-        down = gate.reason
-    else:
-        silent = target() if target is not None else None
-        if silent is None:
-            return "unknown", f"{problem}: the gates could not measure: {gate.reason}"
-        down = f"target unreachable: {silent}"
+        # the target answered, and wrongly: the monitor's network works, the canary adds nothing
+        return "down", gate.reason
+    silent = target() if target is not None else None
+    if silent is None:
+        return "unknown", f"{problem}: the gates could not measure: {gate.reason}"
+    down = f"target unreachable: {silent}"
     network = canary() if canary is not None else None
     if network is not None:
         return "unknown", f"{problem}: the monitor cannot reach its network ({network}): {down}"
@@ -549,9 +552,11 @@ def run_gates(
             if process.poll() is None:
                 stop_group(process, STOP_GRACE_S, first=signal.SIGINT)
             raise
+        finally:
+            # masked also when the check is cut off: the reports folder is kept after a cancel
+            text = redactor.redact(log.read_text(encoding="utf-8", errors="replace"))
+            log.write_text(text, encoding="utf-8")
     duration = time.monotonic() - started
-    text = redactor.redact(log.read_text(encoding="utf-8", errors="replace"))
-    log.write_text(text, encoding="utf-8")
     verdict, reason = read_verdict(command.checks_dir / run_id)
     tail = next((line.strip() for line in reversed(text.splitlines()) if line.strip()), "")
     return GateRun(
@@ -602,7 +607,9 @@ def canary_answers(url: str, *, timeout_s: float, attempts: int = 2) -> str | No
     for attempt in range(attempts):
         try:
             httpx.get(url, timeout=timeout_s, follow_redirects=False)
-        except httpx.HTTPError as exc:
+        # not only HTTPError: a URL httpx cannot encode (InvalidURL, an IDNA UnicodeError) is a
+        # canary that cannot answer, not a crash of the monitor
+        except (httpx.HTTPError, httpx.InvalidURL, UnicodeError) as exc:
             error = f"{type(exc).__name__}: {str(exc) or 'no answer'}"
             time.sleep(0.2 * (attempt + 1))
         else:
@@ -647,7 +654,8 @@ class GateCheck:
             outcome=outcome,
             verdict=gate.verdict,
             run_id=run_id,
-            reason=self.redactor.redact(_one_line(reason)),
+            # masked before it is cut: a cut secret would no longer match its mask
+            reason=_one_line(self.redactor.redact(reason)),
         )
 
     def _forget(self, run_id: str) -> None:
@@ -778,13 +786,19 @@ class Monitor:
             self.history.status = "failed"
             self.history.error = self.redactor.redact(str(exc))
             raise
-        except BaseException:
+        except (KeyboardInterrupt, CheckInterrupted):
             self.history.stopped_by = "interrupted"
             self.history.status = "interrupted"
             raise
+        except Exception as exc:
+            self.history.stopped_by = "error"
+            self.history.status = "failed"
+            self.history.error = self.redactor.redact(f"{type(exc).__name__}: {exc}")
+            raise
         finally:
             self.history.finished_at = now()
-            self.save()
+            with contextlib.suppress(OSError):  # a full disk must not hide the first error
+                self.save()
         return self.history
 
     def _check(self, number: int) -> None:

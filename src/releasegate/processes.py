@@ -31,8 +31,11 @@ def stop_group(
                 os.killpg(process.pid, sig)
             try:
                 process.wait(wait)
-                return
+                break
             except subprocess.TimeoutExpired:
                 continue
+        # the leader is gone; a member that ignored the first signal may not be
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)

@@ -219,6 +219,15 @@ def test_the_exit_code(pattern: str, objective: float, code: MonitorExit) -> Non
     assert monitor_exit(history(pattern, objective=objective)) is code
 
 
+def test_999_of_1000_meets_a_99_9_percent_objective_written_as_in_the_docs() -> None:
+    """`"99.9%"` parses to 0.9990000000000001; exactly 99.9 % available still meets it."""
+    from releasegate.units import parse_ratio
+
+    pattern = " ".join(["up"] * 500 + ["down"] + ["up"] * 499)
+
+    assert monitor_exit(history(pattern, objective=parse_ratio("99.9%"))) is MonitorExit.UP
+
+
 @pytest.mark.parametrize(
     ("seconds", "text"),
     [
@@ -271,8 +280,8 @@ FINE = answers(None)
         pytest.param(gate("ROLLBACK", 1), never, None, "down", "r", id="rollback-is-down"),
         pytest.param(gate("ROLLBACK", 1), never, FINE, "down", "r", id="rollback-canary-fine"),
         pytest.param(
-            gate("ROLLBACK", 1), never, SILENT, "unknown", "cannot reach its network",
-            id="rollback-canary-silent-is-a-measurement-problem",
+            gate("ROLLBACK", 1), never, never, "down", "r",
+            id="rollback-is-down-without-asking-the-canary",
         ),
         pytest.param(
             gate("HOLD", 2), FINE, never, "unknown", "could not measure",
