@@ -40,6 +40,7 @@ from releasegate.monitor import (
     UptimeHistory,
     alert_payload,
     canary_answers,
+    carry_over,
     format_ratio,
     format_span,
     monitor_exit,
@@ -187,6 +188,15 @@ def monitor_command(
         started_at=now(),
         settings=settings,
     )
+    carried = carry_over(reports_dir / MONITORS_DIR, history, history.started_at)
+    if carried is not None:
+        history.incidents = [carried]
+        state = "down" if carried.confirmed else "failing"
+        failed = _count(carried.failed_checks, "failed check")
+        click.echo(
+            f"going on with the open incident of monitor {carried.carried_from}: {state} since"
+            f" {carried.started_at:%Y-%m-%d %H:%M:%S} ({failed})"
+        )
     for warning in env.warnings:
         click.echo(f"warning: {warning}", err=True)
     if target is None:

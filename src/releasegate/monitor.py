@@ -112,6 +112,9 @@ class IncidentRecord(_Model):
     failed_checks: int
     confirmed: bool  # reached alert_after (an outage, alerted); else a blip
     reason: str = ""  # what the first failed check said
+    # the monitor this incident began in, when it was still open as that one ended and this
+    # one took it over (so it is alerted once, and its recovery is)
+    carried_from: str | None = None
 
 
 class AlertRecord(_Model):
@@ -288,6 +291,38 @@ class Tracker:
         tracker = cls(alert_after)
         alerts = [tracker.observe(c.outcome, c.started_at, c.reason) for c in checks]
         return tracker, [a for a in alerts if a is not None]
+
+
+CARRY_GAP_MIN_S = 900.0  # a gap up to this (or two `every`) between monitors is bridged
+
+
+def carry_over(
+    monitors_dir: Path, history: UptimeHistory, now_at: datetime
+) -> IncidentRecord | None:
+    """The incident still open when the previous monitor of the same environment and target
+    ended, if that was recently (two `every`, at least 15 min): this monitor goes on with it, so
+    back-to-back monitors (an hourly job) alert once per outage and report its recovery."""
+    latest: UptimeHistory | None = None
+    for path in monitors_dir.glob(f"*/{UPTIME_FILE}"):
+        try:
+            found = read_uptime(path)
+        except UptimeUnreadable:
+            continue
+        if (
+            found.id != history.id
+            and found.environment == history.environment
+            and found.target_url == history.target_url
+            and (latest is None or found.started_at > latest.started_at)
+        ):
+            latest = found
+    if latest is None or not latest.incidents or latest.incidents[-1].ended_at is not None:
+        return None
+    ended = latest.finished_at or (latest.checks[-1].started_at if latest.checks else None)
+    gap = max(2 * history.settings.every_s, CARRY_GAP_MIN_S)
+    if ended is None or (now_at - ended).total_seconds() > gap:
+        return None
+    incident = latest.incidents[-1]
+    return incident.model_copy(update={"carried_from": incident.carried_from or latest.id})
 
 
 def _seconds(start: datetime, end: datetime) -> float:
@@ -731,7 +766,9 @@ class Monitor:
     tracker: Tracker = field(init=False)
 
     def __post_init__(self) -> None:
-        self.tracker = Tracker(self.history.settings.alert_after)
+        # an incident carried over from the previous monitor goes on here (`carry_over`)
+        self.tracker = Tracker(self.history.settings.alert_after, list(self.history.incidents))
+        self.tracker.known = len(self.history.incidents)
 
     def save(self) -> None:
         self.history.write(self.path, self.redactor)

@@ -367,3 +367,23 @@ def test_a_bad_every_is_one_line_and_exit_3(tmp_path: Path) -> None:
     assert ran.stderr.strip().splitlines() == [
         "releasegate: error: --every: expected a duration such as '5s' or '500ms', got 'soon'"
     ]
+
+
+# --- one monitor after another ---------------------------------------------------------------
+
+
+def test_an_outage_open_when_a_monitor_ends_is_carried_into_the_next(
+    start_service: StartService, receiver: WebhookReceiver, tmp_path: Path
+) -> None:
+    """Back-to-back monitors (an hourly job): the first sees two failed checks and alerts down;
+    the next one, after the fix, sends the recovery, and never a second down alert."""
+    service = start_service("health=down")
+    env_file = make_env(tmp_path, service.base_url)
+    first = run_monitor(env_file, tmp_path / "reports", receiver, "--max-checks", "2")
+    service.set_faults([])
+
+    second = run_monitor(env_file, tmp_path / "reports", receiver, "--max-checks", "1")
+
+    assert [a["event"] for a in first.alerts] == ["down"], first.output
+    assert [a["event"] for a in second.alerts] == ["down", "recovered"], second.output
+    assert "going on with the open incident" in second.output

@@ -34,6 +34,7 @@ from releasegate.monitor import (
     UptimeUnreadable,
     alert_payload,
     availability,
+    carry_over,
     classify,
     format_span,
     monitor_exit,
@@ -697,3 +698,80 @@ def test_sys_executable_runs_the_gates_by_default() -> None:
     )
 
     assert command.argv("x")[0] == sys.executable
+
+
+# --- one monitor after another ---------------------------------------------------------------
+
+
+def previous(tmp_path: Path, pattern: str, *, ended_after_s: float | None = None) -> datetime:
+    """Write a finished monitor with `pattern`'s checks (5 min apart from T0) under
+    tmp_path/monitors; return when it ended."""
+    done = history(pattern)
+    ended = T0 + timedelta(seconds=ended_after_s or 300.0 * len(pattern.split()))
+    done = done.model_copy(update={"finished_at": ended, "status": "finished"})
+    done.write(tmp_path / "monitors" / done.id / "uptime.json")
+    return ended
+
+
+def next_monitor(**changes: object) -> UptimeHistory:
+    return history("").model_copy(update={"id": "20260101T130000Z-staging-cd34", **changes})
+
+
+def test_an_outage_open_at_the_end_goes_on_in_the_next_monitor(tmp_path: Path) -> None:
+    """Down at the end of one monitor: the next one carries it, sends no second down alert,
+    and its recovery alert counts from the outage's first failed check."""
+    ended = previous(tmp_path, "up down down down")
+    carried = carry_over(tmp_path / "monitors", next_monitor(), ended + timedelta(minutes=5))
+    assert carried is not None
+    tracker = Tracker(2, [carried])
+    tracker.known = 1
+
+    again = tracker.observe("down", ended + timedelta(minutes=5))
+    back = tracker.observe("up", ended + timedelta(minutes=10))
+
+    assert again is None
+    assert back is not None
+    assert back.event == "recovered"
+    assert back.since == T0 + timedelta(minutes=5)
+    assert carried.carried_from == "20260101T120000Z-staging-ab12"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "gap_min", "changes"),
+    [
+        ("up down down up", 5, {}),
+        ("up down down", 60, {}),
+        ("up down down", 5, {"environment": "prod"}),
+        ("up down down", 5, {"target_url": "https://other.example.com"}),
+    ],
+    ids=["recovered-before-it-ended", "ended-an-hour-ago", "other-environment", "other-target"],
+)
+def test_nothing_is_carried_over_when_it_does_not_apply(
+    tmp_path: Path, pattern: str, gap_min: int, changes: dict[str, object]
+) -> None:
+    ended = previous(tmp_path, pattern)
+
+    carried = carry_over(
+        tmp_path / "monitors", next_monitor(**changes), ended + timedelta(minutes=gap_min)
+    )
+
+    assert carried is None
+
+
+def test_a_carried_blip_becomes_an_outage_at_alert_after(tmp_path: Path) -> None:
+    """One failure at the end of the last monitor, one at the start of this: the down alert
+    goes out (two in a row), counted from the first."""
+    ended = previous(tmp_path, "up up down")
+    carried = carry_over(tmp_path / "monitors", next_monitor(), ended + timedelta(minutes=1))
+    assert carried is not None
+    tracker = Tracker(2, [carried])
+    tracker.known = 1
+
+    alert = tracker.observe("down", ended + timedelta(minutes=1))
+
+    assert alert is not None
+    assert (alert.event, alert.consecutive_failures, alert.since) == (
+        "down",
+        2,
+        T0 + timedelta(minutes=10),
+    )
