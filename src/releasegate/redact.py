@@ -12,6 +12,9 @@ MASK = "********"
 # Below this length a value cannot be masked without mangling ordinary text ("1", "on");
 # such values are still used, and the loader warns that they are too short to be secret.
 MIN_SECRET_LENGTH = 4
+# Words that a ${VAR} may hold (`verify_tls = "${VERIFY_TLS}"`) but that are no secret, and that
+# every JSON file is full of: masking `true` would break results.json and uptime.json.
+NOT_SECRETS = frozenset({"true", "false", "null", "none"})
 
 
 def _variants(secret: str) -> set[str]:
@@ -33,7 +36,11 @@ class Redactor:
 
     @classmethod
     def of(cls, secrets: Iterable[str]) -> Redactor:
-        return cls(frozenset(s for s in secrets if len(s) >= MIN_SECRET_LENGTH))
+        return cls(
+            frozenset(
+                s for s in secrets if len(s) >= MIN_SECRET_LENGTH and s.lower() not in NOT_SECRETS
+            )
+        )
 
     def merged(self, other: Iterable[str]) -> Redactor:
         return Redactor.of([*self.secrets, *other])

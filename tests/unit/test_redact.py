@@ -71,3 +71,13 @@ def test_a_secret_typed_into_a_form_is_masked_in_its_form_encoded_body() -> None
         redactor.redact("username=demo&password=demo+pass%7E1*") == f"username=demo&password={MASK}"
     )
     assert redactor.redact("password=demo+pass~1%2A") == f"password={MASK}"
+
+
+def test_json_literals_from_a_variable_are_not_masked() -> None:
+    """`verify_tls = "${VERIFY_TLS}"` with VERIFY_TLS=true: `true` is no secret, and masking it
+    would break every JSON file the run writes."""
+    redactor = Redactor.of({"true", "False", "a-real-secret-value"})
+
+    text = redactor.redact('{"ok": true, "tls": false, "token": "a-real-secret-value"}')
+
+    assert text == '{"ok": true, "tls": false, "token": "********"}'
