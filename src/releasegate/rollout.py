@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from releasegate.documents import read_document
 from releasegate.evidence import write_atomically
 from releasegate.redact import Redactor
-from releasegate.rollout_plan import PlanStage, RolloutPlan
+from releasegate.rollout_plan import PlanStage, RolloutPlan, slug
 
 SCHEMA = "releasegate.rollout/1"
 STATE_FILE = "state.json"
@@ -472,8 +472,6 @@ def state_saver(path: Path, redactor: Redactor) -> Callable[[RolloutState], None
 
 def stage_folder(index: int, name: str) -> str:
     """`02-10-percent`: stage folders sort in plan order."""
-    from releasegate.rollout_plan import slug
-
     return f"{index + 1:02d}-{slug(name)}"
 
 

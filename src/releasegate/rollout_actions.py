@@ -9,11 +9,12 @@ are ordinary runs under reports/, so the report site shows each one.
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -314,7 +315,7 @@ def dry_run_lines(context: RolloutContext) -> list[str]:
                 f"  soak: {stage.soak:g}s probing {', '.join(probing.paths)}"
                 f" at {probing.rate_per_s:g}/s"
             )
-        lines.append(f"  gates: {_quoted(context.gate_argv(index, 1))}")
+        lines.append(f"  gates: {shlex.join(context.gate_argv(index, 1))}")
         lines.append("  then: GO -> next stage; ROLLBACK -> rollback; HOLD -> " + _on_hold(plan))
     lines.append(
         f"rollback: {context.shown(settings.rollback)}  (timeout {settings.rollback_timeout:g}s)"
@@ -326,9 +327,3 @@ def _on_hold(plan: RolloutPlan) -> str:
     if plan.settings.on_hold == "rollback":
         return "rollback"
     return "stop and wait for `releasegate rollout resume` or `abort`"
-
-
-def _quoted(argv: Sequence[str]) -> str:
-    import shlex
-
-    return shlex.join(argv)

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -278,28 +278,12 @@ def test_interrupted_rollout_resumes_at_the_stage_it_was_in(workspace: Workspace
     """Ctrl-C while stage 2 soaks: exit 2, state interrupted at stage 2. Resume soaks and
     gates stage 2 again and completes, without repeating any traffic change."""
     workspace.plan.write_text(plan_text(stage("internal", 0), stage("all", 100, soak="5s")))
-    argv = workspace.argv(*workspace.start_args(), "--reports-dir", str(workspace.reports))
-    argv += ["--base-url", workspace.service.base_url]
-    process = subprocess.Popen(
-        argv,
-        cwd=ROOT,
-        env=workspace.environ(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
 
-        def soaking_stage_two() -> bool:
-            found = find_rollouts(workspace.reports)
-            return bool(found) and found[0][1].stages[1].status == "soak"
+    def soaking_stage_two() -> bool:
+        found = find_rollouts(workspace.reports)
+        return bool(found) and found[0][1].stages[1].status == "soak"
 
-        wait_for(soaking_stage_two, RUN_TIMEOUT_S)
-        process.send_signal(signal.SIGINT)
-        interrupted_output, _ = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
+    process, interrupted_output = interrupt_when(start_in_background(workspace), soaking_stage_two)
     cut = workspace.state()
 
     resumed = workspace.run("resume", "--env", "rollout")
@@ -435,26 +419,35 @@ def start_in_background(space: Workspace, **extra: str) -> subprocess.Popen[str]
     )
 
 
+def interrupt_when(
+    process: subprocess.Popen[str], condition: Callable[[], bool]
+) -> tuple[subprocess.Popen[str], str]:
+    """Ctrl-C the rollout once `condition` holds; its output, after it ended."""
+    try:
+        wait_for(condition, RUN_TIMEOUT_S)
+        process.send_signal(signal.SIGINT)
+        text, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    return process, text
+
+
 def test_ctrl_c_during_the_traffic_command_holds_until_retry_and_leaks_nothing(
     workspace: Workspace,
 ) -> None:
     """Cut off while the traffic command runs: exit 2; its log (which echoed the API token) is
     masked; `resume` holds (the split is unknown) and runs nothing."""
     workspace.plan.write_text(plan_text(stage("internal", 0)))
-    process = start_in_background(workspace, TRAFFIC_SLEEP="30")
-    try:
 
-        def traffic_running() -> bool:
-            """The command has started and written its first line (the echoed token)."""
-            logs = (workspace.reports / "rollouts").glob("*/*/traffic.log")
-            return any(log.stat().st_size > 0 for log in logs)
+    def traffic_running() -> bool:
+        """The command has started and written its first line (the echoed token)."""
+        logs = (workspace.reports / "rollouts").glob("*/*/traffic.log")
+        return any(log.stat().st_size > 0 for log in logs)
 
-        wait_for(traffic_running, RUN_TIMEOUT_S)
-        process.send_signal(signal.SIGINT)
-        cut_output, _ = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
+    process, cut_output = interrupt_when(
+        start_in_background(workspace, TRAFFIC_SLEEP="30"), traffic_running
+    )
     leaks = [
         str(p) for p in workspace.reports.rglob("*") if p.is_file() and SECRET in p.read_text()
     ]
