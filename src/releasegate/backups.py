@@ -35,6 +35,7 @@ from releasegate.db_check import (
     scrub,
     split_password,
 )
+from releasegate.errors import EvidenceMissing
 
 # Epoch seconds reach 1e11 in the year 5138; a bigger number is milliseconds or nanoseconds.
 MAX_EPOCH_SECONDS = 1e11
@@ -55,7 +56,18 @@ HEAD_BYTES = 512  # enough for the tar header's magic at byte 257
 
 
 class BackupError(Exception):
-    """No usable backup: none found, its time unreadable, or it does not restore."""
+    """The backup was looked at and found wrong: none found, empty, unreadable, or it does not
+    restore. A finding about the target (the check fails), unlike `BackupToolError`."""
+
+
+class NoBackupFound(BackupError):
+    """No file matches the glob: the checklist item "take a backup" was not done."""
+
+
+class BackupToolError(EvidenceMissing):
+    """The gate's own tooling failed, so the backup was not judged: a PostgreSQL client tool
+    missing or not runnable, a restore or backup command that timed out, crashed or could not
+    reach the server, a backup command that printed no readable time. Missing evidence (HOLD)."""
 
 
 @dataclass(frozen=True)
@@ -175,7 +187,7 @@ def newest_backup(pattern: str, *, base: Path | None = None) -> Backup:
             continue
     if not candidates:
         where = "" if anchor else f" under {root}"
-        raise BackupError(f"no backup matches {pattern!r}{where}")
+        raise NoBackupFound(f"no backup matches {pattern!r}{where}")
     mtime, _, path = max(candidates)
     return Backup(path=path, taken_at=datetime.fromtimestamp(mtime, UTC), size_bytes=_size(path))
 
@@ -201,7 +213,7 @@ def _run(argv: Sequence[str], timeout_s: float, what: str) -> _Ran:
             start_new_session=True,
         )
     except OSError as error:
-        raise BackupError(f"{what}: cannot run: {error.strerror or error}") from None
+        raise BackupToolError(f"{what}: cannot run: {error.strerror or error}") from None
     with process:
         try:
             stdout, stderr = process.communicate(timeout=timeout_s)
@@ -209,7 +221,7 @@ def _run(argv: Sequence[str], timeout_s: float, what: str) -> _Ran:
             _kill_group(process)
             stdout, stderr = process.communicate()
             printed = first_line(stdout) or first_line(stderr) or "nothing"
-            raise BackupError(
+            raise BackupToolError(
                 f"{what}: did not finish within {timeout_s:g} s (printed: {printed})"
             ) from None
     return _Ran(process.returncode, stdout, stderr)
@@ -226,7 +238,8 @@ def backup_from_command(argv: Sequence[str] | str, *, timeout_s: float = 30.0) -
 
     A string is a shell command line (run by /bin/sh, so pipes work, as an operator writes it in
     an environment file); a sequence is run as it is. Anything other than one readable time on
-    stdout and exit status 0 is a `BackupError` naming the command and what it printed.
+    stdout and exit status 0 is a `BackupToolError` (the gate could not tell when the backup was
+    taken: missing evidence) naming the command and what it printed.
     """
     if isinstance(argv, str):
         shown, command = argv, ["/bin/sh", "-c", argv]
@@ -236,15 +249,15 @@ def backup_from_command(argv: Sequence[str] | str, *, timeout_s: float = 30.0) -
     ran = _run(command, timeout_s, what)
     if ran.returncode != 0:
         printed = first_line(ran.stderr) or first_line(ran.stdout) or "nothing"
-        raise BackupError(f"{what} exited {ran.returncode}: {printed}")
+        raise BackupToolError(f"{what} exited {ran.returncode}: {printed}")
     lines = [line.strip() for line in ran.stdout.splitlines() if line.strip()]
     if len(lines) != 1:
         shown_lines = f"{len(lines)} lines, the first {lines[0]!r}" if lines else "nothing"
-        raise BackupError(f"{what} printed {shown_lines}; expected one time on one line")
+        raise BackupToolError(f"{what} printed {shown_lines}; expected one time on one line")
     try:
         taken_at = parse_timestamp(lines[0])
     except ValueError as error:
-        raise BackupError(f"{what} printed {error}") from None
+        raise BackupToolError(f"{what} printed {error}") from None
     return Backup(path=None, taken_at=taken_at, size_bytes=None)
 
 
@@ -280,7 +293,11 @@ def find_tool(name: str, pg_bin: Path | None = None) -> Path:
     if pg_bin is not None:
         candidate = pg_bin / name
         if not candidate.is_file():
-            raise BackupError(f"{name} not found in {pg_bin}")
+            raise BackupToolError(
+                f"{name} not found in {pg_bin} ([database.backup] pg_bin): point it at the"
+                " directory holding the PostgreSQL client tools, or remove it to search"
+                " /usr/lib/postgresql/*/bin and PATH"
+            )
         return candidate
     versions = sorted(
         (p for p in Path("/usr/lib/postgresql").glob("*/bin") if p.parent.name.isdigit()),
@@ -292,7 +309,10 @@ def find_tool(name: str, pg_bin: Path | None = None) -> Path:
             return directory / name
     found = shutil.which(name)
     if found is None:
-        raise BackupError(f"{name} not found (install the PostgreSQL client, or pass pg_bin)")
+        raise BackupToolError(
+            f"{name} not found in /usr/lib/postgresql/*/bin or PATH: install the PostgreSQL"
+            " client tools (Debian: postgresql-client), or set [database.backup] pg_bin"
+        )
     return Path(found)
 
 
@@ -384,14 +404,20 @@ def _run_restore(
     tool = Path(argv[0]).name
     with tempfile.TemporaryFile() as stderr:
         started = time.perf_counter()
-        process = subprocess.Popen(
-            argv,
-            stdin=subprocess.PIPE if stdin_path else subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,  # psql prints the dump's SELECTs; nothing to keep
-            stderr=stderr,
-            env=env,
-            start_new_session=True,
-        )
+        try:
+            process = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE if stdin_path else subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,  # psql prints the dump's SELECTs; nothing to keep
+                stderr=stderr,
+                env=env,
+                start_new_session=True,
+            )
+        except OSError as error:
+            raise BackupToolError(
+                f"{argv[0]}: cannot run: {error.strerror or error} (check the PostgreSQL client"
+                " tools, or [database.backup] pg_bin)"
+            ) from None
         feeder: threading.Thread | None = None
         source_context = _open_plain(stdin_path, gzipped=True) if stdin_path else _nothing()
         with process, source_context as source:
@@ -404,7 +430,11 @@ def _run_restore(
             except subprocess.TimeoutExpired:
                 _kill_group(process)
                 process.wait()
-                raise BackupError(f"{tool} did not finish within {timeout_s:g} s") from None
+                raise BackupToolError(
+                    f"{tool} did not finish restoring {stdin_path or argv[-1]} within"
+                    f" {timeout_s:g} s: the backup was not judged (raise [database.backup]"
+                    " restore_timeout if a restore of this size needs longer)"
+                ) from None
             finally:
                 if feeder is not None:
                     feeder.join()
@@ -413,12 +443,41 @@ def _run_restore(
         errors = stderr.read().decode(errors="replace")
     if returncode != 0:
         lines = [line.strip() for line in errors.splitlines() if line.strip()]
-        shown = " / ".join(lines[:STDERR_LINES]) or "no message"
-        raise BackupError(
-            f"{stdin_path or argv[-1]} does not restore: {tool} exited {returncode}: "
-            f"{scrub(shown, url)}"
-        )
+        shown = scrub(" / ".join(lines[:STDERR_LINES]) or "no message", url)
+        backup = stdin_path or argv[-1]
+        if restore_failure_is_the_tools(tool, returncode, errors):
+            raise BackupToolError(
+                f"{tool} failed restoring {backup} (exit status {returncode}): {shown}: the gate"
+                " could not judge the backup (check the client tools' version, [database.backup]"
+                " pg_bin, and the connection to the server)"
+            )
+        raise BackupError(f"{backup} does not restore: {tool} exited {returncode}: {shown}")
     return seconds
+
+
+# What pg_restore and psql print when the fault is theirs or the connection's, not the dump's.
+_TOOL_TROUBLE = (
+    "unsupported version",  # pg_restore older than the pg_dump that wrote the archive
+    "connection to server",  # could not connect, or the connection was lost midway
+    "could not connect",
+    "server closed the connection",
+    "out of memory",
+)
+# psql's exit statuses: 1 a fatal error of its own, 2 the connection went bad, 3 a statement of
+# the script failed (ON_ERROR_STOP): only 3 says something about the dump.
+PSQL_SCRIPT_FAILED = 3
+
+
+def restore_failure_is_the_tools(tool: str, returncode: int, stderr: str) -> bool:
+    """Whether a restore tool's non-zero exit is the gate's own failure (missing evidence)
+    rather than the dump's (a finding): killed by a signal, psql failing for a reason other
+    than a statement of the script, a client too old for the archive, a lost connection."""
+    if returncode < 0:  # killed by a signal: it crashed or was killed, the dump is not judged
+        return True
+    if tool == "psql" and returncode != PSQL_SCRIPT_FAILED:
+        return True
+    lowered = stderr.lower()
+    return any(marker in lowered for marker in _TOOL_TROUBLE)
 
 
 @contextmanager
@@ -436,6 +495,14 @@ def _sanity(url: str, queries: Sequence[SanityQuery], timeout_s: float) -> list[
         for query in queries:
             try:
                 value = one_value(connection, query.sql)
+            except psycopg.OperationalError as error:
+                # a statement timeout or a lost connection: the query was not answered, which
+                # says nothing about the restored data (a missing table is a ProgrammingError)
+                raise BackupToolError(
+                    f"sanity query {query.name!r} could not run on the restored backup:"
+                    f" {scrub(first_line(str(error)), url)} (the restore itself succeeded;"
+                    " raise [database.backup] restore_timeout if the query needs longer)"
+                ) from None
             except psycopg.Error as error:
                 cause = scrub(first_line(str(error)), url)
                 results.append(SanityResult(query, None, False, f"{query.name}: failed: {cause}"))

@@ -500,7 +500,8 @@ def envs(ctx: click.Context) -> None:
 
 @envs.command("check")
 def envs_check() -> None:
-    """Validate every environment file; exit 3 if any is invalid."""
+    """Validate every environment file and warn about settings that prove less than they seem
+    (policy lint); exit 3 if any is invalid."""
     directory = environments_dir()
     names = known_environments(directory)
     if not names:
@@ -513,6 +514,8 @@ def envs_check() -> None:
                 click.echo(f"FAIL {name}: {problem}")
         else:
             click.echo(f"ok   {name}")
+            for warning in lint(load_for_review(name, directory)):
+                click.echo(f"warn {name}: {warning}")
     if bad:
         _fail(f"{bad} of {len(names)} environment files are invalid")
 

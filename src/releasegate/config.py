@@ -454,6 +454,8 @@ class BackupConfig(_Strict):
     restore: bool = True
     restore_timeout: Seconds = 600.0
     sanity: list[SanityQueryConfig] = Field(default_factory=list)
+    # the directory of pg_restore and psql; default: the newest /usr/lib/postgresql/*/bin, PATH
+    pg_bin: str | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> BackupConfig:

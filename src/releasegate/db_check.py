@@ -56,8 +56,9 @@ class DatabaseUnreachable(EvidenceMissing):
         super().__init__(f"cannot use the database at {self.url}: {self.reason} ({hint})")
 
 
-class ScratchDatabaseError(Exception):
-    """The server was reached but a scratch database could not be created or dropped."""
+class ScratchDatabaseError(EvidenceMissing):
+    """The server was reached but a scratch database could not be created or dropped: the
+    gate's own means of checking failed (a user without CREATEDB), so nothing was judged."""
 
 
 @dataclass(frozen=True)

@@ -33,13 +33,28 @@ from releasegate.db_check import (
     sqlalchemy_url,
     text_rows,
 )
+from releasegate.errors import EvidenceMissing
 
 CONNECT_TIMEOUT_S = 10
 CONFIG_SUFFIXES = (".ini", ".toml")
 
 
 class MigrationError(Exception):
-    """The migrations could not be read or run; the message names the file, key or revision."""
+    """Something about the migrations went wrong; the message names the file, key or revision.
+
+    Never raised itself: `MigrationFailed` is a finding about the release (the check fails),
+    `MigrationsUnreadable` is the gate unable to read or run them (missing evidence, HOLD).
+    """
+
+
+class MigrationFailed(MigrationError):
+    """The release's migrations were run and found wrong: a step raised, or two heads."""
+
+
+class MigrationsUnreadable(MigrationError, EvidenceMissing):
+    """The gate could not read or run the migrations, so nothing was judged: the script
+    directory or config missing or unreadable, a revision file that does not load here, a
+    version query that fails, alembic's own machinery refusing, the database lost midway."""
 
 
 @dataclass(frozen=True)
@@ -82,15 +97,15 @@ def _config(script_location: Path, url: str | None = None) -> Config:
         try:
             location = config.get_alembic_option("script_location")
         except Exception as error:  # configparser and tomllib raise their own kinds
-            raise MigrationError(f"{script_location}: cannot be read: {error}") from None
+            raise MigrationsUnreadable(f"{script_location}: cannot be read: {error}") from None
         if not location:
             section = "[tool.alembic]" if is_toml else "[alembic]"
-            raise MigrationError(f"{script_location}: {section} has no script_location key")
+            raise MigrationsUnreadable(f"{script_location}: {section} has no script_location key")
     elif script_location.is_dir():
         config = Config()
         config.set_main_option("script_location", str(script_location).replace("%", "%%"))
     else:
-        raise MigrationError(
+        raise MigrationsUnreadable(
             f"{script_location}: not an alembic script directory (env.py, versions/), "
             "alembic.ini or pyproject.toml"
         )
@@ -107,13 +122,13 @@ def _scripts(script_location: Path) -> ScriptDirectory:
         scripts = ScriptDirectory.from_config(config)
         heads = scripts.get_heads()  # imports every revision file
     except CommandError as error:
-        raise MigrationError(f"{script_location}: {first_line(str(error))}") from None
+        raise MigrationsUnreadable(f"{script_location}: {first_line(str(error))}") from None
     except Exception as error:  # a revision file that does not import: SyntaxError, ImportError
-        raise MigrationError(
+        raise MigrationsUnreadable(
             f"{script_location}: a revision file does not load: {type(error).__name__}: {error}"
         ) from None
     if not heads:
-        raise MigrationError(
+        raise MigrationsUnreadable(
             f"{script_location}: no revisions found (versions/ is empty, or version_locations "
             "names the wrong directories)"
         )
@@ -143,7 +158,7 @@ def _current_heads(url: str) -> tuple[str, ...]:
         except DBAPIError as error:
             if isinstance(error.orig, psycopg.OperationalError):
                 raise DatabaseUnreachable(url, error.orig) from None
-            raise MigrationError(
+            raise MigrationsUnreadable(
                 f"reading alembic_version at {safe_url(url)}: {scrub(first_line(str(error)), url)}"
             ) from None
 
@@ -159,7 +174,7 @@ def _pending(
         known = [scripts.get_revision(revision) for revision in current]
         between = list(scripts.iterate_revisions("heads", current or "base"))
     except CommandError as error:
-        raise MigrationError(
+        raise MigrationsUnreadable(
             f"the database at {where} is at {', '.join(current)}, which the script directory "
             f"does not lead to ({first_line(str(error))}): is a newer release's schema deployed?"
         ) from None
@@ -195,11 +210,11 @@ def version_query_status(url: str, query: str, expected: str) -> MigrationStatus
         try:
             rows = text_rows(connection, query)
         except psycopg.Error as error:
-            raise MigrationError(
+            raise MigrationsUnreadable(
                 f"version query {query!r} failed: {scrub(first_line(str(error)), url)}"
             ) from None
     if len(rows) > 1 or any(len(row) != 1 for row in rows):
-        raise MigrationError(
+        raise MigrationsUnreadable(
             f"version query {query!r} returned {len(rows)} row(s) of {len(rows[0])} column(s); "
             "it must return the current version as one value"
         )
@@ -225,9 +240,13 @@ def _run_step(
         cause = first_line(str(error))
         if not isinstance(error, SQLAlchemyError | CommandError):
             cause = f"{type(error).__name__}: {cause}" if cause else type(error).__name__
-        raise MigrationError(
-            f"{action} of {revision.id} ({revision.message}) failed: {scrub(cause, url)}"
-        ) from None
+        what = f"{action} of {revision.id} ({revision.message})"
+        if step_failure_is_the_tools(error):
+            raise MigrationsUnreadable(
+                f"{what} could not be run: {scrub(cause, url)} (the gate's environment or its"
+                " connection failed, not the migration: nothing was judged)"
+            ) from None
+        raise MigrationFailed(f"{what} failed: {scrub(cause, url)}") from None
     finally:
         config.attributes.pop("connection", None)
     return ReversibilityStep(
@@ -235,11 +254,23 @@ def _run_step(
     )
 
 
+def step_failure_is_the_tools(error: BaseException) -> bool:
+    """Whether a migration step's exception is the gate's own failure rather than the
+    migration's: alembic refusing (CommandError), a module the gate's Python does not have
+    (env.py or a revision importing the application), the connection lost or cancelled
+    (psycopg's OperationalError). Anything else came from the migration's own code or SQL."""
+    if isinstance(error, CommandError | ImportError):
+        return True
+    if isinstance(error, DBAPIError):
+        return isinstance(error.orig, psycopg.OperationalError)
+    return isinstance(error, psycopg.OperationalError)
+
+
 def _expect_at(scratch: str, expected: tuple[str, ...], step: str) -> None:
     """Refuse to go on if env.py migrated some other database than the scratch one."""
     found = _current_heads(scratch)
     if set(found) != set(expected):
-        raise MigrationError(
+        raise MigrationsUnreadable(
             f"after {step} the scratch database is at {list(found)}, not {list(expected)}: "
             "env.py must use config.attributes['connection'] (or the sqlalchemy.url option) "
             "rather than a URL of its own, and alembic's default version table"
@@ -252,13 +283,14 @@ def check_reversible(url: str, script_location: Path) -> tuple[ReversibilityStep
 
     Upgrading one revision at a time times each and names the one that fails. After every step the
     scratch database's version is checked, so an env.py that ignores the connection it is given
-    is caught before a downgrade reaches a database it names itself. `MigrationError` names the
-    failing step and revision; the scratch database is dropped whatever happens.
+    is caught before a downgrade reaches a database it names itself. `MigrationFailed` names the
+    failing step and revision; `MigrationsUnreadable` says what kept the gate from running them.
+    The scratch database is dropped whatever happens.
     """
     scripts = _scripts(script_location)
     heads = scripts.get_heads()
     if len(heads) > 1:
-        raise MigrationError(
+        raise MigrationFailed(
             f"{script_location}: {len(heads)} heads ({', '.join(heads)}); merge them before "
             "checking that the newest revision can be downgraded"
         )

@@ -1,4 +1,5 @@
-"""The policy in plain words (`releasegate policy explain`) and lint for contradictions."""
+"""The policy in plain words (`releasegate policy explain`) and lint for contradictions and
+checks that prove less than they seem to."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ BURN_WARNING_DAYS = 7.0
 
 
 def lint(env: Environment) -> list[str]:
-    """Settings that contradict each other: legal, but probably not what was meant."""
+    """Settings that contradict each other, or that make a check prove less than its name
+    says: legal, but probably not what was meant."""
     model, policy = env.model, env.model.policy
     label = f"environments/{env.path.name}"
     warnings: list[str] = []
@@ -44,6 +46,13 @@ def lint(env: Environment) -> list[str]:
     if policy.max_flaky and not policy.retries:
         warnings.append(
             f"{label}: policy.max_flaky has no effect without policy.retries (no check is retried)"
+        )
+    backup = model.database.backup if model.database is not None else None
+    if backup is not None and backup.restore and not backup.sanity:
+        warnings.append(
+            f"{label}: [database.backup] sanity: no sanity query configured: the restore check"
+            " proves only that the backup loads, not that its data is right (add a query"
+            " returning one value, with min, max or equals; see docs/deploy-gates.md)"
         )
     if model.rollback.on_hold and policy.on_inconclusive == "rollback":
         warnings.append(

@@ -175,6 +175,26 @@ def test_envs_check_names_the_file_and_key_of_a_bad_file(tmp_path: Path) -> None
     )
 
 
+def test_envs_check_warns_about_a_restore_without_sanity_queries(tmp_path: Path) -> None:
+    """A valid file whose backup restore has no sanity query: ok, plus a warning naming the
+    file and key; still exit 0."""
+    write_env(
+        tmp_path / "environments",
+        "prod",
+        '[target]\nbase_url = "https://x"\n[database]\nurl = "postgresql://app@db/app"\n'
+        '[database.backup]\nglob = "*.dump"\n',
+    )
+
+    checked = releasegate("envs", "check", cwd=tmp_path)
+
+    assert checked.returncode == 0, checked.stdout
+    assert "ok   prod" in checked.stdout
+    assert (
+        "warn prod: environments/prod.toml: [database.backup] sanity: no sanity query configured"
+        in checked.stdout
+    )
+
+
 def test_pytest_without_an_environment_is_a_usage_error() -> None:
     """Collecting the suites with no --env: pytest's usage error, listing the known ones."""
     ran = run_in_repo([sys.executable, "-m", "pytest", "-m", "smoke", "-p", "no:cacheprovider"])

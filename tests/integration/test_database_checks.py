@@ -19,14 +19,18 @@ from alembic.config import Config
 
 from releasegate.backups import (
     BackupError,
+    BackupToolError,
+    NoBackupFound,
     SanityQuery,
     backup_from_command,
     newest_backup,
     restore_and_check,
 )
 from releasegate.db_check import DatabaseUnreachable, libpq_url, ping, scratch_database
+from releasegate.errors import EvidenceMissing
 from releasegate.migrations import (
-    MigrationError,
+    MigrationFailed,
+    MigrationsUnreadable,
     Revision,
     alembic_status,
     check_reversible,
@@ -203,11 +207,12 @@ def test_an_alembic_ini_naming_extra_version_locations_is_read(fresh_database: s
 
 
 def test_a_revision_the_scripts_do_not_know_is_an_error(fresh_database: str) -> None:
-    """A database migrated by a newer release cannot be placed: MigrationError names it."""
+    """A database migrated by a newer release (or scripts of another project) cannot be
+    placed: the gate cannot compare, MigrationsUnreadable names the revision."""
     upgrade(fresh_database, "head")
     execute(fresh_database, "UPDATE alembic_version SET version_num = 'ffff9999'")
 
-    with pytest.raises(MigrationError, match="ffff9999"):
+    with pytest.raises(MigrationsUnreadable, match="ffff9999"):
         alembic_status(fresh_database, EXAMPLE)
 
 
@@ -223,15 +228,18 @@ def test_a_revision_the_scripts_do_not_know_is_an_error(fresh_database: str) -> 
 def test_a_bad_script_location_names_the_file_and_key(
     fresh_database: str, tmp_path: Path, contents: str | None, expected: str
 ) -> None:
-    """A missing path or an alembic.ini without script_location is a MigrationError naming it."""
+    """A missing path or an alembic.ini without script_location: the gate's own configuration
+    is wrong, missing evidence (never a failed check) naming the file and key."""
     location = tmp_path / "alembic.ini"
     if contents is not None:
         location.write_text(contents)
 
-    with pytest.raises(MigrationError, match=expected) as caught:
+    with pytest.raises(MigrationsUnreadable, match=expected) as caught:
         alembic_status(fresh_database, location)
 
     assert str(location) in str(caught.value)
+    assert isinstance(caught.value, EvidenceMissing)
+    assert not isinstance(caught.value, AssertionError)
 
 
 # version query
@@ -258,7 +266,7 @@ def test_version_query_status_compares_the_reported_version(fresh_database: str)
 
 def test_a_version_query_returning_several_rows_is_an_error(fresh_database: str) -> None:
     """A query that does not return one value cannot say which version is current."""
-    with pytest.raises(MigrationError, match="returned 2 row"):
+    with pytest.raises(MigrationsUnreadable, match="returned 2 row"):
         version_query_status(fresh_database, "SELECT * FROM (VALUES ('1'), ('2')) AS v", "2")
 
 
@@ -288,11 +296,13 @@ def test_a_failing_downgrade_names_the_step_and_revision(
     postgres_cluster: PostgresServer, fresh_database: str
 ) -> None:
     """0004's downgrade names a column that does not exist: the error says which step of which
-    revision failed and why, and the scratch database is still dropped."""
-    with pytest.raises(MigrationError) as caught:
+    revision failed and why, and the scratch database is still dropped. A finding about the
+    release, not missing evidence."""
+    with pytest.raises(MigrationFailed) as caught:
         check_reversible(fresh_database, BROKEN)
 
     message = str(caught.value)
+    assert not isinstance(caught.value, EvidenceMissing)
     assert message.startswith("downgrade of 0004 (rename title to subject) failed")
     assert 'column "headline" does not exist' in message
     assert scratch_databases(postgres_cluster) == []
@@ -378,6 +388,38 @@ def test_a_truncated_dump_fails_to_restore_and_leaves_no_scratch_database(
     assert scratch_databases(postgres_cluster) == []
 
 
+def test_a_missing_restore_tool_is_missing_evidence_not_a_bad_backup(
+    postgres_cluster: PostgresServer, tickets_database: str, tmp_path: Path
+) -> None:
+    """pg_bin naming a folder without pg_restore: BackupToolError (HOLD) saying where it
+    looked and what to set; the scratch database is still dropped."""
+    backup = pg_dump(tickets_database, tmp_path / "dump.custom", "-Fc")
+    empty = tmp_path / "no-tools"
+    empty.mkdir()
+
+    with pytest.raises(BackupToolError, match=r"pg_restore not found in .*no-tools") as caught:
+        restore_and_check(tickets_database, backup, [ROW_COUNT], pg_bin=empty)
+
+    assert "[database.backup] pg_bin" in str(caught.value)
+    assert not isinstance(caught.value, BackupError)
+    assert scratch_databases(postgres_cluster) == []
+
+
+def test_a_restore_that_times_out_is_missing_evidence(
+    postgres_cluster: PostgresServer, tickets_database: str, tmp_path: Path
+) -> None:
+    """A restore stopped by restore_timeout judged nothing: BackupToolError, not BackupError."""
+    backup = pg_dump(tickets_database, tmp_path / "dump.sql", "-Fp")
+    backup.write_text(backup.read_text() + "\nSELECT pg_sleep(30);\n")
+    started = time.monotonic()
+
+    with pytest.raises(BackupToolError, match=r"psql did not finish restoring .*dump\.sql within"):
+        restore_and_check(tickets_database, backup, [ROW_COUNT], timeout_s=1.0)
+
+    assert time.monotonic() - started < 20
+    assert scratch_databases(postgres_cluster) == []
+
+
 def test_a_plain_dump_that_fails_midway_stops_with_psqls_error(
     tickets_database: str, tmp_path: Path
 ) -> None:
@@ -459,9 +501,11 @@ def test_newest_backup_takes_absolute_patterns(tmp_path: Path) -> None:
 
 
 def test_no_matching_backup_is_an_error_naming_the_pattern(tmp_path: Path) -> None:
-    """Nothing found is never a pass."""
-    with pytest.raises(BackupError, match=r"no backup matches '\*\.dump' under "):
+    """Nothing found is never a pass: a finding (NoBackupFound), not missing evidence."""
+    with pytest.raises(NoBackupFound, match=r"no backup matches '\*\.dump' under ") as caught:
         newest_backup("*.dump", base=tmp_path)
+
+    assert not isinstance(caught.value, EvidenceMissing)
 
 
 @pytest.mark.parametrize(
@@ -491,8 +535,9 @@ def test_a_backup_command_reports_the_backup_time(argv: list[str] | str) -> None
     ],
 )
 def test_a_bad_backup_command_says_what_it_printed(argv: list[str] | str, expected: str) -> None:
-    """A failure, an unreadable or zone-less time, or silence: BackupError names the command."""
-    with pytest.raises(BackupError, match="backup command `") as caught:
+    """A failure, an unreadable or zone-less time, or silence: the gate could not tell when the
+    backup was taken, BackupToolError (missing evidence) names the command."""
+    with pytest.raises(BackupToolError, match="backup command `") as caught:
         backup_from_command(argv)
 
     assert expected in str(caught.value)
@@ -502,7 +547,7 @@ def test_a_hung_backup_command_is_stopped_with_its_children() -> None:
     """The timeout kills the shell and the sleep it started, instead of waiting for them."""
     started = time.monotonic()
 
-    with pytest.raises(BackupError, match=r"did not finish within 0\.5 s"):
+    with pytest.raises(BackupToolError, match=r"did not finish within 0\.5 s"):
         backup_from_command("sleep 30; echo 1714530600", timeout_s=0.5)
 
     assert time.monotonic() - started < 5

@@ -18,7 +18,7 @@ from releasegate.sampler import BASELINE_FILE, read_samples
 from releasegate.slo_baseline import find_baseline
 from releasegate.target.process import ReferenceServiceProcess
 from tests.integration.conftest import GateRun, RunGate, StartService, write_env
-from tests.integration.test_database_checks import EXAMPLE, execute, pg_dump, upgrade
+from tests.integration.test_database_checks import BROKEN, EXAMPLE, execute, pg_dump, upgrade
 from tests.tls_server import tls_server, unused_port
 
 pytest_plugins = ["tests.integration.pg_cluster"]
@@ -125,7 +125,10 @@ def test_a_healthy_setup_passes_every_pre_deploy_check(
     with tls_server(leaf(setup, 90)) as port:
         run = run_pre_deploy(run_gate, setup, service.base_url, port)
 
-    assert set(run.outcomes().values()) == {"passed"}, run.output
+    outcomes = run.outcomes()
+    loads_only = "test_database.py::test_newest_backup_loads_no_sanity_query_configured"
+    assert outcomes.pop(loads_only) == "skipped"  # sanity queries are configured
+    assert set(outcomes.values()) == {"passed"}, run.output
     assert decide(run.results).verdict is Verdict.GO
     days = run.check(f"test_certificate_expires_after_min_days[127.0.0.1:{port}]")
     assert 89 < float(days.measurements[0].value or 0) <= 90
@@ -218,3 +221,136 @@ def test_the_slo_gate_finds_the_baseline_the_pre_deploy_gate_took(
     env = load_environment("staging")
 
     assert find_baseline(env, tmp_path / "reports") == run.run_dir / BASELINE_FILE
+
+
+# What the database checks classify as a finding (failed: ROLLBACK) and as the gate's own
+# tooling failing (error: HOLD), in a real gate run against a real PostgreSQL.
+
+DATABASE_ONLY = """
+[target]
+base_url = "http://127.0.0.1:9"
+
+[database]
+url = "{db_url}"
+query_max = "2s"
+
+[database.migrations]
+alembic = "{migrations}"
+reversible = true
+
+[database.backup]
+glob = "{glob}"
+{backup_keys}
+"""
+TICKETS_SANITY = 'sanity = [{ name = "tickets", sql = "SELECT count(*) FROM tickets", min = %d }]'
+
+
+def run_database_checks(
+    run_gate: RunGate,
+    setup: Setup,
+    *,
+    glob: str = "backups/*.dump",
+    backup_keys: str = TICKETS_SANITY % 5,
+    migrations: str = EXAMPLE.as_posix(),
+) -> GateRun:
+    """The pre-deploy database checks only (`-k database`: no target, TLS or secret scan)."""
+    envs = setup.root / "environments"
+    text = DATABASE_ONLY.format(
+        db_url=setup.db_url, migrations=migrations, glob=glob, backup_keys=backup_keys
+    )
+    write_env(envs, "staging", text)
+    return run_gate(
+        "--env",
+        "staging",
+        "-k",
+        "test_database",
+        marker="pre_deploy",
+        env_vars={"RELEASEGATE_ENV_DIR": str(envs)},
+    )
+
+
+def test_a_missing_restore_tool_holds_the_restore_check(run_gate: RunGate, setup: Setup) -> None:
+    """`pg_bin` naming a folder without pg_restore: the gate could not restore, an error
+    saying where it looked (HOLD), never a failed check; the freshness check still passes."""
+    (setup.root / "no-tools").mkdir()
+
+    run = run_database_checks(
+        run_gate, setup, backup_keys=TICKETS_SANITY % 5 + '\npg_bin = "no-tools"'
+    )
+
+    restore = run.check("test_newest_backup_restores_and_passes_sanity_queries")
+    assert restore.outcome == "error", run.output
+    assert "pg_restore not found in" in restore.message
+    assert "no-tools" in restore.message
+    assert run.check("test_newest_backup_is_fresh").outcome == "passed"
+    assert decide(run.results).verdict is Verdict.HOLD
+
+
+def test_no_backup_at_all_fails_both_backup_checks(run_gate: RunGate, setup: Setup) -> None:
+    """A glob that matches nothing: the backup was not taken, a finding of each backup check
+    in its call phase (failed: ROLLBACK), not a setup error."""
+    run = run_database_checks(run_gate, setup, glob="backups/*.missing")
+
+    for name in (
+        "test_newest_backup_is_fresh",
+        "test_newest_backup_restores_and_passes_sanity_queries",
+    ):
+        check = run.check(name)
+        assert check.outcome == "failed", run.output
+        assert "no backup matches 'backups/*.missing'" in check.message
+        assert "env=staging" in check.message
+    assert decide(run.results).verdict is Verdict.ROLLBACK
+
+
+def test_a_sanity_query_below_its_minimum_fails_the_restore_check(
+    run_gate: RunGate, setup: Setup
+) -> None:
+    """The backup restores but holds 10 tickets where 1000 are the minimum: failed, with the
+    value and the threshold."""
+    run = run_database_checks(run_gate, setup, backup_keys=TICKETS_SANITY % 1000)
+
+    restore = run.check("test_newest_backup_restores_and_passes_sanity_queries")
+    assert restore.outcome == "failed", run.output
+    assert "tickets: 10 is below the minimum 1000" in restore.message
+    assert decide(run.results).verdict is Verdict.ROLLBACK
+
+
+def test_a_restore_without_sanity_queries_says_it_proves_only_that_the_backup_loads(
+    run_gate: RunGate, setup: Setup
+) -> None:
+    """No sanity query: the check that runs is named for what it proves; the sanity check is
+    skipped saying why."""
+    run = run_database_checks(run_gate, setup, backup_keys="")
+
+    loads = run.check("test_newest_backup_loads_no_sanity_query_configured")
+    assert loads.outcome == "passed", run.output
+    assert {m.name for m in loads.measurements} == {"restore time", "sanity queries"}
+    sanity = run.check("test_newest_backup_restores_and_passes_sanity_queries")
+    assert sanity.outcome == "skipped"
+    assert "no [database.backup] sanity query" in sanity.message
+    assert decide(run.results).verdict is Verdict.GO
+
+
+def test_an_alembic_folder_that_does_not_exist_holds_both_migration_checks(
+    run_gate: RunGate, setup: Setup
+) -> None:
+    """`[database.migrations] alembic` naming nothing: both migration checks could not
+    measure (error: HOLD), the same way, never ROLLBACK."""
+    run = run_database_checks(run_gate, setup, migrations="no-such-migrations")
+
+    for name in ("test_schema_is_at_the_expected_migration", "test_migrations_are_reversible"):
+        check = run.check(name)
+        assert check.outcome == "error", run.output
+        assert "no-such-migrations: not an alembic script directory" in check.message
+    assert decide(run.results).verdict is Verdict.HOLD
+
+
+def test_an_irreversible_migration_fails_the_reversibility_check(
+    run_gate: RunGate, setup: Setup
+) -> None:
+    """A downgrade that raises is a finding about the release: failed, naming the step."""
+    run = run_database_checks(run_gate, setup, migrations=BROKEN.as_posix())
+
+    check = run.check("test_migrations_are_reversible")
+    assert check.outcome == "failed", run.output
+    assert "downgrade of 0004 (rename title to subject) failed" in check.message

@@ -4,12 +4,27 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
+import psycopg
 import pytest
+from alembic.util import CommandError
+from sqlalchemy.exc import DBAPIError
 
-from releasegate.backups import Backup, SanityQuery, judge, parse_timestamp
+from releasegate.backups import (
+    Backup,
+    BackupError,
+    BackupToolError,
+    NoBackupFound,
+    SanityQuery,
+    find_tool,
+    judge,
+    parse_timestamp,
+    restore_failure_is_the_tools,
+)
 from releasegate.db_check import (
     DatabaseUnreachable,
+    ScratchDatabaseError,
     admin_url,
     libpq_url,
     ping,
@@ -18,6 +33,8 @@ from releasegate.db_check import (
     split_password,
     sqlalchemy_url,
 )
+from releasegate.errors import EvidenceMissing
+from releasegate.migrations import MigrationFailed, MigrationsUnreadable, step_failure_is_the_tools
 
 SECRET = "pw-Xy7-secret"
 MAY_1 = datetime(2024, 5, 1, 2, 30, tzinfo=UTC)
@@ -222,3 +239,116 @@ def test_a_sanity_query_must_say_what_it_expects(kwargs: dict[str, object], prob
     """A query that would pass on any answer, or on none, is refused when it is made."""
     with pytest.raises(ValueError, match=problem):
         SanityQuery("rows", "SELECT 1", **kwargs)  # type: ignore[arg-type]
+
+
+# classification: the backup found wrong (a failed check) or the gate's tools failing (HOLD)
+
+
+@pytest.mark.parametrize(
+    ("error", "missing_evidence"),
+    [
+        pytest.param(NoBackupFound("no backup matches '*.dump'"), False, id="no-backup"),
+        pytest.param(BackupError("x.dump does not restore"), False, id="does-not-restore"),
+        pytest.param(BackupToolError("pg_restore not found"), True, id="tool-missing"),
+        pytest.param(MigrationFailed("downgrade of 0004 failed"), False, id="migration-step"),
+        pytest.param(MigrationsUnreadable("no-such-dir: not an alembic"), True, id="no-alembic"),
+        pytest.param(ScratchDatabaseError("no CREATEDB"), True, id="no-scratch-database"),
+    ],
+)
+def test_each_database_error_is_a_finding_or_missing_evidence(
+    error: Exception, missing_evidence: bool
+) -> None:
+    """Tooling failures are EvidenceMissing (HOLD); findings never are, and vice versa."""
+    assert isinstance(error, EvidenceMissing) is missing_evidence
+    assert not isinstance(error, AssertionError) or not missing_evidence
+
+
+@pytest.mark.parametrize(
+    ("tool", "returncode", "stderr", "tools_fault"),
+    [
+        pytest.param(
+            "pg_restore",
+            1,
+            'pg_restore: error: could not execute query: ERROR:  relation "x" does not exist',
+            False,
+            id="data-error",
+        ),
+        pytest.param(
+            "pg_restore",
+            1,
+            "pg_restore: error: could not read from input file: end of file",
+            False,
+            id="truncated",
+        ),
+        pytest.param(
+            "pg_restore",
+            1,
+            "pg_restore: error: unsupported version (1.16) in file header",
+            True,
+            id="client-too-old",
+        ),
+        pytest.param(
+            "pg_restore",
+            1,
+            'pg_restore: error: connection to server at "db" (10.0.0.5), port 5432 failed',
+            True,
+            id="connection-failed",
+        ),
+        pytest.param("pg_restore", -9, "", True, id="killed"),
+        pytest.param(
+            "psql", 3, 'ERROR:  relation "no_such_table" does not exist', False, id="psql-statement"
+        ),
+        pytest.param(
+            "psql", 2, "psql: server closed the connection unexpectedly", True, id="psql-connection"
+        ),
+        pytest.param("psql", 1, "psql: fatal: out of memory", True, id="psql-own-fatal"),
+    ],
+)
+def test_a_restore_tool_failure_is_told_from_a_bad_dump(
+    tool: str, returncode: int, stderr: str, tools_fault: bool
+) -> None:
+    """A dump that does not load is a finding; a crashed, too old or disconnected tool is not."""
+    assert restore_failure_is_the_tools(tool, returncode, stderr) is tools_fault
+
+
+def test_a_configured_tool_folder_without_the_tool_is_missing_evidence(tmp_path: Path) -> None:
+    """pg_bin without pg_restore: BackupToolError saying where it looked and which key to set."""
+    with pytest.raises(
+        BackupToolError, match=r"pg_restore not found in .*\[database.backup\] pg_bin"
+    ):
+        find_tool("pg_restore", tmp_path)
+
+
+def test_a_tool_on_no_path_is_missing_evidence(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Neither /usr/lib/postgresql nor PATH has it: how to install it is in the message."""
+    monkeypatch.setenv("PATH", "")
+
+    with pytest.raises(BackupToolError, match="install the PostgreSQL client tools"):
+        find_tool("pg_restore_does_not_exist")
+
+
+@pytest.mark.parametrize(
+    ("error", "tools_fault"),
+    [
+        pytest.param(CommandError("Can't locate revision identified by 'x'"), True, id="alembic"),
+        pytest.param(ModuleNotFoundError("No module named 'app'"), True, id="import"),
+        pytest.param(
+            DBAPIError("ALTER", None, psycopg.OperationalError("server closed the connection")),
+            True,
+            id="connection-lost",
+        ),
+        pytest.param(
+            DBAPIError("ALTER", None, psycopg.errors.UndefinedColumn('column "x"')),
+            False,
+            id="sql-error",
+        ),
+        pytest.param(NotImplementedError("irreversible"), False, id="downgrade-raises"),
+        pytest.param(ValueError("bad data"), False, id="migration-code"),
+    ],
+)
+def test_a_migration_step_failure_is_told_from_a_tool_failure(
+    error: BaseException, tools_fault: bool
+) -> None:
+    """The migration's own code or SQL failing is a finding; alembic, imports or the
+    connection failing is the gate's."""
+    assert step_failure_is_the_tools(error) is tools_fault

@@ -63,3 +63,30 @@ def test_explain_masks_secrets_in_commands(tmp_path: Path) -> None:
 
     assert "s3cret-token" not in text
     assert "deploy --token ********" in text
+
+
+DATABASE = '[database]\nurl = "postgresql://app@db/app"\n[database.backup]\nglob = "*.dump"\n'
+SANITY = 'sanity = [{ name = "users", sql = "SELECT count(*) FROM users", min = 1 }]\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "warned"),
+    [
+        pytest.param(DATABASE, True, id="restore-without-sanity"),
+        pytest.param(DATABASE + SANITY, False, id="with-sanity"),
+        pytest.param(DATABASE + "restore = false\n", False, id="no-restore"),
+    ],
+)
+def test_a_restore_without_sanity_queries_is_warned(
+    tmp_path: Path, text: str, warned: bool
+) -> None:
+    """`restore = true` with no sanity query proves only that the dump loads: one warning
+    naming the file and the key."""
+    warnings = lint(env_with(tmp_path, text))
+
+    expected = [
+        "environments/prod.toml: [database.backup] sanity: no sanity query configured: the"
+        " restore check proves only that the backup loads, not that its data is right (add a"
+        " query returning one value, with min, max or equals; see docs/deploy-gates.md)"
+    ]
+    assert warnings == (expected if warned else [])
