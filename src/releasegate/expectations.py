@@ -2,16 +2,101 @@
 
 Each function returns the problems it found as sentences that name the URL, what came back and
 what was expected; an empty list means the expectation holds.
+
+Expected text in an HTML answer is looked for in the text a person reads, not in the markup:
+`Tom &amp; Jerry` reads "Tom & Jerry" and `Hello <b>world</b>` reads "Hello world", while a
+word inside a <script> is not on the page at all. The browser checks judge what Chromium renders;
+these HTTP checks read the document with the standard library's HTML parser.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from html.parser import HTMLParser
 from typing import Any
 
 from releasegate.probe import Probe
 from releasegate.units import format_duration
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+# Elements whose content is never shown as text.
+_HIDDEN = frozenset({"script", "style", "template"})
+# Elements that do not break the line: their text runs on with the text around them
+# (`Hello <b>world</b>`, `wor<span>d</span>`); every other element separates words.
+_INLINE = frozenset(
+    {
+        "a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "del", "dfn", "em", "font",
+        "i", "ins", "kbd", "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup",
+        "time", "tt", "u", "var", "wbr",
+    }
+)  # fmt: skip
+
+
+class _TextOf(HTMLParser):
+    """Collects a document's text: entities decoded, hidden elements left out, a space where
+    a block element or a line break separates words."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden: list[str] = []  # open hidden elements, innermost last
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _HIDDEN:
+            self._hidden.append(tag)
+        elif tag not in _INLINE:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _HIDDEN:
+            if tag in self._hidden:  # a stray end tag closes nothing
+                while self._hidden.pop() != tag:
+                    pass  # bounded: `tag` is in the list
+        elif tag not in _INLINE:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.parts.append(data)
+
+
+def collapse_whitespace(text: str) -> str:
+    """Runs of whitespace as one space, none at the ends: what a browser shows of them."""
+    return " ".join(text.split())
+
+
+def html_text(document: str) -> str:
+    """The text a person reads on an HTML document: entities decoded, tags gone (inline ones
+    joining their words, block ones separating them), <script>, <style> and <template>
+    left out, whitespace collapsed. Markup that does not parse is read as far as it goes."""
+    parser = _TextOf()
+    parser.feed(document)
+    parser.close()
+    return collapse_whitespace("".join(parser.parts))
+
+
+def is_html(content_type: str | None) -> bool:
+    """Whether a Content-Type header names an HTML document (parameters such as charset
+    aside)."""
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    return media_type in HTML_TYPES
+
+
+def text_problem(label: str, content_type: str | None, body: str, text: str) -> str | None:
+    """Why `text` is not in the answer, or None when it is: for HTML, in the text a person reads
+    (whitespace collapsed on both sides); for anything else, in the body as it came."""
+    if not is_html(content_type):
+        if text in body:
+            return None
+        return f"{label}: body ({len(body)} chars) does not contain {text!r}"
+    readable = html_text(body)
+    if collapse_whitespace(text) in readable:
+        return None
+    return (
+        f"{label}: the page's text ({len(readable)} chars, markup aside) does not contain"
+        f" {text!r}; it reads {readable[:160]!r}"
+    )
 
 
 def _subset_mismatches(expected: Mapping[str, Any], actual: Any, prefix: str = "") -> list[str]:
@@ -44,10 +129,11 @@ def answer_problems(
     if probe.status not in statuses:
         wanted = " or ".join(str(s) for s in statuses)
         problems.append(f"{probe.label} answered {probe.status}, expected {wanted}")
-    if text is not None and text not in probe.response.text:
-        problems.append(
-            f"{probe.label}: body ({len(probe.response.text)} chars) does not contain {text!r}"
-        )
+    if text is not None:
+        content_type = probe.response.headers.get("content-type")
+        problem = text_problem(probe.label, content_type, probe.response.text, text)
+        if problem is not None:
+            problems.append(problem)
     if json_subset:
         try:
             body = probe.response.json()
