@@ -8,7 +8,10 @@ import json
 import os
 import shutil
 import sys
+import threading
 import zipfile
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -422,3 +425,87 @@ def test_no_secret_reaches_a_screenshot_trace_har_or_log(
     sent = {h["name"].lower(): h["value"] for e in entries for h in e["request"]["headers"]}
     assert sent["authorization"] == MASK
     assert any(c["value"] == MASK for e in entries for c in e["request"]["cookies"])
+
+
+# An application without a favicon: Chromium asks for /favicon.ico by itself and logs its 404
+# as a console error of the page. That is not the page's error; an image the page asks for is.
+
+NO_FAVICON_PAGES = {
+    "/": b"<!doctype html><html><head><title>Shop</title></head><body>"
+    b"<h1>Tom &amp; Jerry</h1><p>Hello <b>world</b></p></body></html>",
+    "/broken": b"<!doctype html><html><head><title>Broken</title></head><body>"
+    b'<p>Gallery</p><img src="/missing.png" alt="x"></body></html>',
+}
+
+
+class _NoFaviconHandler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = NO_FAVICON_PAGES.get(self.path)
+        self.send_response(200 if body is not None else 404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body or b"")))
+        self.end_headers()
+        self.wfile.write(body or b"")
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # quiet: the test reads the gate's evidence, not the server's log
+
+
+class _LoopbackServer(ThreadingHTTPServer):
+    # the default backlog of 5 makes Chromium's parallel connections wait ~1 s to retry
+    request_queue_size = 128
+    daemon_threads = True
+
+
+@pytest.fixture
+def no_favicon_app() -> Iterator[str]:
+    """A small loopback application with two pages and no /favicon.ico; its base URL."""
+    server = _LoopbackServer(("127.0.0.1", 0), _NoFaviconHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+NO_FAVICON_ENV = """
+[target]
+base_url = "{url}"
+
+[[pages]]
+path = "/"
+expect_text = "Tom & Jerry"
+
+[[pages]]
+path = "/broken"
+"""
+
+
+def test_a_missing_favicon_is_not_a_console_error_but_a_missing_image_is(
+    run_gate: RunGate, no_favicon_app: str, tmp_path: Path
+) -> None:
+    """The page of an app without a favicon passes its console check (the browser's own
+    request); a page whose own <img> answers 404 still fails it, naming the image. The HTTP
+    page check finds "Tom & Jerry" in `Tom &amp; Jerry`."""
+    run = run_with_env(
+        run_gate,
+        tmp_path,
+        NO_FAVICON_ENV.format(url=no_favicon_app),
+        "-k",
+        "test_page_logs_no_console_errors or test_page_requests or test_endpoints",
+    )
+
+    home = run.check("test_page_logs_no_console_errors[/-chromium]")
+    assert home.outcome == "passed", run.output
+    assert run.check("test_page[/]").outcome == "passed", run.output
+    broken = run.check("test_page_logs_no_console_errors[/broken-chromium]")
+    assert broken.outcome == "failed", run.output
+    assert "status of 404" in broken.message
+    assert f"{no_favicon_app}/missing.png" in broken.message
+    assert "favicon" not in broken.message
+    requests = run.check("test_page_requests_nothing_that_fails[/broken-chromium]")
+    assert requests.outcome == "failed"
+    assert f"GET {no_favicon_app}/missing.png answered 404" in requests.message

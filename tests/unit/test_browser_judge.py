@@ -189,3 +189,71 @@ def test_a_page_wider_than_the_phone_scrolls_sideways() -> None:
 
     assert "980 px wide on a 412 px wide screen" in (judge.overflow_problem(wide, "prod") or "")
     assert judge.overflow_problem(fitting, "prod") is None
+
+
+ORIGIN = "http://127.0.0.1:8080"
+LOAD_404 = "Failed to load resource: the server responded with a status of 404 (Not Found)"
+
+
+def load_failure(url: str) -> ConsoleEntry:
+    """What Chromium logs for a failed request: the URL is only in the message's location."""
+    return ConsoleEntry("error", LOAD_404, f"{url}:0", URL, url=url)
+
+
+@pytest.mark.parametrize(
+    ("entry", "requested", "counted"),
+    [
+        pytest.param(
+            load_failure(f"{ORIGIN}/favicon.ico"),
+            frozenset({URL}),
+            False,
+            id="favicon-the-page-never-asked-for",
+        ),
+        pytest.param(
+            load_failure(f"{ORIGIN}/missing.png"),
+            frozenset({URL, f"{ORIGIN}/missing.png"}),
+            True,
+            id="image-the-page-asked-for",
+        ),
+        pytest.param(
+            load_failure(f"{ORIGIN}/favicon.ico"),
+            frozenset({URL, f"{ORIGIN}/favicon.ico"}),
+            True,
+            id="favicon-the-page-fetched-itself",
+        ),
+        pytest.param(
+            load_failure(f"{ORIGIN}/favicon.ico"), None, True, id="requests-not-recorded"
+        ),
+        pytest.param(
+            ConsoleEntry("error", "TypeError", f"{ORIGIN}/app.js:3", URL, url=f"{ORIGIN}/app.js"),
+            frozenset({URL}),
+            True,
+            id="script-error-is-not-a-request",
+        ),
+        pytest.param(
+            ConsoleEntry("pageerror", LOAD_404, "", URL, url=f"{ORIGIN}/favicon.ico"),
+            frozenset({URL}),
+            True,
+            id="uncaught-exception",
+        ),
+    ],
+)  # fmt: skip
+def test_the_browsers_own_requests_are_not_the_pages_console_errors(
+    entry: ConsoleEntry, requested: frozenset[str] | None, counted: bool
+) -> None:
+    """A failed request the page never made (Chromium's favicon fetch) is not the page's error;
+    one it made is, and so is anything that is not a failed request."""
+    errors = judge.console_errors(visit(console=[entry], requested=requested), allow=[])
+
+    assert (errors == [entry]) is counted
+
+
+def test_console_allow_also_matches_the_url_of_the_failing_request() -> None:
+    """ "Failed to load resource" names no URL: an allow pattern may match the request's URL."""
+    beacon = load_failure("https://stats.example.com/beacon.gif")
+    image = load_failure(f"{ORIGIN}/missing.png")
+    seen = visit(console=[beacon, image], requested=frozenset({beacon.url, image.url}))
+
+    errors = judge.console_errors(seen, allow=[r"^https://stats\.example\.com/"])
+
+    assert errors == [image]

@@ -80,13 +80,35 @@ def content_problems(visit: PageVisit, env_name: str) -> list[str]:
     return problems
 
 
+# What Chromium logs for a request that failed, whoever made it.
+_LOAD_FAILED = "Failed to load resource"
+
+
+def is_the_browsers_own(entry: ConsoleEntry, requested: frozenset[str] | None) -> bool:
+    """Whether a console error is about a request the browser made by itself, not the page:
+    Chromium fetches /favicon.ico on its own and logs its 404 as the page's console error. Such
+    a request never reaches the page's request events, so its URL is not among those the page
+    asked for; without that record nothing is taken for the browser's."""
+    return (
+        requested is not None
+        and entry.kind == "error"
+        and entry.text.startswith(_LOAD_FAILED)
+        and bool(entry.url)
+        and entry.url not in requested
+    )
+
+
 def console_errors(visit: PageVisit, allow: Iterable[str]) -> list[ConsoleEntry]:
-    """Console errors and uncaught exceptions, minus those an allow pattern matches."""
+    """Console errors and uncaught exceptions of the page, minus those an allow pattern matches
+    (in the message, or in the URL of the request that failed) and those about the browser's
+    own requests (a missing favicon)."""
     patterns = [re.compile(p) for p in allow]
     return [
         entry
         for entry in visit.console
-        if entry.is_error and not any(p.search(entry.text) for p in patterns)
+        if entry.is_error
+        and not is_the_browsers_own(entry, visit.requested)
+        and not any(p.search(entry.text) or (entry.url and p.search(entry.url)) for p in patterns)
     ]
 
 

@@ -33,6 +33,9 @@ class ConsoleEntry:
     text: str
     location: str = ""
     page_url: str = ""
+    # the script or resource the message is about: for "Failed to load resource", the URL of
+    # the request that failed
+    url: str = ""
 
     @property
     def is_error(self) -> bool:
@@ -66,12 +69,19 @@ class PageWatcher:
     origin: Origin
     console: list[ConsoleEntry] = field(default_factory=list)
     failed_requests: list[FailedRequest] = field(default_factory=list)
+    # every URL the page (its frames, its scripts) asked for; the browser's own requests,
+    # such as /favicon.ico, are not reported to the page and so are not here
+    requested: set[str] = field(default_factory=set)
 
     def attach(self, page: Page) -> None:
         page.on("console", self._on_console)
         page.on("pageerror", lambda error: self._on_page_error(page, error))
+        page.on("request", self._on_request)
         page.on("requestfailed", self._on_request_failed)
         page.on("response", self._on_response)
+
+    def _on_request(self, request: Request) -> None:
+        self.requested.add(request.url)
 
     def _on_console(self, message: ConsoleMessage) -> None:
         location: dict[str, Any] = dict(message.location or {})
@@ -80,7 +90,11 @@ class PageWatcher:
             where = f"{location['url']}:{location.get('lineNumber', 0)}"
         self.console.append(
             ConsoleEntry(
-                message.type, message.text, where, message.page.url if message.page else ""
+                message.type,
+                message.text,
+                where,
+                message.page.url if message.page else "",
+                url=str(location.get("url") or ""),
             )
         )
 
@@ -154,6 +168,11 @@ class ContextRecording:
     @property
     def failed_requests(self) -> list[FailedRequest]:
         return [request for watcher in self.watchers for request in watcher.failed_requests]
+
+    @property
+    def requested(self) -> frozenset[str]:
+        """Every URL the context's pages asked for (not the browser's own requests)."""
+        return frozenset(url for watcher in self.watchers for url in watcher.requested)
 
     def screenshot(self, *, full_page: bool = False) -> None:
         """A PNG of every open page, now (the state a failure left them in)."""

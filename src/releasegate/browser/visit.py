@@ -78,6 +78,9 @@ class PageVisit:
     timings: PageTimings = field(default_factory=PageTimings)
     console: list[ConsoleEntry] = field(default_factory=list)
     failed_requests: list[FailedRequest] = field(default_factory=list)
+    # the URLs the page asked for; None when not recorded (then no console error is taken for
+    # the browser's own)
+    requested: frozenset[str] | None = None
 
     @property
     def unreachable(self) -> bool:
@@ -177,4 +180,5 @@ def _visit(
     recording.close()
     visit.console = recording.console
     visit.failed_requests = recording.failed_requests
+    visit.requested = recording.requested
     return visit
