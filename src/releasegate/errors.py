@@ -29,6 +29,12 @@ class EvidenceMissing(Exception):
     """
 
 
+class TargetUnreachable(EvidenceMissing):
+    """The target could not be reached at all (refused, reset, DNS, connect timeout) after the
+    allowed retries. Whether that is the release's fault is `decide`'s call: only when the run
+    holds evidence that the runner's network works and the target answered before."""
+
+
 class CheckFailed(AssertionError):
     """The target was measured and found wrong, with the figures that prove it."""
 
