@@ -35,6 +35,7 @@ from pydantic import ValidationError
 
 from releasegate.config import PolicyConfig
 from releasegate.evidence import (
+    CAUSE_STALE,
     CAUSE_UNREACHABLE,
     UNSTAGED,
     CheckResult,
@@ -262,7 +263,10 @@ def _stage_decision(
             )
             for c in failed
         ]
-    hold_reasons += [reason("could-not-measure", c) for c in errors]
+    hold_reasons += [
+        reason("evidence-stale" if c.cause == CAUSE_STALE else "could-not-measure", c)
+        for c in errors
+    ]
     cut_off = [_unreachable_reason(c, stage, seen) for c in unreachable]
     (fail_reasons if seen and seen.answered_before else hold_reasons).extend(cut_off)
     if stage != UNSTAGED and ran and not fail_reasons:

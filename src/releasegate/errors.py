@@ -35,6 +35,11 @@ class TargetUnreachable(EvidenceMissing):
     holds evidence that the runner's network works and the target answered before."""
 
 
+class EvidenceStale(EvidenceMissing):
+    """Evidence a check needs exists but does not belong to this run: too old by its own
+    recorded time, or taken of another target. It is no evidence (HOLD, rule evidence-stale)."""
+
+
 class CheckFailed(AssertionError):
     """The target was measured and found wrong, with the figures that prove it."""
 

@@ -35,6 +35,8 @@ CAUSE_CRASH = "crash"
 # The target could not be reached at all (refused, reset, DNS, connect timeout, after retries):
 # a product failure only when the run holds evidence that it answered before (see `decide`).
 CAUSE_UNREACHABLE = "unreachable"
+# Evidence found, but too old or of another target: no evidence
+CAUSE_STALE = "stale"
 
 # The stage of a check collected without a stage marker: it counts, and blocks by default.
 UNSTAGED = "unstaged"
@@ -208,7 +210,7 @@ def _fold(all_phases: list[Phase]) -> CheckResult:
             outcome, message = "error", phase.message
             if phase.when == "???":
                 cause = CAUSE_CRASH
-            elif phase.when == "call" or phase.cause == CAUSE_UNREACHABLE:
+            elif phase.when == "call" or phase.cause in (CAUSE_UNREACHABLE, CAUSE_STALE):
                 cause = phase.cause or CAUSE_INCONCLUSIVE
             else:
                 cause = CAUSE_SETUP

@@ -163,6 +163,12 @@ RULES = [
         id="every-check-advisory-no-go",
     ),
     pytest.param(
+        results(PASS, {"outcome": "error", "cause": "stale", "message": "timeline 9 h old"}),
+        Verdict.HOLD,
+        ["evidence-stale"],
+        id="stale-evidence-is-hold",
+    ),
+    pytest.param(
         results(PASS, UNREACHABLE),
         Verdict.HOLD,
         ["unreachable"],
@@ -258,7 +264,8 @@ def test_no_vote_names_the_stage() -> None:
     """A stage whose blocking checks all skipped says so, even when an advisory one passed."""
     decision = decide(results(SKIP, ADVISORY_PASS))
 
-    assert decision.reasons[0].message == "no blocking check of stage smoke ran (1 skipped, 1 advisory)"
+    expected = "no blocking check of stage smoke ran (1 skipped, 1 advisory)"
+    assert decision.reasons[0].message == expected
 
 
 def test_unreachable_hold_says_what_was_looked_for() -> None:

@@ -22,7 +22,7 @@ OUTCOME_CAUSES = {
     "passed": [None],
     "skipped": [None],
     "failed": ["product"],
-    "error": ["inconclusive", "setup", "crash", "unreachable"],
+    "error": ["inconclusive", "setup", "crash", "unreachable", "stale"],
 }
 
 
@@ -110,7 +110,8 @@ def test_go_only_on_complete_evidence(results: Results) -> None:
     run, policy = results.run, results.run.policy
     asked = set(run.stages_requested) | set(policy["required_stages"])
 
-    assert run.status == "finished" and run.complete
+    assert run.status == "finished"
+    assert run.complete
     assert run.collected is None or len(results.checks) >= run.collected
     assert asked & set(policy["blocking_stages"])
     for stage in asked & set(policy["blocking_stages"]):
@@ -145,5 +146,6 @@ def test_the_verdict_does_not_depend_on_check_order(results: Results, random: An
     """Shuffling the checks changes nothing but the order of reasons."""
     shuffled = list(results.checks)
     random.shuffle(shuffled)
+    reordered = results.model_copy(update={"checks": shuffled})
 
-    assert decide(results.model_copy(update={"checks": shuffled})).verdict is decide(results).verdict
+    assert decide(reordered).verdict is decide(results).verdict

@@ -18,6 +18,7 @@ from releasegate.decide import decide
 from releasegate.evidence import (
     CAUSE_CRASH,
     CAUSE_INCONCLUSIVE,
+    CAUSE_STALE,
     CAUSE_UNREACHABLE,
     RESULTS_FILE,
     Phase,
@@ -254,7 +255,8 @@ class EvidenceWriter:
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_row(self, report: Any, cells: list[str]) -> None:
         data = getattr(report, "releasegate", None) or {}
-        if data.get("cause") in (CAUSE_INCONCLUSIVE, CAUSE_UNREACHABLE) and report.when == "call":
+        inconclusive = (CAUSE_INCONCLUSIVE, CAUSE_UNREACHABLE, CAUSE_STALE)
+        if data.get("cause") in inconclusive and report.when == "call":
             # pytest-html calls every call-phase exception "Failed"; this one could not measure
             cells[:] = [c.replace(">Failed<", ">Error<", 1) for c in cells]
         shown = [_format_measurement(m) for m in data.get("measurements", [])]

@@ -26,10 +26,11 @@ from releasegate.config import (
     known_environments,
     load_environment,
 )
-from releasegate.errors import ConfigError, EvidenceMissing, TargetUnreachable
+from releasegate.errors import ConfigError, EvidenceMissing, EvidenceStale, TargetUnreachable
 from releasegate.evidence import (
     CAUSE_INCONCLUSIVE,
     CAUSE_PRODUCT,
+    CAUSE_STALE,
     CAUSE_UNREACHABLE,
     stages_in_markexpr,
 )
@@ -392,6 +393,8 @@ def _cause(report: pytest.TestReport, call: pytest.CallInfo[None]) -> str | None
     value = call.excinfo.value
     if isinstance(value, TargetUnreachable):
         return CAUSE_UNREACHABLE  # in any phase: a fixture that fetched may have found it
+    if isinstance(value, EvidenceStale):
+        return CAUSE_STALE
     if isinstance(value, EvidenceMissing):
         return CAUSE_INCONCLUSIVE
     if isinstance(value, AssertionError | pytest.fail.Exception):
@@ -455,7 +458,7 @@ def pytest_report_teststatus(
 ) -> tuple[str, str, str] | None:
     """A check that could not measure reads as ERROR, not FAILED, in the terminal too."""
     data = getattr(report, "releasegate", None)
-    inconclusive = (CAUSE_INCONCLUSIVE, CAUSE_UNREACHABLE)
+    inconclusive = (CAUSE_INCONCLUSIVE, CAUSE_UNREACHABLE, CAUSE_STALE)
     if report.when == "call" and report.failed and data and data["cause"] in inconclusive:
         return "error", "E", "ERROR"
     return None
