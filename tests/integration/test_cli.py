@@ -175,6 +175,21 @@ def test_envs_check_names_the_file_and_key_of_a_bad_file(tmp_path: Path) -> None
     )
 
 
+@pytest.mark.parametrize("command", [["envs", "check"], ["policy", "explain", "--env", "prod"]])
+def test_a_policy_under_which_nothing_votes_is_an_error(tmp_path: Path, command: list[str]) -> None:
+    """`blocking_stages = []` can never say GO: `envs check` and `policy explain` exit 3."""
+    write_env(
+        tmp_path / "environments",
+        "prod",
+        '[target]\nbase_url = "https://x.example"\n[policy]\nblocking_stages = []\n',
+    )
+
+    ran = releasegate(*command, cwd=tmp_path)
+
+    assert ran.returncode == 3, ran.stdout + ran.stderr
+    assert "policy.blocking_stages = [] lets no check vote" in ran.stdout
+
+
 def test_pytest_without_an_environment_is_a_usage_error() -> None:
     """Collecting the suites with no --env: pytest's usage error, listing the known ones."""
     ran = run_in_repo([sys.executable, "-m", "pytest", "-m", "smoke", "-p", "no:cacheprovider"])
