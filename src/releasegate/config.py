@@ -563,6 +563,7 @@ class MonitorConfig(_Strict):
     objective: Ratio = 0.999  # availability: up checks over checks that measured
     check_timeout: Seconds = 600.0  # a gate run still going after this is a measurement problem
     # fetched when a check fails: no answer means the monitor cannot reach its own network
+    # (default: [target] canary_url)
     canary_url: HttpUrl | None = None
 
 
