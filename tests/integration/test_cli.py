@@ -73,14 +73,16 @@ def test_demo_with_an_unknown_fault_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_smoke_against_a_closed_port_decides_hold(tmp_path: Path) -> None:
-    """pytest against nothing, then `releasegate decide reports/latest`: HOLD, exit 2."""
+    """pytest against nothing, with no evidence that it ever answered, then `releasegate decide
+    reports/latest`: HOLD, exit 2, by the unreachable rule."""
     run_in_repo(gate_argv("--env", "local", "--base-url", "http://127.0.0.1:9", reports=tmp_path))
 
     decided = releasegate("decide", str(tmp_path / "latest"))
 
     assert decided.returncode == 2, decided.stdout
     assert last_line(decided).startswith("verdict: HOLD")
-    assert "could-not-measure" in decided.stdout
+    assert "unreachable: " in decided.stdout
+    assert "could-not-measure" not in decided.stdout
 
 
 def test_decide_on_a_missing_directory_is_a_usage_error(tmp_path: Path) -> None:
