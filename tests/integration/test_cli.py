@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.conftest import ROOT, gate_argv, gate_env, run_in_repo, write_env
+from tests.tls_server import unused_port
 
 
 def releasegate(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -75,7 +76,8 @@ def test_demo_with_an_unknown_fault_is_a_usage_error(tmp_path: Path) -> None:
 def test_smoke_against_a_closed_port_decides_hold(tmp_path: Path) -> None:
     """pytest against nothing, with no evidence that it ever answered, then `releasegate decide
     reports/latest`: HOLD, exit 2, by the unreachable rule."""
-    run_in_repo(gate_argv("--env", "local", "--base-url", "http://127.0.0.1:9", reports=tmp_path))
+    closed = f"http://127.0.0.1:{unused_port()}"  # not 9: Chromium refuses that port itself
+    run_in_repo(gate_argv("--env", "local", "--base-url", closed, reports=tmp_path))
 
     decided = releasegate("decide", str(tmp_path / "latest"))
 
