@@ -9,7 +9,12 @@ import sys
 
 import pytest
 
-from releasegate.load.latency import histogram_interval, judge_histogram, judge_reported
+from releasegate.load.latency import (
+    histogram_interval,
+    judge_histogram,
+    judge_reported,
+    slo_verdict,
+)
 from releasegate.load.stats import bucket_edges
 from releasegate.slo import Judgement, percentile_interval
 
@@ -116,3 +121,25 @@ def test_the_interval_ends_widen_to_their_buckets() -> None:
 def test_an_empty_histogram_has_no_interval() -> None:
     assert histogram_interval({}, 0.95, 0.95) is None
     assert judge_histogram({}, 0.95, 500, 0.95).judgement is Judgement.INCONCLUSIVE
+
+
+@pytest.mark.parametrize(
+    ("histogram", "limit", "expected", "says"),
+    [
+        pytest.param({1000: 400}, 1000, Judgement.INCONCLUSIVE, "straddles 1000 ms", id="1000"),
+        pytest.param({1100: 400}, 1000, Judgement.FAIL, "exceeds 1000 ms", id="1100"),
+        pytest.param({900: 400}, 1000, Judgement.PASS, "within 1000 ms", id="900"),
+        pytest.param({5: 12}, 1000, Judgement.INCONCLUSIVE, "72 needed", id="12 samples"),
+        pytest.param({}, 1000, Judgement.INCONCLUSIVE, "no answered requests", id="none"),
+        pytest.param(None, 1000, Judgement.INCONCLUSIVE, "cannot be told", id="unknown"),
+    ],
+)
+def test_the_slo_gates_verdict_on_load_statistics(
+    histogram: dict[int, int] | None, limit: float, expected: Judgement, says: str
+) -> None:
+    """The SLO gate reading the load stage judges Locust's buckets like the load gate does."""
+    verdict = slo_verdict(histogram, 0.95, limit, 0.95, "load stage, env=prod")
+
+    assert verdict.judgement is expected
+    assert says in verdict.message
+    assert verdict.message.endswith("(load stage, env=prod)")
