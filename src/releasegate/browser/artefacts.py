@@ -184,12 +184,9 @@ def redact_file(source: Path, target: Path, redactor: Redactor) -> None:
     ) as t:
         partial = Path(t.name)
     try:
-        suffix = source.suffix.lower()
-        if suffix == ".zip":
-            redact_zip(source, partial, redactor)
-        elif suffix in _BINARY_SUFFIXES:
+        if source.suffix.lower() in _BINARY_SUFFIXES:
             shutil.copyfile(source, partial)
-        else:
+        else:  # a zip (by its first bytes) member by member, anything else as bytes
             partial.write_bytes(redact_bytes(source.read_bytes(), redactor, source.name))
         shutil.copystat(source, partial)
         partial.replace(target)
