@@ -94,16 +94,15 @@ def _base64_cores(secret: str) -> set[str]:
     return cores
 
 
-def variants(secret: str) -> set[str]:
-    """The forms a value takes when it is written into URLs, form bodies, JSON, HTML (and JSON
-    in HTML, HTML in JSON), or base64."""
+def _escaped_forms(text: str) -> set[str]:
+    """`text` as it is, JSON- and HTML-escaped, and nested (JSON in HTML, HTML in JSON)."""
     html_written = {
-        html.escape(secret, quote=True),
-        html.escape(secret, quote=False),
-        *_html_forms(secret),
+        html.escape(text, quote=True),
+        html.escape(text, quote=False),
+        *_html_forms(text),
     }
-    json_written = _json_forms(secret)
-    common_html = {html.escape(secret, quote=True), html.escape(secret, quote=False)}
+    json_written = _json_forms(text)
+    common_html = {html.escape(text, quote=True), html.escape(text, quote=False)}
     nested: set[str] = set()
     for once in common_html:
         nested |= _json_forms(once)  # an escaped message kept in a JSON document
@@ -112,14 +111,16 @@ def variants(secret: str) -> set[str]:
             nested |= _html_forms(inner)
     for inner in json_written:
         nested |= _html_forms(inner)  # a JSON document shown in a page
-    forms = {
-        secret,
-        *_url_forms(secret),
-        *html_written,
-        *json_written,
-        *nested,
-        *_base64_cores(secret),
-    }
+    return {text, *html_written, *json_written, *nested}
+
+
+def variants(secret: str) -> set[str]:
+    """The forms a value takes when it is written into URLs, form bodies, JSON, HTML (and JSON
+    in HTML, HTML in JSON), a Python repr (Allure's parameters: `Page(path='...')`), or
+    base64."""
+    forms = _url_forms(secret) | _base64_cores(secret)
+    for written in (secret, repr(secret)[1:-1], ascii(secret)[1:-1]):
+        forms |= _escaped_forms(written)
     return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
 
 

@@ -122,6 +122,9 @@ def _html_numeric(text: str) -> str:
         ),
         pytest.param(html.escape(html.escape(AWKWARD)), id="html-escaped-twice"),
         pytest.param(base64.b64encode(AWKWARD.encode()).decode(), id="base64"),
+        pytest.param(repr(AWKWARD)[1:-1], id="python-repr"),
+        pytest.param(json.dumps(repr(AWKWARD)[1:-1])[1:-1], id="json-of-python-repr"),
+        pytest.param(ascii(AWKWARD)[1:-1], id="python-ascii"),
     ],
 )
 def test_each_encoding_of_an_awkward_secret_is_masked(written: str) -> None:
