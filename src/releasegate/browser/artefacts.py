@@ -222,7 +222,8 @@ class ArtefactStore:
     redactor: Redactor
 
     def folder(self, check_id: str) -> Path:
-        return self.run_dir / ARTEFACTS_DIR / slug(check_id)
+        # the id may hold a secret (a page path with a token in it): not in a folder name
+        return self.run_dir / ARTEFACTS_DIR / slug(self.redactor.redact(check_id))
 
     def _relative(self, path: Path) -> str:
         return path.relative_to(self.run_dir).as_posix()
