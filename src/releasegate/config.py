@@ -8,6 +8,7 @@ unknown keys. Every problem becomes a one-line `ConfigError` naming the file and
 
 from __future__ import annotations
 
+import base64
 import difflib
 import os
 import re
@@ -77,11 +78,25 @@ UrlPath = Annotated[str, AfterValidator(_check_path)]
 Pattern = Annotated[str, AfterValidator(_check_pattern)]
 
 
+class BasicAuth(_Strict):
+    """HTTP Basic credentials for every request the gates send (the password from a ${VAR});
+    the base64 of `username:password` is masked wherever it is written, as the password is."""
+
+    username: str
+    password: str
+
+    def header(self) -> str:
+        pair = f"{self.username}:{self.password}".encode()
+        return f"Basic {base64.b64encode(pair).decode('ascii')}"
+
+
 class TargetConfig(_Strict):
     """Where the gates point and how they talk to it."""
 
     base_url: HttpUrl | None = None
     headers: dict[str, str] = Field(default_factory=dict)
+    # sent as `Authorization: Basic ...` with `headers` (probes, samples, load, the browser)
+    basic_auth: BasicAuth | None = None
     read_only: bool | None = None
     required_env: list[str] = Field(default_factory=list)
     timeout: Seconds = 5.0
@@ -92,6 +107,16 @@ class TargetConfig(_Strict):
     # a URL that answers whenever this runner's network works (another service of the same
     # network, a status page): with it, a target that cannot be reached is ROLLBACK, not HOLD
     canary_url: HttpUrl | None = None
+
+    @model_validator(mode="after")
+    def _basic_auth_header(self) -> TargetConfig:
+        if self.basic_auth is None:
+            return self
+        if any(name.lower() == "authorization" for name in self.headers):
+            raise ValueError("basic_auth and an Authorization header cannot both be set")
+        # every client takes `headers`: the credentials go wherever the headers go
+        self.headers["Authorization"] = self.basic_auth.header()
+        return self
 
 
 class ReferenceConfig(_Strict):

@@ -90,6 +90,8 @@ class RunInfo(_Model):
 
     id: str
     environment: str
+    # the environment file the run loaded: `report build` loads it again for its secrets
+    environment_file: str | None = None
     target_url: str | None
     release_version: str | None = None
     started_at: datetime

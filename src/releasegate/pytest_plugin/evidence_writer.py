@@ -69,6 +69,7 @@ class EvidenceWriter:
             RunInfo(
                 id=run.run_id,
                 environment=run.env.name,
+                environment_file=str(run.env.path.resolve()),
                 target_url=run.redactor.redact(run.base_url),
                 release_version=run.release_version,
                 started_at=now(),
