@@ -150,7 +150,7 @@ def test_without_a_timeline_the_check_is_skipped(
 def planted_timeline(reports: Path, target: str, ended_ago_s: float) -> Path:
     """A clean watch (every probe answered) of `target` that ended `ended_ago_s` ago by its own
     clock, written now: a fresh file, as a copy made by an earlier gate run is."""
-    started = datetime.now(UTC) - timedelta(seconds=ended_ago_s + 10)
+    started = datetime.now(UTC) - timedelta(seconds=ended_ago_s + 2.5)
     probes = [
         ProbeRecord(t=t / 2, path="/api/version", phase=phase, status=200, latency_ms=2.0)
         for t, phase in enumerate(["before", "during", "during", "after", "after"])
@@ -165,7 +165,7 @@ def planted_timeline(reports: Path, target: str, ended_ago_s: float) -> Path:
         command_exit=0,
         stopped_by="command",
         rate_per_s=2.0,
-        duration_s=10.0,
+        duration_s=2.5,
         probes=probes,
     )
     path = reports / "test-run-old" / TIMELINE_FILE
