@@ -89,6 +89,9 @@ class TargetConfig(_Strict):
     verify_tls: bool = True
     health_path: UrlPath = "/api/health"
     version_path: UrlPath = "/api/version"
+    # a URL that answers whenever this runner's network works (another service of the same
+    # network, a status page): with it, a target that cannot be reached is ROLLBACK, not HOLD
+    canary_url: HttpUrl | None = None
 
 
 class ReferenceConfig(_Strict):

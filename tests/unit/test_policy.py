@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from releasegate.config import load_environment
-from releasegate.policy import explain, lint
+from releasegate.policy import explain, lint, lint_errors
 
 BASE = '[target]\nbase_url = "https://x.example"\n'
 
@@ -63,3 +63,27 @@ def test_explain_masks_secrets_in_commands(tmp_path: Path) -> None:
 
     assert "s3cret-token" not in text
     assert "deploy --token ********" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        pytest.param("[policy]\nblocking_stages = []\n", "lets no check vote", id="no-blocking"),
+        pytest.param(
+            '[policy]\nadvisory_checks = ["*"]\n', "makes every check advisory", id="all-advisory"
+        ),
+    ],
+)
+def test_a_policy_under_which_nothing_votes_is_an_error(
+    tmp_path: Path, text: str, error: str
+) -> None:
+    """A policy that can never say GO is a lint error, not a warning."""
+    errors = lint_errors(env_with(tmp_path, text))
+
+    assert len(errors) == 1
+    assert error in errors[0]
+
+
+def test_the_default_policy_has_no_errors(tmp_path: Path) -> None:
+    """Every stage blocks by default: nothing to object to."""
+    assert lint_errors(env_with(tmp_path, "")) == []
