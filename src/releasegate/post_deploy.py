@@ -17,7 +17,7 @@ from typing import Literal
 
 import httpx
 
-from releasegate.probe import TargetUnreachable
+from releasegate.errors import TargetUnreachable
 from releasegate.sampler import Sample
 
 # Transport errors that mean "nothing answered": a timeout after connecting (ReadTimeout,

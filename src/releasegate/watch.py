@@ -23,7 +23,6 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -31,6 +30,7 @@ from releasegate.config import Environment
 from releasegate.documents import read_document
 from releasegate.evidence import write_atomically
 from releasegate.processes import stop_group
+from releasegate.reachability import same_target
 from releasegate.redact import Redactor
 
 SCHEMA = "releasegate.timeline/1"
@@ -420,29 +420,6 @@ def evidence_problem(timeline: Timeline) -> str | None:
     return None
 
 
-def same_target(a: str, b: str) -> bool:
-    """Whether two base URLs name the same target: scheme and host in any case, the scheme's
-    default port written or not, a trailing slash or not. User info, query and fragment are
-    not part of a target."""
-    first = _normalised(a)
-    return first is not None and first == _normalised(b)
-
-
-def _normalised(url: str) -> tuple[str, str, int, str] | None:
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:  # a port that is not a number, an unbalanced IPv6 bracket
-        return None
-    scheme = parts.scheme.lower()
-    if not parts.hostname or scheme not in _DEFAULT_PORTS:
-        return None
-    return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[scheme], parts.path.rstrip("/")
-
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
 def _span(seconds: float) -> str:
     """An age for a person: `45 s`, `12 min`, `30.5 h`."""
     if seconds < 120:
@@ -516,8 +493,9 @@ def find_timeline(
     redactor: Redactor | None = None,
 ) -> TimelineSearch:
     """The newest timeline.json under `reports_dir` that is evidence for this deploy: written
-    for `environment`, watching `target` (see `same_target`), and ended (by the time recorded in
-    it, never the file's: the gate copies timelines into its runs) at most `max_age_s` ago.
+    for `environment`, watching `target` (same scheme, host, port and path), and ended (by the
+    time recorded in it, never the file's: the gate copies timelines into its runs) at most
+    `max_age_s` ago.
     Timelines of other environments and unreadable files are passed over in silence; the
     environment's timelines that do not fit are returned as rejected, with the reason.
 

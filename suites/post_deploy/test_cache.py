@@ -4,9 +4,9 @@ import httpx
 import pytest
 
 from releasegate.config import Environment
-from releasegate.errors import EvidenceMissing
+from releasegate.errors import EvidenceMissing, TargetUnreachable
 from releasegate.post_deploy import judge_cache, observe_cache
-from releasegate.probe import ProbeClient, TargetUnreachable
+from releasegate.probe import ProbeClient
 from releasegate.pytest_plugin.fixtures import Measure
 
 

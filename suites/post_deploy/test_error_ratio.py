@@ -4,9 +4,8 @@ A quick look right after the deploy; the SLO gate judges the same with enough sa
 confidence bound. Here the share of failed requests in the sample is held to the threshold."""
 
 from releasegate.config import Environment
-from releasegate.errors import EvidenceMissing
+from releasegate.errors import EvidenceMissing, TargetUnreachable
 from releasegate.post_deploy import unreachable_sample
-from releasegate.probe import TargetUnreachable
 from releasegate.pytest_plugin import GateRun
 from releasegate.pytest_plugin.fixtures import Measure
 from releasegate.sampler import take_samples

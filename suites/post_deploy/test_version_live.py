@@ -4,7 +4,7 @@ import httpx
 import pytest
 
 from releasegate.config import Environment
-from releasegate.errors import EvidenceMissing
+from releasegate.errors import EvidenceMissing, TargetUnreachable
 from releasegate.post_deploy import (
     InstanceVersion,
     describe,
@@ -12,7 +12,6 @@ from releasegate.post_deploy import (
     read_version,
     unreachable_instances,
 )
-from releasegate.probe import TargetUnreachable
 from releasegate.pytest_plugin import GateRun
 from releasegate.pytest_plugin.fixtures import Measure
 

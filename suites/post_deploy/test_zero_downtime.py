@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from releasegate.config import Environment
-from releasegate.errors import EvidenceMissing
+from releasegate.errors import EvidenceMissing, EvidenceStale
 from releasegate.pytest_plugin import GateRun
 from releasegate.pytest_plugin.fixtures import Measure
 from releasegate.watch import (
@@ -40,7 +40,7 @@ def timeline(gate_run: GateRun, env: Environment) -> Timeline:
             why = f"evidence-stale: {why}"
         why = gate_run.redactor.redact(why)
         if config.required:
-            raise EvidenceMissing(why)
+            raise EvidenceStale(why) if search.rejected else EvidenceMissing(why)
         pytest.skip(why)
     if search.path.parent != gate_run.run_dir:
         shutil.copyfile(search.path, gate_run.run_dir / TIMELINE_FILE)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from releasegate.errors import TargetUnreachable
 from releasegate.post_deploy import (
     CacheObservation,
     CacheVerdict,
@@ -21,7 +22,6 @@ from releasegate.post_deploy import (
     unreachable_instances,
     unreachable_sample,
 )
-from releasegate.probe import TargetUnreachable
 from releasegate.sampler import Sample, SamplePlan, take_samples
 from releasegate.sampler import Target as SampleTarget
 
