@@ -8,6 +8,7 @@ from releasegate.errors import EvidenceMissing, TargetUnreachable
 from releasegate.post_deploy import unreachable_sample
 from releasegate.pytest_plugin import GateRun
 from releasegate.pytest_plugin.fixtures import Measure
+from releasegate.reachability import note_answer
 from releasegate.sampler import take_samples
 from releasegate.slo import wilson_interval
 from releasegate.slo_baseline import sample_plan
@@ -27,6 +28,8 @@ def test_error_ratio_is_under_the_threshold(
     unreachable = unreachable_sample(samples, gate_run.base_url)
     if unreachable is not None:
         raise TargetUnreachable(gate_run.redactor.redact(f"{unreachable} (env={env.name})"))
+    if any(s.status is not None for s in samples):  # evidence the target was reachable
+        note_answer(gate_run.run_dir, gate_run.redactor.redact(gate_run.base_url))
     errors = [s for s in samples if s.server_error]
     ratio = len(errors) / len(samples)
     measure(
