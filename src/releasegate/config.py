@@ -537,6 +537,8 @@ class CacheConfig(_Strict):
     header: str = "Cache-Control"
     pattern: Pattern = r"max-age=[1-9]"  # what the second response's header must match
     faster_by: Ratio = 0.2  # "faster": the second hit at least this much faster
+    # a shared cache (CDN, proxy) is what the check is about: `private` then forbids caching
+    shared: bool = True
 
 
 class PostDeployConfig(_Strict):
