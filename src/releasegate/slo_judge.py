@@ -14,7 +14,9 @@ from releasegate.errors import CheckFailed, EvidenceMissing
 from releasegate.slo import (
     Interval,
     Judgement,
+    Latencies,
     Regression,
+    censored_percentile_interval,
     judge_at_least,
     judge_at_most,
     percentile_interval,
@@ -51,14 +53,23 @@ def enforce(verdict: Verdict) -> None:
 
 
 def latency(
-    latencies: Sequence[float], q: float, limit_ms: float, confidence: float, where: str
+    latencies: Sequence[float] | Latencies,
+    q: float,
+    limit_ms: float,
+    confidence: float,
+    where: str,
 ) -> Verdict:
-    """The q-quantile of `latencies` (ms) against `limit_ms`, with its interval."""
+    """The q-quantile of `latencies` (ms) against `limit_ms`, with its interval. `Latencies`
+    carry the requests without an answer too: right-censored at the timeout, they count."""
     name = f"p{q * 100:g} latency"
     n = len(latencies)
     if n == 0:
         return Verdict(Judgement.INCONCLUSIVE, None, f"{name}: no samples ({where})")
-    interval = percentile_interval(latencies, q, confidence)
+    interval = (
+        censored_percentile_interval(latencies, q, confidence)
+        if isinstance(latencies, Latencies)
+        else percentile_interval(latencies, q, confidence)
+    )
     if interval is None:
         needed = samples_needed(q, confidence)
         return Verdict(
@@ -138,18 +149,38 @@ def ratio_at_least(
 def regression(
     result: Regression | None, endpoint: str, min_increase: float, alpha: float, where: str
 ) -> Verdict:
-    """The baseline comparison of one endpoint."""
+    """The baseline comparison of one endpoint: failed when the shift's interval is all above
+    the minimum increase, passed when all below it with the power to see it, else
+    inconclusive with the samples a side that would do."""
     if result is None:
         return Verdict(
             Judgement.INCONCLUSIVE,
             None,
             f"{endpoint}: too few samples to compare with the baseline (20 a side) ({where})",
         )
+    limit = (
+        f"the minimum increase {result.threshold_ms:.1f} ms (the larger of +{min_increase:.0%}"
+        " of the baseline's median and [slo.baseline] min_increase_ms)"
+    )
     if result.judgement is Judgement.FAIL:
         return Verdict(
             Judgement.FAIL,
             None,
-            f"{endpoint} is slower than before the deploy: {result.text()}; more than"
-            f" +{min_increase:.0%} and significant at {alpha:g} ({where})",
+            f"{endpoint} is slower than before the deploy: {result.text()}; the whole interval"
+            f" is above {limit} ({where})",
         )
-    return Verdict(Judgement.PASS, None, f"{endpoint}: {result.text()}")
+    if result.judgement is Judgement.PASS:
+        return Verdict(Judgement.PASS, None, f"{endpoint}: {result.text()}")
+    if result.power < result.target_power:
+        why = (
+            f"the samples had {result.power:.0%} power to see +{result.threshold_ms:.1f} ms at"
+            f" alpha {alpha:g}; about {result.samples_needed} samples a side would give"
+            f" {result.target_power:.0%}"
+        )
+    else:
+        why = f"the interval straddles {limit}"
+    return Verdict(
+        Judgement.INCONCLUSIVE,
+        None,
+        f"{endpoint} against the baseline cannot tell: {result.text()}; {why} ({where})",
+    )
