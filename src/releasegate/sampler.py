@@ -177,8 +177,10 @@ class SampleSet:
         timeout, so a target that stops answering cannot pass on the requests it did answer."""
         chosen = [s for s in self.samples if endpoint is None or s.endpoint == endpoint]
         failed = [s for s in chosen if s.status is None]
-        timeout_ms = (self.timeout_s or 0.0) * 1000
-        censor_at = max([timeout_ms, *(s.latency_ms for s in failed)]) if failed else timeout_ms
+        if self.timeout_s is not None:
+            censor_at = self.timeout_s * 1000
+        else:  # a file from before the timeout was kept: the longest failure stands in for it
+            censor_at = max((s.latency_ms for s in failed), default=0.0)
         return Latencies(
             tuple(s.latency_ms for s in chosen if s.status is not None), len(failed), censor_at
         )
