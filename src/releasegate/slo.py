@@ -132,15 +132,10 @@ def _order_interval(
     ordered: list[float], q: float, confidence: float, censored: int, censor_at: float | None
 ) -> Interval | None:
     n = len(ordered)
-    if n == 0 or n < samples_needed(q, confidence):
+    ranks = order_ranks(n, q, confidence)
+    if ranks is None:
         return None
-    tail = (1 - confidence) / 2
-    cdf = stats.binom.cdf(np.arange(n + 1), n, q)  # cdf[k] = P(B <= k)
-    # lower rank l: the largest with P(B <= l - 1) <= tail
-    lower_rank = int(np.searchsorted(cdf, tail, side="right"))
-    # upper rank u: the smallest with P(B <= u - 1) >= 1 - tail
-    upper_rank = int(np.searchsorted(cdf, 1 - tail, side="left")) + 1
-    lower_rank, upper_rank = max(1, lower_rank), min(n, upper_rank)
+    lower_rank, upper_rank = ranks
     estimate = nearest_rank(ordered, q)
     assert estimate is not None
     return Interval(
@@ -152,6 +147,53 @@ def _order_interval(
         censored,
         censor_at,
     )
+
+
+def order_ranks(n: int, q: float, confidence: float = 0.95) -> tuple[int, int] | None:
+    """The 1-based ranks (l, u) of the distribution-free interval of the q-quantile among n
+    samples; None when n is too small (see `samples_needed`)."""
+    if n <= 0 or n < samples_needed(q, confidence):
+        return None
+    tail = (1 - confidence) / 2
+    cdf = stats.binom.cdf(np.arange(n + 1), n, q)
+    lower_rank = int(np.searchsorted(cdf, tail, side="right"))
+    upper_rank = int(np.searchsorted(cdf, 1 - tail, side="left")) + 1
+    return max(1, lower_rank), min(n, upper_rank)
+
+
+@dataclass(frozen=True)
+class BucketInterval:
+    """Where a histogram says a quantile lies: `lower` < true value <= `upper`, the bucket
+    bounds around the order-statistic ranks of the interval (so both the sampling and the
+    bucket width are in it). `upper` is inf when the rank is in the +Inf bucket."""
+
+    lower: float
+    upper: float
+    confidence: float
+    samples: int
+
+
+def histogram_interval(
+    buckets: Sequence[tuple[float, float]], q: float, samples: int, confidence: float = 0.95
+) -> BucketInterval | None:
+    """The interval of the q-quantile from cumulative buckets `(le, count or rate)` sorted by
+    `le` with +Inf last, for `samples` observations: the lower bound of the bucket holding rank
+    l, the upper bound of the one holding rank u. None for no observations or too few."""
+    ranks = order_ranks(samples, q, confidence)
+    total = buckets[-1][1] if buckets else 0.0
+    if ranks is None or total <= 0:
+        return None
+
+    def bucket_of(rank: int) -> int:
+        # the first bucket whose cumulative share of the samples reaches the rank
+        for index, (_, cumulative) in enumerate(buckets):
+            if cumulative / total * samples >= rank - 1e-9:
+                return index
+        return len(buckets) - 1
+
+    low, high = bucket_of(ranks[0]), bucket_of(ranks[1])
+    lower = buckets[low - 1][0] if low > 0 else 0.0
+    return BucketInterval(lower, buckets[high][0], confidence, samples)
 
 
 def judge_at_most(interval: Interval | None, limit: float) -> Judgement:

@@ -7,11 +7,13 @@ target measured and found wrong: ROLLBACK), an inconclusive result `EvidenceMiss
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from releasegate.errors import CheckFailed, EvidenceMissing
 from releasegate.slo import (
+    BucketInterval,
     Interval,
     Judgement,
     Latencies,
@@ -29,6 +31,7 @@ __all__ = [
     "Judgement",
     "Verdict",
     "enforce",
+    "histogram_latency",
     "latency",
     "ratio_at_least",
     "ratio_at_most",
@@ -89,6 +92,47 @@ def latency(
         ),
     }[judgement]
     return Verdict(judgement, interval, message)
+
+
+def histogram_latency(
+    estimate_ms: float,
+    interval: BucketInterval | None,
+    q: float,
+    limit_ms: float,
+    where: str,
+) -> Verdict:
+    """A percentile read from a histogram: `histogram_quantile` interpolates inside a bucket,
+    so only the bucket bounds around the interval's ranks say where the true value lies. Pass
+    when that range is within `limit_ms`, fail when it is all above, inconclusive when the
+    limit falls inside it. Without the buckets (None): the point estimate, judged as measured
+    and said to be one."""
+    name = f"p{q * 100:g} latency"
+    point = Interval(estimate_ms, estimate_ms, estimate_ms, 0.0, 0)
+    if interval is None:
+        judgement = judge_at_most(point, limit_ms)
+        verb = "within" if judgement is Judgement.PASS else "exceeds"
+        return Verdict(
+            judgement,
+            point,
+            f"{name} {estimate_ms:.1f} ms {verb} {limit_ms:g} ms: a point estimate interpolated"
+            f" inside a histogram bucket, no interval (the buckets could not be read) ({where})",
+        )
+    high = "+Inf" if interval.upper == math.inf else f"{interval.upper * 1000:g}"
+    shown = (
+        f"{name} {estimate_ms:.1f} ms (interpolated; the bucket bounds give"
+        f" {interval.lower * 1000:g}..{high} ms at {interval.confidence:.0%},"
+        f" {interval.samples} requests)"
+    )
+    if interval.upper * 1000 <= limit_ms:
+        return Verdict(Judgement.PASS, point, f"{shown} within {limit_ms:g} ms ({where})")
+    if interval.lower * 1000 >= limit_ms:
+        return Verdict(Judgement.FAIL, point, f"{shown} exceeds {limit_ms:g} ms ({where})")
+    return Verdict(
+        Judgement.INCONCLUSIVE,
+        point,
+        f"{shown}: {limit_ms:g} ms lies inside that range, so the histogram cannot tell; a"
+        f' bucket boundary at {limit_ms:g} ms (le="{limit_ms / 1000:g}") would ({where})',
+    )
 
 
 def _percent(interval: Interval) -> str:
