@@ -366,7 +366,8 @@ def baseline_command(
     env_name: str, base_url: str | None, reports_dir: Path, out: Path | None
 ) -> None:
     """Take the latency baseline before a deploy: the SLO gate's synthetic samples of the key
-    endpoints, written as baseline.json; the SLO gate compares against the newest one."""
+    endpoints, written as baseline.json (with the target URL and the time); the SLO gate
+    compares against the newest one of the same target within [slo.baseline] max_age."""
     from releasegate.sampler import BASELINE_FILE, take_samples
     from releasegate.slo_baseline import synthetic_plan
 

@@ -227,15 +227,23 @@ class SyntheticConfig(_Strict):
     duration: Seconds = 30.0  # at most; the run stops at whichever limit comes first
 
 
+MIN_INCREASE_FLOOR_MS = 5.0
+
+
 class BaselineConfig(_Strict):
     """Comparison with the latency measured before the deploy (baseline.json)."""
 
-    # a baseline.json; empty: the newest one under reports/ for this environment
+    # a baseline.json; empty: the newest one under reports/ for this environment and target
     file: str | None = None
     required: bool = False
-    alpha: float = Field(default=0.01, gt=0, lt=1)
-    # the smallest slowdown that counts (median or p95 up by more than this)
+    # in each tail of the shift's interval (a 1 - 2 alpha interval), and of the power calculation
+    alpha: float = Field(default=0.01, gt=0, lt=0.5)
+    # the smallest slowdown that counts: the shift above this share of the baseline's median...
     min_increase: Ratio = 0.2
+    # ...and above this many ms; None: max(5 ms, 10 % of the tightest latency objective)
+    min_increase_ms: float | None = Field(default=None, ge=0)
+    # a baseline taken longer ago than this (by the time it records) is no baseline
+    max_age: Seconds = 86_400.0
 
 
 class BurnWindow(_Strict):
@@ -293,6 +301,18 @@ class SloConfig(_Strict):
     synthetic: SyntheticConfig = Field(default_factory=SyntheticConfig)
     baseline: BaselineConfig = Field(default_factory=BaselineConfig)
     prometheus: PrometheusConfig | None = None
+
+    def regression_floor_ms(self) -> float:
+        """The absolute part of the minimum increase against the baseline: `[slo.baseline]
+        min_increase_ms`, else the larger of 5 ms (below it, a shift is within what a shared
+        runner and the network add on their own) and a tenth of the tightest latency objective
+        (a tenth of the budget is worth a ROLLBACK; less is not)."""
+        if self.baseline.min_increase_ms is not None:
+            return self.baseline.min_increase_ms
+        objectives = [
+            v for v in (self.latency_p50_ms, self.latency_p95_ms, self.latency_p99_ms) if v
+        ]
+        return max(MIN_INCREASE_FLOOR_MS, 0.1 * min(objectives, default=0.0))
 
 
 class PolicyConfig(_Strict):
