@@ -8,6 +8,7 @@ import pytest
 
 from releasegate import slo_judge
 from releasegate.config import Environment, SloConfig
+from releasegate.errors import EvidenceStale
 from releasegate.pytest_plugin.fixtures import Measure
 from releasegate.sampler import SampleSet
 from releasegate.slo import compare_to_baseline
@@ -163,6 +164,8 @@ def test_latency_has_not_regressed_against_the_baseline(
     baseline = baseline_choice.samples
     if baseline is None:
         reason = f"{baseline_choice.reason()} (env={env.name})"
+        if config.required and baseline_choice.rejected:
+            raise EvidenceStale(f"{reason}; [slo.baseline] required = true")
         if config.required:
             slo_judge.enforce(
                 slo_judge.Verdict(

@@ -229,11 +229,13 @@ def test_another_targets_baseline_is_stale_not_a_regression(
 
     check = run.check("test_latency_has_not_regressed_against_the_baseline")
     assert check.outcome == "error", run.output
-    assert check.message.removeprefix("EvidenceMissing: ").startswith(
+    assert check.message.removeprefix("EvidenceStale: ").startswith(
         f"evidence-stale: baseline {path} was taken of {demo.base_url}, not of this target"
         f" {service.base_url}"
     ), check.message
-    assert decide(run.results).verdict is Verdict.HOLD
+    decision = decide(run.results)
+    assert decision.verdict is Verdict.HOLD
+    assert [r.rule for r in decision.reasons] == ["evidence-stale"]
 
 
 def test_requests_that_time_out_count_as_slow_not_as_missing(
