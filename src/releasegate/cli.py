@@ -32,7 +32,7 @@ from releasegate.decide import Decision, ExitCode
 from releasegate.errors import ConfigError, EvidenceMissing, ReleasegateError
 from releasegate.evidence import EvidenceError, Results, read_results
 from releasegate.live import run_pytest
-from releasegate.policy import explain, lint
+from releasegate.policy import explain, lint, lint_errors
 from releasegate.runs import LATEST, check_run_id, new_run_id, resolve_run_dir, scrub_tree
 from releasegate.stages import STAGES
 
@@ -190,6 +190,8 @@ def run_command(
     env = load_environment(env_name)
     for warning in [*env.warnings, *lint(env)]:
         click.echo(f"warning: {warning}", err=True)
+    for error in lint_errors(env):
+        click.echo(f"error: {error} (the run goes on, and will not say GO)", err=True)
     if not suites.is_dir():
         _fail(f"{suites}: no such folder of gate suites (run from your repository, or --suites)")
     run_id = run_id or new_run_id(env.name)
@@ -301,6 +303,11 @@ def policy_explain(env_name: str) -> None:
         click.echo(line)
     for warning in lint(env):
         click.echo(f"warning: {warning}")
+    errors = lint_errors(env)
+    for error in errors:
+        click.echo(f"error: {error}")
+    if errors:
+        sys.exit(ExitCode.USAGE)
 
 
 # --- load ------------------------------------------------------------------------------------
@@ -359,7 +366,8 @@ def baseline_command(
     env_name: str, base_url: str | None, reports_dir: Path, out: Path | None
 ) -> None:
     """Take the latency baseline before a deploy: the SLO gate's synthetic samples of the key
-    endpoints, written as baseline.json; the SLO gate compares against the newest one."""
+    endpoints, written as baseline.json (with the target URL and the time); the SLO gate
+    compares against the newest one of the same target within [slo.baseline] max_age."""
     from releasegate.sampler import BASELINE_FILE, take_samples
     from releasegate.slo_baseline import synthetic_plan
 
@@ -500,22 +508,26 @@ def envs(ctx: click.Context) -> None:
 
 @envs.command("check")
 def envs_check() -> None:
-    """Validate every environment file and warn about settings that prove less than they seem
-    (policy lint); exit 3 if any is invalid."""
+    """Validate every environment file; exit 3 if any is invalid."""
     directory = environments_dir()
     names = known_environments(directory)
     if not names:
         _fail(f"no environment files in {directory}")
     bad = 0
     for name, problems in check_all(directory).items():
+        warnings: list[str] = []
+        if not problems:
+            env = load_for_review(name, directory)
+            problems = lint_errors(env)
+            warnings = lint(env)
         if problems:
             bad += 1
             for problem in problems:
                 click.echo(f"FAIL {name}: {problem}")
         else:
             click.echo(f"ok   {name}")
-            for warning in lint(load_for_review(name, directory)):
-                click.echo(f"warn {name}: {warning}")
+        for warning in warnings:
+            click.echo(f"     warning: {warning}")
     if bad:
         _fail(f"{bad} of {len(names)} environment files are invalid")
 

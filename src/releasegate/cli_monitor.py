@@ -170,7 +170,7 @@ def monitor_command(
         alert_after=alert_after or config.alert_after,
         objective=config.objective,
         check_timeout_s=config.check_timeout,
-        canary_url=config.canary_url,
+        canary_url=config.canary_url or env.model.target.canary_url,
     )
     try:
         target = env.base_url(base_url)

@@ -8,6 +8,7 @@ unknown keys. Every problem becomes a one-line `ConfigError` naming the file and
 
 from __future__ import annotations
 
+import base64
 import difflib
 import os
 import re
@@ -77,11 +78,25 @@ UrlPath = Annotated[str, AfterValidator(_check_path)]
 Pattern = Annotated[str, AfterValidator(_check_pattern)]
 
 
+class BasicAuth(_Strict):
+    """HTTP Basic credentials for every request the gates send (the password from a ${VAR});
+    the base64 of `username:password` is masked wherever it is written, as the password is."""
+
+    username: str
+    password: str
+
+    def header(self) -> str:
+        pair = f"{self.username}:{self.password}".encode()
+        return f"Basic {base64.b64encode(pair).decode('ascii')}"
+
+
 class TargetConfig(_Strict):
     """Where the gates point and how they talk to it."""
 
     base_url: HttpUrl | None = None
     headers: dict[str, str] = Field(default_factory=dict)
+    # sent as `Authorization: Basic ...` with `headers` (probes, samples, load, the browser)
+    basic_auth: BasicAuth | None = None
     read_only: bool | None = None
     required_env: list[str] = Field(default_factory=list)
     timeout: Seconds = 5.0
@@ -89,6 +104,19 @@ class TargetConfig(_Strict):
     verify_tls: bool = True
     health_path: UrlPath = "/api/health"
     version_path: UrlPath = "/api/version"
+    # a URL that answers whenever this runner's network works (another service of the same
+    # network, a status page): with it, a target that cannot be reached is ROLLBACK, not HOLD
+    canary_url: HttpUrl | None = None
+
+    @model_validator(mode="after")
+    def _basic_auth_header(self) -> TargetConfig:
+        if self.basic_auth is None:
+            return self
+        if any(name.lower() == "authorization" for name in self.headers):
+            raise ValueError("basic_auth and an Authorization header cannot both be set")
+        # every client takes `headers`: the credentials go wherever the headers go
+        self.headers["Authorization"] = self.basic_auth.header()
+        return self
 
 
 class ReferenceConfig(_Strict):
@@ -199,15 +227,23 @@ class SyntheticConfig(_Strict):
     duration: Seconds = 30.0  # at most; the run stops at whichever limit comes first
 
 
+MIN_INCREASE_FLOOR_MS = 5.0
+
+
 class BaselineConfig(_Strict):
     """Comparison with the latency measured before the deploy (baseline.json)."""
 
-    # a baseline.json; empty: the newest one under reports/ for this environment
+    # a baseline.json; empty: the newest one under reports/ for this environment and target
     file: str | None = None
     required: bool = False
-    alpha: float = Field(default=0.01, gt=0, lt=1)
-    # the smallest slowdown that counts (median or p95 up by more than this)
+    # in each tail of the shift's interval (a 1 - 2 alpha interval), and of the power calculation
+    alpha: float = Field(default=0.01, gt=0, lt=0.5)
+    # the smallest slowdown that counts: the shift above this share of the baseline's median...
     min_increase: Ratio = 0.2
+    # ...and above this many ms; None: max(5 ms, 10 % of the tightest latency objective)
+    min_increase_ms: float | None = Field(default=None, ge=0)
+    # a baseline taken longer ago than this (by the time it records) is no baseline
+    max_age: Seconds = 86_400.0
 
 
 class BurnWindow(_Strict):
@@ -265,6 +301,18 @@ class SloConfig(_Strict):
     synthetic: SyntheticConfig = Field(default_factory=SyntheticConfig)
     baseline: BaselineConfig = Field(default_factory=BaselineConfig)
     prometheus: PrometheusConfig | None = None
+
+    def regression_floor_ms(self) -> float:
+        """The absolute part of the minimum increase against the baseline: `[slo.baseline]
+        min_increase_ms`, else the larger of 5 ms (below it, a shift is within what a shared
+        runner and the network add on their own) and a tenth of the tightest latency objective
+        (a tenth of the budget is worth a ROLLBACK; less is not)."""
+        if self.baseline.min_increase_ms is not None:
+            return self.baseline.min_increase_ms
+        objectives = [
+            v for v in (self.latency_p50_ms, self.latency_p95_ms, self.latency_p99_ms) if v
+        ]
+        return max(MIN_INCREASE_FLOOR_MS, 0.1 * min(objectives, default=0.0))
 
 
 class PolicyConfig(_Strict):
@@ -511,6 +559,8 @@ class CacheConfig(_Strict):
     header: str = "Cache-Control"
     pattern: Pattern = r"max-age=[1-9]"  # what the second response's header must match
     faster_by: Ratio = 0.2  # "faster": the second hit at least this much faster
+    # a shared cache (CDN, proxy) is what the check is about: `private` then forbids caching
+    shared: bool = True
 
 
 class PostDeployConfig(_Strict):
@@ -562,6 +612,7 @@ class MonitorConfig(_Strict):
     objective: Ratio = 0.999  # availability: up checks over checks that measured
     check_timeout: Seconds = 600.0  # a gate run still going after this is a measurement problem
     # fetched when a check fails: no answer means the monitor cannot reach its own network
+    # (default: [target] canary_url)
     canary_url: HttpUrl | None = None
 
 

@@ -1,19 +1,27 @@
 """Evidence + policy -> GO / ROLLBACK / HOLD, with the reasons. Pure functions over `Results`.
 
-The rules (DESIGN.md "Evidence and decision"), with the policy of the environment file:
+The rules (DESIGN.md "Evidence and decision"), with the policy of the environment file; each
+reason names its rule (docs/decision-json.md lists them):
 
-- ROLLBACK: in some stage, more blocking checks failed than the stage allows (`max_failed`,
-  default 0): the target was measured and found wrong.
-- HOLD: the evidence is incomplete: the run did not finish, a stage asked for (or required)
-  produced no result, nothing ran, a blocking check errored (could not measure), more checks were
-  flaky than allowed. Missing evidence is never GO.
-- GO: every asked-for stage ran and every blocking check passed (or failed within its limit).
+- ROLLBACK: in some stage, more blocking checks failed than the stage allows (`check-failed`;
+  `max_failed`, default 0): the target was measured and found wrong. A target that could not be
+  reached at all is ROLLBACK too, but only when the run recorded evidence that this runner's
+  network works and the target answered before (`unreachable`); without it, HOLD.
+- HOLD: the evidence is incomplete: the run did not finish (`run-incomplete`), fewer checks
+  reported than were collected (`checks-missing`), a stage asked for (or required) produced no
+  result (`stage-missing`) or no blocking check of it passed (`no-vote`), nothing could vote under
+  the policy (`no-vote`), a blocking check errored (`could-not-measure`), more checks were flaky
+  than allowed (`flaky-over-limit`). Missing evidence is never GO.
+- GO: every asked-for stage has a blocking check that passed, and every blocking check passed
+  (or failed within its limit).
 
 A measured failure outranks missing evidence: one proven defect is reason enough to roll back.
-Checks in non-blocking stages, checks marked advisory and checks matching `advisory_checks` are
-measured and shown as warnings, never decisive. `on_inconclusive = "rollback"` turns HOLD into
-ROLLBACK for teams that prefer to fail safe. The policy in force is the one recorded in
-results.json, so deciding again later needs only the files.
+Every collected check counts: one without a stage marker is judged under the stage `unstaged`,
+which always blocks (listing it in `advisory_checks` makes it advisory). Checks in non-blocking
+stages, checks marked advisory and checks matching `advisory_checks` are measured and shown as
+warnings, never decisive. `on_inconclusive = "rollback"` turns HOLD into ROLLBACK for teams that
+prefer to fail safe. The policy in force is the one recorded in results.json, so deciding again
+later needs only the files.
 """
 
 from __future__ import annotations
@@ -26,7 +34,16 @@ from fnmatch import fnmatchcase
 from pydantic import ValidationError
 
 from releasegate.config import PolicyConfig
-from releasegate.evidence import CheckResult, EvidenceError, Measurement, Results
+from releasegate.evidence import (
+    CAUSE_STALE,
+    CAUSE_UNREACHABLE,
+    UNSTAGED,
+    CheckResult,
+    EvidenceError,
+    Measurement,
+    Reachability,
+    Results,
+)
 
 
 class Verdict(IntEnum):
@@ -105,9 +122,18 @@ def _counts_in_stage(check: CheckResult, policy: PolicyConfig) -> bool:
     return not any(fnmatchcase(check.id, pattern) for pattern in policy.advisory_checks)
 
 
+def stage_of(check: CheckResult) -> str:
+    """The check's stage; `unstaged` for one collected without a stage marker."""
+    return check.stage or UNSTAGED
+
+
+def _stage_blocks(stage: str, policy: PolicyConfig) -> bool:
+    return stage == UNSTAGED or stage in policy.blocking_stages
+
+
 def votes(check: CheckResult, policy: PolicyConfig) -> bool:
     """Whether a check decides the release: it counts in its stage, and the stage blocks."""
-    return check.stage in policy.blocking_stages and _counts_in_stage(check, policy)
+    return _stage_blocks(stage_of(check), policy) and _counts_in_stage(check, policy)
 
 
 def _run_reasons(results: Results) -> list[Reason]:
@@ -132,16 +158,68 @@ def _run_reasons(results: Results) -> list[Reason]:
     return reasons
 
 
+def _missing_checks(results: Results) -> list[Reason]:
+    """Fewer checks reported than collected: a worker was lost, or a crash came between
+    collection and report. What never reported cannot be judged."""
+    collected = results.run.collected
+    reported = len(results.checks)
+    if collected is None or reported >= collected or results.run.status != "finished":
+        return []  # an unfinished run is already incomplete, and says so
+    return [
+        Reason(
+            "checks-missing",
+            f"{collected - reported} of {collected} collected checks reported no result"
+            " (a worker lost, or a crash between collection and report)",
+        )
+    ]
+
+
+def _unreachable_reason(check: CheckResult, stage: str, seen: Reachability | None) -> Reason:
+    message = check.message or "the target could not be reached"
+    if seen is not None and seen.answered_before:
+        text = f"{message}; the target answered before ({seen.answered_before}): it went away"
+    else:
+        looked = "; ".join(seen.looked_at) if seen and seen.looked_at else "nothing recorded"
+        text = (
+            f"{message}; HOLD, not ROLLBACK: nothing shows that this runner's network works and"
+            f" the target answered before (looked for: {looked}); set [target] canary_url, or"
+            " take a baseline (releasegate baseline) or run the pre-deploy stage first"
+        )
+    return Reason("unreachable", text, check.id, stage, tuple(check.measurements))
+
+
+def _no_vote(stage: str, checks: list[CheckResult], voting: list[CheckResult]) -> Reason | None:
+    """A blocking stage needs a blocking check that passed: skipped or advisory checks alone
+    prove nothing about the release."""
+    if any(c.outcome == "passed" for c in voting):
+        return None
+    ran = [c for c in voting if c.outcome != "skipped"]
+    if not ran:
+        skipped = sum(1 for c in voting if c.outcome == "skipped")
+        advisory = len(checks) - len(voting)
+        detail = f"{skipped} skipped, {advisory} advisory"
+        return Reason("no-vote", f"no blocking check of stage {stage} ran ({detail})", stage=stage)
+    failed = sum(1 for c in ran if c.outcome == "failed")
+    if failed == len(ran):  # all failed within the allowance: nothing passed to vote GO
+        return Reason(
+            "no-vote",
+            f"no blocking check of stage {stage} passed ({failed} failed within the allowance)",
+            stage=stage,
+        )
+    return None  # the rest errored: could-not-measure says so
+
+
 def _stage_decision(
-    stage: str, checks: list[CheckResult], policy: PolicyConfig
+    stage: str, checks: list[CheckResult], policy: PolicyConfig, seen: Reachability | None
 ) -> tuple[StageDecision, list[Reason], list[Reason], list[Reason]]:
     """A stage's verdict and its failure, hold and warning reasons."""
-    blocking = stage in policy.blocking_stages
+    blocking = _stage_blocks(stage, policy)
     allowed = {str(k): v for k, v in policy.max_failed.items()}.get(stage, 0)
     ran = [c for c in checks if c.outcome != "skipped"]
     voting = [c for c in checks if _counts_in_stage(c, policy)]
     failed = [c for c in voting if c.outcome == "failed"]
-    errors = [c for c in voting if c.outcome == "error"]
+    errors = [c for c in voting if c.outcome == "error" and c.cause != CAUSE_UNREACHABLE]
+    unreachable = [c for c in voting if c.outcome == "error" and c.cause == CAUSE_UNREACHABLE]
     flaky = [c for c in voting if c.flaky]
 
     def reason(rule: str, c: CheckResult) -> Reason:
@@ -154,7 +232,20 @@ def _stage_decision(
         for c in checks
         if not _counts_in_stage(c, policy) and c.outcome in ("failed", "error")
     ]
-    if not ran:
+    if stage == UNSTAGED:
+        # judged like any stage, but never asked for: its skipped checks leave no hole
+        files = sorted({c.id.split("::")[0] for c in checks})
+        warnings += [
+            Reason(
+                "unstaged",
+                f"{file} has no stage marker: its checks count under stage {UNSTAGED}, which"
+                " blocks; move it under suites/<stage>/ or mark it"
+                " (pytestmark = pytest.mark.smoke)",
+                stage=stage,
+            )
+            for file in files
+        ]
+    elif not ran:
         skipped = len(checks)
         detail = f"all {skipped} of its checks were skipped" if skipped else "no check ran"
         hold_reasons.append(
@@ -172,7 +263,16 @@ def _stage_decision(
             )
             for c in failed
         ]
-    hold_reasons += [reason("could-not-measure", c) for c in errors]
+    hold_reasons += [
+        reason("evidence-stale" if c.cause == CAUSE_STALE else "could-not-measure", c)
+        for c in errors
+    ]
+    cut_off = [_unreachable_reason(c, stage, seen) for c in unreachable]
+    (fail_reasons if seen and seen.answered_before else hold_reasons).extend(cut_off)
+    if stage != UNSTAGED and ran and not fail_reasons:
+        no_vote = _no_vote(stage, checks, voting)
+        if no_vote is not None:
+            hold_reasons.append(no_vote)
     if fail_reasons:
         verdict = Verdict.ROLLBACK
     elif hold_reasons:
@@ -196,16 +296,28 @@ def decide(results: Results, policy: PolicyConfig | None = None) -> Decision:
         where = ".".join(str(p) for p in first["loc"])
         reason = Reason("policy-invalid", f"results.json run.policy.{where}: {first['msg']}")
         return Decision(Verdict.HOLD, (reason,), counts=tuple(_counts(results.checks).items()))
-    stages = list(dict.fromkeys([*results.run.stages_requested, *policy.required_stages]))
+    stages: list[str] = list(
+        dict.fromkeys([*results.run.stages_requested, *policy.required_stages])
+    )
     failed: list[Reason] = []
-    holds = _run_reasons(results)
+    holds = _run_reasons(results) + _missing_checks(results)
     warnings: list[Reason] = []
     stage_decisions: list[StageDecision] = []
     if not stages:
         holds.append(Reason("no-stage", "no stage was asked for: nothing to decide on"))
+    elif not any(s in policy.blocking_stages for s in stages):
+        holds.append(
+            Reason(
+                "no-vote",
+                f"no stage asked for ({', '.join(stages)}) blocks under the policy"
+                f" (blocking_stages = {list(policy.blocking_stages)}): no check can vote",
+            )
+        )
+    if any(stage_of(c) == UNSTAGED for c in results.checks):
+        stages.append(UNSTAGED)
     for stage in stages:
-        checks = [c for c in results.checks if c.stage == stage]
-        decision, f, h, w = _stage_decision(stage, checks, policy)
+        checks = [c for c in results.checks if stage_of(c) == stage]
+        decision, f, h, w = _stage_decision(stage, checks, policy, results.run.reachability)
         stage_decisions.append(decision)
         failed += f
         holds += h
@@ -218,13 +330,13 @@ def decide(results: Results, policy: PolicyConfig | None = None) -> Decision:
                 f"passed only on attempt {c.attempts}; {len(flaky)} flaky checks, policy"
                 f" allows {policy.max_flaky}",
                 c.id,
-                c.stage,
+                stage_of(c),
             )
             for c in flaky
         ]
     elif flaky:
         warnings += [
-            Reason("flaky", f"passed on attempt {c.attempts}", c.id, c.stage) for c in flaky
+            Reason("flaky", f"passed on attempt {c.attempts}", c.id, stage_of(c)) for c in flaky
         ]
     counts = tuple(_counts(results.checks).items())
     complete = not holds  # evidence is complete when nothing made the run inconclusive

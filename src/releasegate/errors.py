@@ -29,6 +29,17 @@ class EvidenceMissing(Exception):
     """
 
 
+class TargetUnreachable(EvidenceMissing):
+    """The target could not be reached at all (refused, reset, DNS, connect timeout) after the
+    allowed retries. Whether that is the release's fault is `decide`'s call: only when the run
+    holds evidence that the runner's network works and the target answered before."""
+
+
+class EvidenceStale(EvidenceMissing):
+    """Evidence a check needs exists but does not belong to this run: too old by its own
+    recorded time, or taken of another target. It is no evidence (HOLD, rule evidence-stale)."""
+
+
 class CheckFailed(AssertionError):
     """The target was measured and found wrong, with the figures that prove it."""
 

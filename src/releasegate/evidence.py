@@ -32,6 +32,15 @@ CAUSE_PRODUCT = "product"
 CAUSE_INCONCLUSIVE = "inconclusive"
 CAUSE_SETUP = "setup"
 CAUSE_CRASH = "crash"
+# The target could not be reached at all (refused, reset, DNS, connect timeout, after retries):
+# a product failure only when the run holds evidence that it answered before (see `decide`).
+CAUSE_UNREACHABLE = "unreachable"
+# Evidence found, but too old or of another target: no evidence
+CAUSE_STALE = "stale"
+
+# The stage of a check collected without a stage marker: it counts, and blocks by default.
+UNSTAGED = "unstaged"
+CheckStage = Stage | Literal["unstaged"]
 
 
 class _Model(BaseModel):
@@ -55,7 +64,7 @@ class CheckResult(_Model):
     """One test of a gate suite, all its phases (setup, call, teardown) folded into one."""
 
     id: str
-    stage: Stage | None
+    stage: CheckStage | None  # None in files written before 0.2: read as "unstaged"
     outcome: Outcome
     cause: str | None = None
     blocking: bool = True
@@ -68,11 +77,21 @@ class CheckResult(_Model):
     flaky: bool = False
 
 
+class Reachability(_Model):
+    """Whether the run holds evidence that this runner's network works and the target answered
+    before: recorded when a check found the target unreachable, so `decide` needs only files."""
+
+    answered_before: str | None = None  # the evidence, in words; None: there was none
+    looked_at: list[str] = Field(default_factory=list)  # what was looked for, in words
+
+
 class RunInfo(_Model):
     """What was run, against what, and whether the run finished."""
 
     id: str
     environment: str
+    # the environment file the run loaded: `report build` loads it again for its secrets
+    environment_file: str | None = None
     target_url: str | None
     release_version: str | None = None
     started_at: datetime
@@ -85,6 +104,7 @@ class RunInfo(_Model):
     collected: int | None = None
     workers: int = 0
     policy: dict[str, Any] = Field(default_factory=dict)
+    reachability: Reachability | None = None
 
 
 class Results(_Model):
@@ -192,7 +212,7 @@ def _fold(all_phases: list[Phase]) -> CheckResult:
             outcome, message = "error", phase.message
             if phase.when == "???":
                 cause = CAUSE_CRASH
-            elif phase.when == "call":
+            elif phase.when == "call" or phase.cause in (CAUSE_UNREACHABLE, CAUSE_STALE):
                 cause = phase.cause or CAUSE_INCONCLUSIVE
             else:
                 cause = CAUSE_SETUP
@@ -204,7 +224,7 @@ def _fold(all_phases: list[Phase]) -> CheckResult:
     stage = next((p.stage for p in phases if p.stage), None)
     return CheckResult(
         id=first.nodeid,
-        stage=stage if stage in STAGES else None,
+        stage=stage if stage in STAGES else UNSTAGED,
         outcome=outcome,
         cause=cause,
         blocking=all(p.blocking for p in phases),

@@ -14,6 +14,25 @@ BUDGET_WINDOW_DAYS = 30.0
 BURN_WARNING_DAYS = 7.0
 
 
+def lint_errors(env: Environment) -> list[str]:
+    """Policies under which no check can vote: every run under them is HOLD, never GO."""
+    policy = env.model.policy
+    label = f"environments/{env.path.name}"
+    errors: list[str] = []
+    if not policy.blocking_stages:
+        errors.append(
+            f"{label}: policy.blocking_stages = [] lets no check vote: every run is HOLD;"
+            " list the stages that decide (the default is all of them)"
+        )
+    everything = [p for p in policy.advisory_checks if p and set(p) <= {"*"}]
+    if everything:
+        errors.append(
+            f"{label}: policy.advisory_checks {everything[0]!r} makes every check advisory: no"
+            " check can vote and every run is HOLD; name the checks that should only warn"
+        )
+    return errors
+
+
 def lint(env: Environment) -> list[str]:
     """Settings that contradict each other, or that make a check prove less than its name
     says: legal, but probably not what was meant."""

@@ -10,19 +10,17 @@ too (the target connected but did not answer in time) and is returned as a timed
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
-from releasegate.errors import EvidenceMissing
+from releasegate.errors import TargetUnreachable
 from releasegate.redact import Redactor
 from releasegate.units import format_duration
 
-
-class TargetUnreachable(EvidenceMissing):
-    """The target could not be reached after the allowed retries."""
+__all__ = ["Probe", "ProbeClient", "TargetUnreachable"]
 
 
 @dataclass(frozen=True)
@@ -77,6 +75,8 @@ class ProbeClient:
     verify_tls: bool = True
     redactor: Redactor = field(default_factory=Redactor, repr=False)
     transport: httpx.BaseTransport | None = None
+    # called once, on the first answer of any status: evidence that the target was reachable
+    on_first_answer: Callable[[], None] | None = field(default=None, repr=False)
     _client: httpx.Client | None = field(default=None, repr=False)
 
     @property
@@ -122,6 +122,9 @@ class ProbeClient:
             except httpx.TransportError as exc:
                 error = exc
             else:
+                if self.on_first_answer is not None:
+                    noted, self.on_first_answer = self.on_first_answer, None
+                    noted()
                 return Probe(method, url, time.perf_counter() - sent, attempts, response, timeout)
             if attempts > self.retries:
                 spent = format_duration(time.perf_counter() - started)

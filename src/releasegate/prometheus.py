@@ -7,6 +7,7 @@ answer, or a query that returns no series (an SLI computed from nothing is not a
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,35 @@ class Prometheus:
     def query(self, promql: str, at: float | None = None) -> float:
         """The single value of an instant query. Several series are an error: the query
         must aggregate (sum, histogram_quantile over `sum by (le)`, ...)."""
+        result, where = self._ask(promql, at)
+        if isinstance(result, float):
+            return result
+        if len(result) > 1:
+            raise PrometheusUnavailable(
+                f"the query returned {len(result)} series; aggregate it to one ({where})"
+            )
+        return _number(result[0]["value"][1], where)
+
+    def buckets(self, promql: str, at: float | None = None) -> list[tuple[float, float]]:
+        """A histogram's cumulative buckets, `(le, value)` sorted by `le` (+Inf last), from a
+        query that keeps the `le` label (`sum by (le) (rate(x_bucket[5m]))`)."""
+        result, where = self._ask(promql, at)
+        if isinstance(result, float):
+            raise PrometheusUnavailable(f"the query returned a scalar, not buckets ({where})")
+        buckets: list[tuple[float, float]] = []
+        for series in result:
+            le = (series.get("metric") or {}).get("le")
+            if le is None:
+                raise PrometheusUnavailable(f"a series without an `le` label ({where})")
+            value = float(series["value"][1])
+            buckets.append((float(le), 0.0 if math.isnan(value) else value))
+        buckets.sort()
+        if buckets[-1][0] != math.inf:
+            raise PrometheusUnavailable(f"no +Inf bucket among the series ({where})")
+        return buckets
+
+    def _ask(self, promql: str, at: float | None) -> tuple[float | list[dict[str, Any]], str]:
+        """The answer's scalar, or its non-empty vector; every other answer raises."""
         params: dict[str, Any] = {"query": promql}
         if at is not None:
             params["time"] = at
@@ -56,14 +86,10 @@ class Prometheus:
         data = body.get("data") or {}
         result = data.get("result")
         if data.get("resultType") == "scalar" and isinstance(result, list):
-            return _number(result[1], where)
+            return _number(result[1], where), where
         if not result:
             raise PrometheusUnavailable(f"the query returned no series ({where})")
-        if len(result) > 1:
-            raise PrometheusUnavailable(
-                f"the query returned {len(result)} series; aggregate it to one ({where})"
-            )
-        return _number(result[0]["value"][1], where)
+        return list(result), where
 
 
 def _number(text: Any, where: str) -> float:
@@ -80,3 +106,13 @@ def render(query: str, window: str, quantile: float | None = None) -> str:
     if quantile is not None:
         text = text.replace("{quantile}", f"{quantile:g}")
     return text
+
+
+_QUANTILE_OF = re.compile(r"^\s*histogram_quantile\s*\(\s*\{quantile\}\s*,(.*)\)\s*$", re.DOTALL)
+
+
+def bucket_query(latency_query: str) -> str | None:
+    """The buckets under a `histogram_quantile({quantile}, BUCKETS)` query (BUCKETS, which
+    keeps `le`); None for a query of another shape (then there is no interval to read)."""
+    found = _QUANTILE_OF.match(latency_query)
+    return found.group(1).strip() if found else None

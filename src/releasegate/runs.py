@@ -9,14 +9,12 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
+from releasegate.browser.artefacts import mask_in_place
 from releasegate.evidence import now
 from releasegate.redact import Redactor
 
 LATEST = "latest"
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-# Files that can hold text a secret could be written into; images and archives cannot be
-# scrubbed by text replacement and are kept out of reach of secrets at their source.
-_TEXT_SUFFIXES = {".json", ".xml", ".html", ".htm", ".txt", ".properties", ".log", ".csv", ".md"}
 
 
 def new_run_id(environment: str, at: datetime | None = None) -> str:
@@ -59,18 +57,17 @@ def resolve_run_dir(path: Path) -> Path:
 
 
 def scrub_tree(directory: Path, redactor: Redactor) -> list[Path]:
-    """Mask secrets in every text file under `directory`; return the files that held one."""
+    """Mask secrets in every file under `directory` (text or not, zips member by member;
+    pictures and video hold no text); return the files that held one."""
     if not redactor:
         return []
     scrubbed: list[Path] = []
     for path in sorted(directory.rglob("*")):
-        if not path.is_file() or path.is_symlink() or path.suffix.lower() not in _TEXT_SUFFIXES:
+        if not path.is_file() or path.is_symlink():
             continue
         try:
-            text = path.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, OSError):
-            continue
-        if redactor.contains_secret(text):
-            path.write_text(redactor.redact(text), encoding="utf-8")
-            scrubbed.append(path)
+            if mask_in_place(path, redactor):
+                scrubbed.append(path)
+        except OSError:
+            continue  # gone or unreadable meanwhile: nothing this scrub can do about it
     return scrubbed

@@ -9,6 +9,7 @@ The run stops at the request count or the time limit, whichever comes first.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -16,12 +17,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
 from releasegate.documents import read_document
 from releasegate.evidence import write_atomically
+from releasegate.probe import TargetUnreachable
 from releasegate.redact import Redactor
+from releasegate.slo import Latencies
 
 SCHEMA = "releasegate.samples/1"
 BASELINE_FILE = "baseline.json"
@@ -47,6 +51,33 @@ class Sample:
     @property
     def rate_limited(self) -> bool:
         return self.status == 429
+
+    @property
+    def transport_error(self) -> bool:
+        """No answer because the target could not be reached (refused, reset, DNS, connect
+        timeout), as opposed to no answer in time (a read timeout: the target was slow)."""
+        name = (self.error or "").partition(":")[0]
+        return self.status is None and name in TRANSPORT_ERRORS
+
+
+# httpx's errors that say the target was not reached or dropped the connection; a ReadTimeout
+# or WriteTimeout is a target that took the request and did not answer in time: a measurement
+TRANSPORT_ERRORS = frozenset(
+    {
+        "ConnectError",
+        "ConnectTimeout",
+        "PoolTimeout",
+        "ReadError",
+        "WriteError",
+        "NetworkError",
+        "RemoteProtocolError",
+        "LocalProtocolError",
+        "ProtocolError",
+        "ProxyError",
+        "UnsupportedProtocol",
+        "TransportError",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -77,6 +108,31 @@ class SamplePlan:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalise_url(url: str) -> str:
+    """The target a URL names, spelled one way: scheme and host in lower case, the default
+    port written out, no user info, query or fragment, no trailing slash."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    port = port or _DEFAULT_PORTS.get(scheme)
+    host = (parts.hostname or "").lower()
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    return f"{scheme}://{host}{f':{port}' if port else ''}{parts.path.rstrip('/')}"
+
+
+def target_key(url: str) -> str:
+    """A digest of the normalised target URL: it tells targets apart in a file whose URL is
+    masked (a secret in the URL), and says nothing of the secret."""
+    return hashlib.sha256(normalise_url(url).encode()).hexdigest()[:24]
+
+
 @dataclass
 class SampleSet:
     """The samples of one run, and where they came from."""
@@ -87,6 +143,25 @@ class SampleSet:
     taken_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
     elapsed_s: float = 0.0
     stopped_by: str = "count"  # or "duration"
+    timeout_s: float | None = None  # per request; None in files written before it was kept
+    target_key: str = ""  # `target_key(target_url)`, kept before the URL is masked
+
+    def __post_init__(self) -> None:
+        if not self.target_key:
+            self.target_key = target_key(self.target_url)
+
+    def taken_at_time(self) -> datetime | None:
+        """When the samples were taken, as recorded (timezone-aware); None if not recorded."""
+        try:
+            taken = datetime.fromisoformat(self.taken_at)
+        except ValueError:
+            return None
+        return taken if taken.tzinfo else taken.replace(tzinfo=UTC)
+
+    def same_target(self, url: str) -> bool:
+        """Whether these samples were taken of the target `url` names (scheme, host, port and
+        path compared, not their spelling)."""
+        return self.target_key == target_key(url)
 
     def latencies(self, endpoint: str | None = None) -> list[float]:
         """Latencies of answered requests (all endpoints, or one)."""
@@ -95,6 +170,36 @@ class SampleSet:
             for s in self.samples
             if s.status is not None and (endpoint is None or s.endpoint == endpoint)
         ]
+
+    def censored_latencies(self, endpoint: str | None = None) -> Latencies:
+        """Every request's latency: the answered ones as measured, the ones without an answer
+        (timed out, refused, reset) right-censored at the timeout: each counts as at least the
+        timeout, so a target that stops answering cannot pass on the requests it did answer."""
+        chosen = [s for s in self.samples if endpoint is None or s.endpoint == endpoint]
+        failed = [s for s in chosen if s.status is None]
+        if self.timeout_s is not None:
+            censor_at = self.timeout_s * 1000
+        else:  # a file from before the timeout was kept: the longest failure stands in for it
+            censor_at = max((s.latency_ms for s in failed), default=0.0)
+        return Latencies(
+            tuple(s.latency_ms for s in chosen if s.status is not None), len(failed), censor_at
+        )
+
+    def raise_if_unreachable(self) -> None:
+        """`TargetUnreachable` when no request got any answer and every one failed in
+        transport: the gate measured nothing (whether that means ROLLBACK is the decision's to
+        say, with its evidence that the target answered before)."""
+        if not self.samples or not all(s.transport_error for s in self.samples):
+            return
+        kinds: dict[str, int] = {}
+        for s in self.samples:
+            kinds[s.error or "?"] = kinds.get(s.error or "?", 0) + 1
+        common, times = max(kinds.items(), key=lambda kv: kv[1])
+        others = f" and {len(kinds) - 1} other errors" if len(kinds) > 1 else ""
+        raise TargetUnreachable(
+            f"{self.target_url}: none of {len(self.samples)} requests got an answer;"
+            f" {times}x {common}{others} (env={self.environment})"
+        )
 
     def endpoints(self) -> list[str]:
         return list(dict.fromkeys(s.endpoint for s in self.samples))
@@ -122,6 +227,8 @@ def read_samples(path: Path) -> SampleSet:
             taken_at=str(raw.get("taken_at", "")),
             elapsed_s=float(raw.get("elapsed_s", 0.0)),
             stopped_by=str(raw.get("stopped_by", "count")),
+            timeout_s=None if raw.get("timeout_s") is None else float(raw["timeout_s"]),
+            target_key=str(raw.get("target_key", "")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise SamplesUnreadable(f"{path}: unexpected content: {exc}") from None
@@ -224,4 +331,5 @@ def take_samples(
         samples=samples,
         elapsed_s=round(time.monotonic() - started, 3),
         stopped_by="count" if pace.issued >= plan.requests else "duration",
+        timeout_s=plan.timeout_s,
     )

@@ -1,12 +1,30 @@
-"""Where the baseline (latency samples taken before the deploy) is, and how one is taken."""
+"""Where the baseline (latency samples taken before the deploy) is, and how one is taken.
+
+A baseline counts only for the target it was taken of (its recorded URL, normalised) and only
+while it is younger than `[slo.baseline] max_age` by the time it records (not its file's
+mtime, which a copy or a checkout changes). Any other is no baseline, and says why.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from releasegate.config import Environment
 from releasegate.errors import EvidenceMissing
-from releasegate.sampler import BASELINE_FILE, SamplePlan, SamplesUnreadable, Target, read_samples
+from releasegate.sampler import (
+    BASELINE_FILE,
+    SamplePlan,
+    SampleSet,
+    SamplesUnreadable,
+    Target,
+    read_samples,
+)
+
+# a baseline dated further ahead than this is a clock problem, not a baseline
+FUTURE_SKEW_S = 300.0
+STALE = "evidence-stale"
 
 # A rollout names the baseline it took before its first stage: its gate runs compare against
 # that one, not the newest (a pre-deploy gate in a stage writes a newer one, mid-rollout).
@@ -48,24 +66,97 @@ def sample_plan(
     )
 
 
-def find_baseline(
+def _span(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def baseline_problem(
+    samples: SampleSet, path: Path, target_url: str, max_age_s: float, now: datetime
+) -> str | None:
+    """Why this baseline is no baseline for `target_url` now (another target, too old, no
+    recorded time, dated in the future), naming the file; None when it counts."""
+    if not samples.same_target(target_url):
+        return f"baseline {path} was taken of {samples.target_url}, not of this target {target_url}"
+    taken = samples.taken_at_time()
+    if taken is None:
+        return f"baseline {path} records no time it was taken ({samples.taken_at!r})"
+    age = (now - taken).total_seconds()
+    if age < -FUTURE_SKEW_S:
+        return f"baseline {path} is dated {taken.isoformat()}, in the future: check the clocks"
+    if age > max_age_s:
+        return (
+            f"baseline {path} was taken {_span(age)} ago ({taken.isoformat()}), older than"
+            f" [slo.baseline] max_age {_span(max_age_s)}"
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class BaselineChoice:
+    """The baseline to compare with (or none), and why the baselines seen were not used."""
+
+    path: Path | None
+    samples: SampleSet | None
+    rejected: tuple[str, ...] = ()
+
+    def reason(self) -> str:
+        """One line: "evidence-stale: ..." for rejected baselines, else that none was found."""
+        if not self.rejected:
+            return "no baseline taken before the deploy"
+        more = f" (and {len(self.rejected) - 1} more)" if len(self.rejected) > 1 else ""
+        return f"{STALE}: {self.rejected[0]}{more}"
+
+
+def choose_baseline(
     env: Environment,
     reports_dir: Path,
+    target_url: str,
+    *,
+    now: datetime | None = None,
     exclude: Path | None = None,
     chosen: str | None = None,
-) -> Path | None:
-    """`chosen` (the rollout's, from $RELEASEGATE_BASELINE) if given, else `[slo.baseline]
-    file` if set (relative to the environment file's folder's parent, the repository), else the
-    newest baseline.json under `reports_dir` taken for this environment."""
-    if chosen:
-        return Path(chosen)
-    configured = env.model.slo.baseline.file
-    if configured:
-        path = Path(configured)
-        return path if path.is_absolute() else env.path.resolve().parent.parent / path
-    found: list[tuple[float, Path]] = []
+) -> BaselineChoice:
+    """The baseline for this run: `chosen` (the rollout's), else `[slo.baseline] file`, else
+    the newest baseline.json under `reports_dir` of this environment and target by the time it
+    records; each only if it was taken of `target_url` within `[slo.baseline] max_age`. A
+    named file that cannot be read raises EvidenceMissing."""
+    now = now or datetime.now(UTC)
+    max_age = env.model.slo.baseline.max_age
+    named = find_baseline(env, reports_dir, exclude=exclude, chosen=chosen)
+    if chosen or env.model.slo.baseline.file:
+        assert named is not None
+        try:
+            samples = read_samples(named)
+        except SamplesUnreadable as exc:
+            raise EvidenceMissing(f"baseline: {exc}") from None
+        problem = baseline_problem(samples, named, target_url, max_age, now)
+        if problem:
+            return BaselineChoice(None, None, (problem,))
+        return BaselineChoice(named, samples)
+    rejected: list[str] = []
+    for _, path, samples in _baselines_of(env, reports_dir, exclude):
+        problem = baseline_problem(samples, path, target_url, max_age, now)
+        if problem is None:
+            return BaselineChoice(path, samples, tuple(rejected))
+        rejected.append(problem)
+    return BaselineChoice(None, None, tuple(rejected))
+
+
+def _baselines_of(
+    env: Environment, reports_dir: Path, exclude: Path | None
+) -> list[tuple[datetime, Path, SampleSet]]:
+    """This environment's readable baselines under `reports_dir`, the newest (by the time they
+    record; unrecorded ones last) first."""
     if not reports_dir.is_dir():
-        return None
+        return []
+    found: list[tuple[datetime, Path, SampleSet]] = []
+    oldest = datetime.min.replace(tzinfo=UTC)
     for path in reports_dir.rglob(BASELINE_FILE):
         if exclude is not None and exclude in path.parents:
             continue
@@ -74,5 +165,25 @@ def find_baseline(
         except SamplesUnreadable:
             continue
         if samples.environment == env.name:
-            found.append((path.stat().st_mtime, path))
-    return max(found)[1] if found else None
+            found.append((samples.taken_at_time() or oldest, path, samples))
+    return sorted(found, key=lambda item: (item[0], str(item[1])), reverse=True)
+
+
+def find_baseline(
+    env: Environment,
+    reports_dir: Path,
+    exclude: Path | None = None,
+    chosen: str | None = None,
+) -> Path | None:
+    """`chosen` (the rollout's, from $RELEASEGATE_BASELINE) if given, else `[slo.baseline]
+    file` if set (relative to the environment file's folder's parent, the repository), else the
+    newest baseline.json under `reports_dir` taken for this environment, by the time it
+    records. Neither target nor age is checked here: `choose_baseline` does."""
+    if chosen:
+        return Path(chosen)
+    configured = env.model.slo.baseline.file
+    if configured:
+        path = Path(configured)
+        return path if path.is_absolute() else env.path.resolve().parent.parent / path
+    found = _baselines_of(env, reports_dir, exclude)
+    return found[0][1] if found else None

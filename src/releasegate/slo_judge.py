@@ -7,14 +7,18 @@ target measured and found wrong: ROLLBACK), an inconclusive result `EvidenceMiss
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from releasegate.errors import CheckFailed, EvidenceMissing
 from releasegate.slo import (
+    BucketInterval,
     Interval,
     Judgement,
+    Latencies,
     Regression,
+    censored_percentile_interval,
     judge_at_least,
     judge_at_most,
     percentile_interval,
@@ -27,6 +31,7 @@ __all__ = [
     "Judgement",
     "Verdict",
     "enforce",
+    "histogram_latency",
     "latency",
     "ratio_at_least",
     "ratio_at_most",
@@ -51,14 +56,23 @@ def enforce(verdict: Verdict) -> None:
 
 
 def latency(
-    latencies: Sequence[float], q: float, limit_ms: float, confidence: float, where: str
+    latencies: Sequence[float] | Latencies,
+    q: float,
+    limit_ms: float,
+    confidence: float,
+    where: str,
 ) -> Verdict:
-    """The q-quantile of `latencies` (ms) against `limit_ms`, with its interval."""
+    """The q-quantile of `latencies` (ms) against `limit_ms`, with its interval. `Latencies`
+    carry the requests without an answer too: right-censored at the timeout, they count."""
     name = f"p{q * 100:g} latency"
     n = len(latencies)
     if n == 0:
         return Verdict(Judgement.INCONCLUSIVE, None, f"{name}: no samples ({where})")
-    interval = percentile_interval(latencies, q, confidence)
+    interval = (
+        censored_percentile_interval(latencies, q, confidence)
+        if isinstance(latencies, Latencies)
+        else percentile_interval(latencies, q, confidence)
+    )
     if interval is None:
         needed = samples_needed(q, confidence)
         return Verdict(
@@ -78,6 +92,47 @@ def latency(
         ),
     }[judgement]
     return Verdict(judgement, interval, message)
+
+
+def histogram_latency(
+    estimate_ms: float,
+    interval: BucketInterval | None,
+    q: float,
+    limit_ms: float,
+    where: str,
+) -> Verdict:
+    """A percentile read from a histogram: `histogram_quantile` interpolates inside a bucket,
+    so only the bucket bounds around the interval's ranks say where the true value lies. Pass
+    when that range is within `limit_ms`, fail when it is all above, inconclusive when the
+    limit falls inside it. Without the buckets (None): the point estimate, judged as measured
+    and said to be one."""
+    name = f"p{q * 100:g} latency"
+    point = Interval(estimate_ms, estimate_ms, estimate_ms, 0.0, 0)
+    if interval is None:
+        judgement = judge_at_most(point, limit_ms)
+        verb = "within" if judgement is Judgement.PASS else "exceeds"
+        return Verdict(
+            judgement,
+            point,
+            f"{name} {estimate_ms:.1f} ms {verb} {limit_ms:g} ms: a point estimate interpolated"
+            f" inside a histogram bucket, no interval (the buckets could not be read) ({where})",
+        )
+    high = "+Inf" if interval.upper == math.inf else f"{interval.upper * 1000:g}"
+    shown = (
+        f"{name} {estimate_ms:.1f} ms (interpolated; the bucket bounds give"
+        f" {interval.lower * 1000:g}..{high} ms at {interval.confidence:.0%},"
+        f" {interval.samples} requests)"
+    )
+    if interval.upper * 1000 <= limit_ms:
+        return Verdict(Judgement.PASS, point, f"{shown} within {limit_ms:g} ms ({where})")
+    if interval.lower * 1000 >= limit_ms:
+        return Verdict(Judgement.FAIL, point, f"{shown} exceeds {limit_ms:g} ms ({where})")
+    return Verdict(
+        Judgement.INCONCLUSIVE,
+        point,
+        f"{shown}: {limit_ms:g} ms lies inside that range, so the histogram cannot tell; a"
+        f' bucket boundary at {limit_ms:g} ms (le="{limit_ms / 1000:g}") would ({where})',
+    )
 
 
 def _percent(interval: Interval) -> str:
@@ -138,18 +193,38 @@ def ratio_at_least(
 def regression(
     result: Regression | None, endpoint: str, min_increase: float, alpha: float, where: str
 ) -> Verdict:
-    """The baseline comparison of one endpoint."""
+    """The baseline comparison of one endpoint: failed when the shift's interval is all above
+    the minimum increase, passed when all below it with the power to see it, else
+    inconclusive with the samples a side that would do."""
     if result is None:
         return Verdict(
             Judgement.INCONCLUSIVE,
             None,
             f"{endpoint}: too few samples to compare with the baseline (20 a side) ({where})",
         )
+    limit = (
+        f"the minimum increase {result.threshold_ms:.1f} ms (the larger of +{min_increase:.0%}"
+        " of the baseline's median and [slo.baseline] min_increase_ms)"
+    )
     if result.judgement is Judgement.FAIL:
         return Verdict(
             Judgement.FAIL,
             None,
-            f"{endpoint} is slower than before the deploy: {result.text()}; more than"
-            f" +{min_increase:.0%} and significant at {alpha:g} ({where})",
+            f"{endpoint} is slower than before the deploy: {result.text()}; the whole interval"
+            f" is above {limit} ({where})",
         )
-    return Verdict(Judgement.PASS, None, f"{endpoint}: {result.text()}")
+    if result.judgement is Judgement.PASS:
+        return Verdict(Judgement.PASS, None, f"{endpoint}: {result.text()}")
+    if result.power < result.target_power:
+        why = (
+            f"the samples had {result.power:.0%} power to see +{result.threshold_ms:.1f} ms at"
+            f" alpha {alpha:g}; about {result.samples_needed} samples a side would give"
+            f" {result.target_power:.0%}"
+        )
+    else:
+        why = f"the interval straddles {limit}"
+    return Verdict(
+        Judgement.INCONCLUSIVE,
+        None,
+        f"{endpoint} against the baseline cannot tell: {result.text()}; {why} ({where})",
+    )

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -30,6 +30,7 @@ from releasegate.config import Environment
 from releasegate.documents import read_document
 from releasegate.evidence import write_atomically
 from releasegate.processes import stop_group
+from releasegate.reachability import same_target
 from releasegate.redact import Redactor
 
 SCHEMA = "releasegate.timeline/1"
@@ -419,21 +420,127 @@ def evidence_problem(timeline: Timeline) -> str | None:
     return None
 
 
-def find_timeline(
-    environment: str, reports_dir: Path, *, max_age_s: float, now: float | None = None
-) -> Path | None:
-    """The newest timeline.json under `reports_dir` written for `environment`, if it is younger
-    than `max_age_s` (an older one is another deploy's)."""
-    if not reports_dir.is_dir():
+def _span(seconds: float) -> str:
+    """An age for a person: `45 s`, `12 min`, `30.5 h`."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+# a recorded time this far ahead of the clock is not believed (a skewed or forged clock)
+_FUTURE_TOLERANCE_S = 300.0
+
+
+def recorded_end(timeline: Timeline) -> datetime | None:
+    """When the watch ended by its own clock: its start plus how long it ran (its start when it
+    recorded no duration); None when the start is not a time with a zone."""
+    try:
+        started = datetime.fromisoformat(timeline.started_at)
+    except (TypeError, ValueError):
         return None
-    current = time.time() if now is None else now
-    found: list[tuple[float, Path]] = []
+    if started.tzinfo is None:
+        return None
+    return started + timedelta(seconds=max(timeline.duration_s, 0.0))
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A timeline of the environment that is not this deploy's evidence, and why."""
+
+    path: Path
+    reason: str
+    ended: datetime | None
+
+
+@dataclass(frozen=True)
+class TimelineSearch:
+    """The newest timeline that is this deploy's evidence (path and content), or None, with
+    the timelines of the environment that were turned down."""
+
+    environment: str
+    reports_dir: Path
+    path: Path | None = None
+    timeline: Timeline | None = None
+    rejected: tuple[Rejected, ...] = ()
+
+    def why_none(self, max_age_s: float) -> str:
+        """Why no timeline fits, in words: none at all, or the newest rejected one and why."""
+        if not self.rejected:
+            return (
+                f"no timeline.json of env={self.environment} under {self.reports_dir}"
+                f" (younger than [watch] max_age {_span(max_age_s)})"
+            )
+        newest = max(
+            self.rejected,
+            key=lambda r: (r.ended or datetime.min.replace(tzinfo=UTC), str(r.path)),
+        )
+        more = len(self.rejected) - 1
+        others = f" ({more} other rejected)" if more else ""
+        return (
+            f"the newest timeline of env={self.environment}, {newest.path}, {newest.reason}{others}"
+        )
+
+
+def find_timeline(
+    environment: str,
+    reports_dir: Path,
+    *,
+    target: str,
+    max_age_s: float,
+    now: datetime | None = None,
+    redactor: Redactor | None = None,
+) -> TimelineSearch:
+    """The newest timeline.json under `reports_dir` that is evidence for this deploy: written
+    for `environment`, watching `target` (same scheme, host, port and path), and ended (by the
+    time recorded in it, never the file's: the gate copies timelines into its runs) at most
+    `max_age_s` ago.
+    Timelines of other environments and unreadable files are passed over in silence; the
+    environment's timelines that do not fit are returned as rejected, with the reason.
+
+    Timelines are written masked: with a `redactor`, a target whose URL holds a secret matches
+    its masked form too."""
+    search = TimelineSearch(environment, reports_dir)
+    if not reports_dir.is_dir():
+        return search
+    current = datetime.now(UTC) if now is None else now
+    found: list[tuple[datetime, str, Path, Timeline]] = []
+    rejected: list[Rejected] = []
     for path in reports_dir.rglob(TIMELINE_FILE):
         try:
-            mtime = path.stat().st_mtime
             timeline = read_timeline(path)
         except (OSError, TimelineUnreadable):
             continue
-        if timeline.environment == environment and current - mtime <= max_age_s:
-            found.append((mtime, path))
-    return max(found)[1] if found else None
+        if timeline.environment != environment:
+            continue
+        targets = (target, redactor.redact(target)) if redactor else (target,)
+        reason, ended = _unfit(timeline, targets, max_age_s, current)
+        if reason is None and ended is not None:
+            found.append((ended, str(path), path, timeline))
+        else:
+            rejected.append(Rejected(path, reason or "has no recorded time", ended))
+    if not found:
+        return replace(search, rejected=tuple(rejected))
+    _, _, path, timeline = max(found, key=lambda f: (f[0], f[1]))
+    return replace(search, path=path, timeline=timeline, rejected=tuple(rejected))
+
+
+def _unfit(
+    timeline: Timeline, targets: Sequence[str], max_age_s: float, now: datetime
+) -> tuple[str | None, datetime | None]:
+    ended = recorded_end(timeline)
+    if ended is None:
+        return f"has no readable start time ({timeline.started_at!r})", None
+    if not any(same_target(timeline.target_url, t) for t in targets):
+        return f"watched another target, {timeline.target_url}, not {targets[-1]}", ended
+    age_s = (now - ended).total_seconds()
+    if age_s < -_FUTURE_TOLERANCE_S:
+        return f"ended in the future ({ended.isoformat()}): the clocks disagree", ended
+    if age_s > max_age_s:
+        return (
+            f"ended {_span(age_s)} ago ({ended.isoformat()}), older than"
+            f" [watch] max_age {_span(max_age_s)}",
+            ended,
+        )
+    return None, ended

@@ -20,6 +20,13 @@ def load_config(env: Environment) -> LoadConfig:
 
 
 @pytest.fixture(scope="session")
+def confidence(env: Environment) -> float:
+    """The confidence of the SLO gate's percentile intervals (`[slo] confidence`): the load
+    gate judges percentiles by the same rules, so the two never disagree on one run."""
+    return env.model.slo.confidence
+
+
+@pytest.fixture(scope="session")
 def load_run(gate_run: GateRun, pytestconfig: pytest.Config) -> LoadRun:
     """One Locust run (the environment's profile) for every load check, also under `-n N`;
     refused before it starts when the guardrails say no."""

@@ -4,26 +4,36 @@ import httpx
 import pytest
 
 from releasegate.config import Environment
-from releasegate.errors import EvidenceMissing
+from releasegate.errors import EvidenceMissing, TargetUnreachable
 from releasegate.post_deploy import judge_cache, observe_cache
 from releasegate.probe import ProbeClient
+from releasegate.pytest_plugin import GateRun
 from releasegate.pytest_plugin.fixtures import Measure
+from releasegate.reachability import note_answer
 
 
 def test_page_is_warm_and_cached(
-    cache_path: str | None, http: ProbeClient, env: Environment, measure: Measure
+    cache_path: str | None,
+    http: ProbeClient,
+    gate_run: GateRun,
+    env: Environment,
+    measure: Measure,
 ) -> None:
     """The first GET warms the page; the second carries the cache header (`[cache] expect =
-    "header"`) or is faster by `faster_by` (`expect = "faster"`)."""
+    "header"`) or is faster by `faster_by` (`expect = "faster"`), and its Cache-Control has no
+    no-store, no-cache, or private (`[cache] shared`, default true)."""
     if cache_path is None:
         pytest.skip(f"no [cache] paths for env={env.name}")
     config = env.model.cache
     try:
         seen = observe_cache(http.client, cache_path, config.header, env.target.timeout)
-    except httpx.HTTPError as exc:
+    except TargetUnreachable as exc:
+        raise TargetUnreachable(http.redactor.redact(f"{exc} (env={env.name})")) from None
+    except httpx.HTTPError as exc:  # connected, but no answer in time
         raise EvidenceMissing(
             http.redactor.redact(f"GET {http.url(cache_path)}: {exc} (env={env.name})")
         ) from None
+    note_answer(gate_run.run_dir, gate_run.redactor.redact(gate_run.base_url))  # it answered
     measure("first hit", seen.first_ms, unit="ms")
     measure("second hit", seen.second_ms, unit="ms")
     if config.expect == "header":
@@ -34,6 +44,7 @@ def test_page_is_warm_and_cached(
         header=config.header,
         pattern=config.pattern,
         faster_by=config.faster_by,
+        shared=config.shared,
     )
 
     assert verdict.ok, f"{verdict.message} (env={env.name})"

@@ -4,9 +4,11 @@ A quick look right after the deploy; the SLO gate judges the same with enough sa
 confidence bound. Here the share of failed requests in the sample is held to the threshold."""
 
 from releasegate.config import Environment
-from releasegate.errors import EvidenceMissing
+from releasegate.errors import EvidenceMissing, TargetUnreachable
+from releasegate.post_deploy import unreachable_sample
 from releasegate.pytest_plugin import GateRun
 from releasegate.pytest_plugin.fixtures import Measure
+from releasegate.reachability import note_answer
 from releasegate.sampler import take_samples
 from releasegate.slo import wilson_interval
 from releasegate.slo_baseline import sample_plan
@@ -16,12 +18,18 @@ def test_error_ratio_is_under_the_threshold(
     gate_run: GateRun, env: Environment, measure: Measure
 ) -> None:
     """5xx answers and requests with no answer, over `[post_deploy] requests` (default 100)
-    requests to the key endpoints, are at most `error_ratio_max` (default 1 %)."""
+    requests to the key endpoints, are at most `error_ratio_max` (default 1 %). A target that
+    answered none of them, every one a transport error, is unreachable: missing evidence."""
     config = env.model.post_deploy
     plan = sample_plan(env, config.requests, config.concurrency, config.rate, config.duration)
     samples = take_samples(gate_run.base_url, plan, environment=env.name).samples
     if not samples:
         raise EvidenceMissing(f"no request was sent in {config.duration:g}s (env={env.name})")
+    unreachable = unreachable_sample(samples, gate_run.base_url)
+    if unreachable is not None:
+        raise TargetUnreachable(gate_run.redactor.redact(f"{unreachable} (env={env.name})"))
+    if any(s.status is not None for s in samples):  # evidence the target was reachable
+        note_answer(gate_run.run_dir, gate_run.redactor.redact(gate_run.base_url))
     errors = [s for s in samples if s.server_error]
     ratio = len(errors) / len(samples)
     measure(

@@ -4,15 +4,22 @@ import httpx
 import pytest
 
 from releasegate.config import Environment
-from releasegate.errors import EvidenceMissing
-from releasegate.post_deploy import InstanceVersion, describe, disagreeing, read_version
+from releasegate.errors import EvidenceMissing, TargetUnreachable
+from releasegate.post_deploy import (
+    InstanceVersion,
+    describe,
+    disagreeing,
+    read_version,
+    unreachable_instances,
+)
 from releasegate.pytest_plugin import GateRun
 from releasegate.pytest_plugin.fixtures import Measure
 
 
 @pytest.fixture(scope="module")
 def instance_versions(gate_run: GateRun, env: Environment) -> list[InstanceVersion]:
-    """What each instance (`[post_deploy] instances`, default the target) says it runs."""
+    """What each instance (`[post_deploy] instances`, default the target) says it runs; an
+    instance that cannot be reached at all is missing evidence, not a wrong version."""
     instances = env.model.post_deploy.instances or [gate_run.base_url]
     with httpx.Client(
         headers=dict(env.target.headers), verify=env.target.verify_tls, follow_redirects=False
@@ -27,6 +34,9 @@ def instance_versions(gate_run: GateRun, env: Environment) -> list[InstanceVersi
             )
             for url in instances
         ]
+    lost = unreachable_instances(answers)
+    if lost is not None:
+        raise TargetUnreachable(gate_run.redactor.redact(f"{lost} (env={env.name})"))
     if all(a.version is None for a in answers):
         raise EvidenceMissing(
             gate_run.redactor.redact(f"no instance said which version it runs: {describe(answers)}")

@@ -5,42 +5,46 @@ import shutil
 import pytest
 
 from releasegate.config import Environment
-from releasegate.errors import EvidenceMissing
+from releasegate.errors import EvidenceMissing, EvidenceStale
 from releasegate.pytest_plugin import GateRun
 from releasegate.pytest_plugin.fixtures import Measure
 from releasegate.watch import (
     TIMELINE_FILE,
     Timeline,
-    TimelineUnreadable,
     evidence_problem,
     find_timeline,
     judge_timeline,
-    read_timeline,
 )
 
 
 @pytest.fixture(scope="module")
 def timeline(gate_run: GateRun, env: Environment) -> Timeline:
-    """The newest watch timeline of this environment (copied into this run for the report);
-    without one the check is skipped, or missing evidence with `[watch] required = true`."""
+    """The newest watch timeline of this environment and target, ended (by its own clock) within
+    `[watch] max_age`, copied into this run for the report. Without one the check is skipped,
+    or missing evidence with `[watch] required = true`; a timeline of another target or too old
+    is named, with why, as stale evidence."""
     config = env.model.watch
-    path = find_timeline(env.name, gate_run.reports_dir, max_age_s=config.max_age)
-    if path is None:
+    search = find_timeline(
+        env.name,
+        gate_run.reports_dir,
+        target=gate_run.base_url,
+        max_age_s=config.max_age,
+        redactor=gate_run.redactor,
+    )
+    if search.path is None or search.timeline is None:
         why = (
-            f"no timeline.json of env={env.name} younger than {config.max_age / 3600:g} h under"
-            f" {gate_run.reports_dir}: deploy with `releasegate watch --env {env.name} --"
-            f" DEPLOY_COMMAND`"
+            f"{search.why_none(config.max_age)}: deploy with `releasegate watch --env"
+            f" {env.name} -- DEPLOY_COMMAND`"
         )
+        if search.rejected:
+            why = f"evidence-stale: {why}"
+        why = gate_run.redactor.redact(why)
         if config.required:
-            raise EvidenceMissing(why)
+            raise EvidenceStale(why) if search.rejected else EvidenceMissing(why)
         pytest.skip(why)
-    try:
-        found = read_timeline(path)
-    except TimelineUnreadable as exc:
-        raise EvidenceMissing(str(exc)) from None
-    if path.parent != gate_run.run_dir:
-        shutil.copyfile(path, gate_run.run_dir / TIMELINE_FILE)
-    return found
+    if search.path.parent != gate_run.run_dir:
+        shutil.copyfile(search.path, gate_run.run_dir / TIMELINE_FILE)
+    return search.timeline
 
 
 def test_deploy_caused_no_downtime(timeline: Timeline, env: Environment, measure: Measure) -> None:

@@ -1,5 +1,7 @@
 """SLO, from the load stage's statistics when it ran in this run (read, not measured again):
-latency percentiles under load and the error ratio, judged like the synthetic samples."""
+latency percentiles under load and the error ratio, judged like the synthetic samples. Latency
+counts answered requests only, within the edges of Locust's rounding; a load stage whose
+requests were none of them answered is an unreachable target, as in the load gate."""
 
 from pathlib import Path
 
@@ -7,8 +9,10 @@ import pytest
 
 from releasegate import slo_judge
 from releasegate.config import Environment, SloConfig
+from releasegate.load.judge import LoadEvidence, require_answered
+from releasegate.load.latency import slo_verdict
 from releasegate.load.runner import LOAD_DIR, STATS_PREFIX
-from releasegate.load.stats import EndpointStats, StatsUnreadable, read_stats
+from releasegate.load.stats import EndpointStats, LoadStats, StatsUnreadable, read_stats
 from releasegate.pytest_plugin import GateRun
 from releasegate.pytest_plugin.fixtures import Measure
 
@@ -16,22 +20,25 @@ QUANTILES = [(0.5, "latency_p50_ms"), (0.95, "latency_p95_ms"), (0.99, "latency_
 
 
 @pytest.fixture(scope="module")
-def load_total(gate_run: GateRun) -> EndpointStats:
-    """All requests of this run's load stage; skipped when the load stage did not run."""
+def load_stats(gate_run: GateRun) -> LoadStats:
+    """This run's load stage statistics; skipped when the load stage did not run."""
     path: Path = gate_run.run_dir / LOAD_DIR / f"{STATS_PREFIX}.json"
     if not path.is_file():
         pytest.skip(
             "the load stage did not run in this run (releasegate run --stage load --stage slo)"
         )
     try:
-        return read_stats(path).total
+        return read_stats(path)
     except StatsUnreadable as exc:
         pytest.skip(f"the load stage left no statistics to read: {exc}")
 
 
-def latencies(total: EndpointStats) -> list[float]:
-    """Locust's histogram as samples (its rounded response times, each as often as counted)."""
-    return [float(ms) for ms, count in sorted(total.histogram.items()) for _ in range(count)]
+@pytest.fixture(scope="module")
+def load_total(load_stats: LoadStats, gate_run: GateRun, env: Environment) -> EndpointStats:
+    """All requests of this run's load stage, if any were answered (`TargetUnreachable` when
+    requests went out and none came back)."""
+    where = f"load stage, env={env.name}"
+    return require_answered(LoadEvidence(load_stats, None, where, target=gate_run.base_url))
 
 
 def where(total: EndpointStats, env: Environment) -> str:
@@ -51,8 +58,8 @@ def test_latency_under_load_meets_the_objective(
     limit = getattr(slo, key)
     if limit is None:
         pytest.skip(f"no [slo] {key} for env={env.name}")
-    samples = latencies(load_total)
-    verdict = slo_judge.latency(samples, q, limit, slo.confidence, where(load_total, env))
+    samples = load_total.latency_samples(limit)
+    verdict = slo_verdict(samples, q, limit, slo.confidence, where(load_total, env))
     estimate = verdict.interval.estimate if verdict.interval else None
     measure(
         f"p{q * 100:g}",
@@ -60,7 +67,7 @@ def test_latency_under_load_meets_the_objective(
         unit="ms",
         threshold=limit,
         comparison="<=",
-        samples=len(samples),
+        samples=sum(samples.values()) if samples else 0,
         source="locust",
     )
 

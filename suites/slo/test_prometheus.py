@@ -11,10 +11,16 @@ import pytest
 from releasegate import slo_judge
 from releasegate.config import Environment, PrometheusConfig, SloConfig
 from releasegate.errors import EvidenceMissing
-from releasegate.prometheus import Prometheus, PrometheusUnavailable, render
+from releasegate.prometheus import Prometheus, PrometheusUnavailable, bucket_query, render
 from releasegate.pytest_plugin import GateRun
 from releasegate.pytest_plugin.fixtures import Measure
-from releasegate.slo import Interval, Judgement, burn_rate, judge_at_most, samples_needed
+from releasegate.slo import (
+    BucketInterval,
+    Judgement,
+    burn_rate,
+    histogram_interval,
+    samples_needed,
+)
 
 SCRAPE_WAIT_S = 20.0
 # the bundled Prometheus scrapes every second: two scrapes after the synthetic samples
@@ -82,23 +88,14 @@ def test_prometheus_latency_p95_meets_the_objective(
     env: Environment,
     measure: Measure,
 ) -> None:
-    """The p95 of the latency histogram over the window is under the objective; with fewer
+    """The p95 of the latency histogram over the window is under the objective, judged by the
+    bucket bounds around its interval (a threshold inside them is inconclusive); with fewer
     requests than a p95 needs, inconclusive."""
     if slo.latency_p95_ms is None:
         pytest.skip(f"no [slo] latency_p95_ms for env={env.name}")
     query = render(prometheus_config.latency_query, prometheus_config.window, 0.95)
     needed = samples_needed(0.95, slo.confidence)
     p95_ms = prometheus.query(query) * 1000  # Prometheus histograms are in seconds
-    measure(
-        "p95",
-        round(p95_ms, 2),
-        unit="ms",
-        threshold=slo.latency_p95_ms,
-        comparison="<=",
-        samples=requests_in_window,
-        source="prometheus",
-        window=prometheus_config.window,
-    )
     tail = where(prometheus_config, env, query)
     if requests_in_window < needed:
         slo_judge.enforce(
@@ -109,14 +106,28 @@ def test_prometheus_latency_p95_meets_the_objective(
                 f" ({tail})",
             )
         )
-
-    # a histogram gives an estimate within its bucket, not an interval: judged as measured
-    point = Interval(p95_ms, p95_ms, p95_ms, slo.confidence, requests_in_window)
-    message = (
-        f"p95 latency {p95_ms:.1f} ms over {requests_in_window} requests exceeds"
-        f" {slo.latency_p95_ms:g} ms ({tail})"
+    buckets = bucket_query(prometheus_config.latency_query)
+    interval: BucketInterval | None = None
+    if buckets is not None:
+        read = prometheus.buckets(render(buckets, prometheus_config.window))
+        interval = histogram_interval(read, 0.95, requests_in_window, slo.confidence)
+    verdict = slo_judge.histogram_latency(p95_ms, interval, 0.95, slo.latency_p95_ms, tail)
+    measure(
+        "p95",
+        round(p95_ms, 2),
+        unit="ms",
+        threshold=slo.latency_p95_ms,
+        comparison="<=",
+        samples=requests_in_window,
+        source="prometheus",
+        window=prometheus_config.window,
     )
-    slo_judge.enforce(slo_judge.Verdict(judge_at_most(point, slo.latency_p95_ms), None, message))
+    if interval is not None:
+        measure("p95 interval low", round(interval.lower * 1000, 4), unit="ms")
+        if interval.upper != float("inf"):
+            measure("p95 interval high", round(interval.upper * 1000, 4), unit="ms")
+
+    slo_judge.enforce(verdict)
 
 
 def _error_ratio(

@@ -1,15 +1,18 @@
 """SLO, from the gate's own samples of the key endpoints: latency percentiles, error ratio,
 availability and rate-limit hits against the objectives, each with its confidence interval
-(an interval across the threshold is inconclusive), and latency against the baseline taken
-before the deploy (a rank test plus a minimum slowdown)."""
+(an interval across the threshold is inconclusive; requests without an answer count as at
+least the timeout), and latency against the baseline taken before the deploy (the shift's
+interval against a minimum increase that matters)."""
 
 import pytest
 
 from releasegate import slo_judge
 from releasegate.config import Environment, SloConfig
+from releasegate.errors import EvidenceStale
 from releasegate.pytest_plugin.fixtures import Measure
 from releasegate.sampler import SampleSet
 from releasegate.slo import compare_to_baseline
+from releasegate.slo_baseline import BaselineChoice
 
 QUANTILES = [(0.5, "latency_p50_ms"), (0.95, "latency_p95_ms"), (0.99, "latency_p99_ms")]
 
@@ -53,7 +56,7 @@ def test_latency_percentile_meets_the_objective(
     limit = getattr(slo, key)
     if limit is None:
         pytest.skip(f"no [slo] {key} for env={env.name}")
-    latencies = synthetic.latencies()
+    latencies = synthetic.censored_latencies()
     verdict = slo_judge.latency(latencies, q, limit, slo.confidence, where(synthetic, env))
     record(
         measure,
@@ -149,31 +152,41 @@ def test_rate_limit_hits_stay_under_their_limit(
 
 def test_latency_has_not_regressed_against_the_baseline(
     synthetic: SampleSet,
-    baseline: SampleSet | None,
+    baseline_choice: BaselineChoice,
     slo: SloConfig,
     env: Environment,
     measure: Measure,
 ) -> None:
-    """Per endpoint, not significantly and materially slower than before the deploy, even
-    when the absolute objective still holds."""
+    """Per endpoint, not materially slower than before the deploy (the shift's interval above
+    the minimum increase), even when the absolute objective still holds; when the samples
+    cannot tell, inconclusive if the baseline is required, else skipped saying so."""
     config = slo.baseline
+    baseline = baseline_choice.samples
     if baseline is None:
+        reason = f"{baseline_choice.reason()} (env={env.name})"
+        if config.required and baseline_choice.rejected:
+            raise EvidenceStale(f"{reason}; [slo.baseline] required = true")
         if config.required:
             slo_judge.enforce(
                 slo_judge.Verdict(
                     slo_judge.Judgement.INCONCLUSIVE,
                     None,
-                    f"no baseline.json for env={env.name}, and [slo.baseline] required = true",
+                    f"{reason}; [slo.baseline] required = true",
                 )
             )
-        pytest.skip(f"no baseline taken before the deploy for env={env.name}")
+        pytest.skip(reason)
+    floor_ms = slo.regression_floor_ms()
     failures, inconclusive = [], []
     for endpoint in synthetic.endpoints():
+        before, now = baseline.censored_latencies(endpoint), synthetic.censored_latencies(endpoint)
         result = compare_to_baseline(
-            baseline.latencies(endpoint),
-            synthetic.latencies(endpoint),
+            before.values(),
+            now.values(),
             alpha=config.alpha,
             min_increase=config.min_increase,
+            min_increase_ms=floor_ms,
+            censored_baseline=before.censored,
+            censored_current=now.censored,
         )
         verdict = slo_judge.regression(
             result, endpoint, config.min_increase, config.alpha, where(synthetic, env)
@@ -189,14 +202,26 @@ def test_latency_has_not_regressed_against_the_baseline(
                 source="baseline",
             )
             measure(f"{endpoint} p95 vs baseline", round(result.p95_ratio, 3), unit="x")
-            measure(f"{endpoint} Mann-Whitney p", float(f"{result.p_value:.3g}"))
+            measure(
+                f"{endpoint} shift vs baseline",
+                round(result.shift_ms, 3),
+                unit="ms",
+                threshold=round(result.threshold_ms, 3),
+                comparison="<=",
+                samples=result.current_samples,
+                source="baseline",
+            )
+            measure(f"{endpoint} shift interval low", round(result.shift_lower_ms, 3), unit="ms")
+            measure(f"{endpoint} shift interval high", round(result.shift_upper_ms, 3), unit="ms")
         if verdict.judgement is slo_judge.Judgement.FAIL:
             failures.append(verdict.message)
         elif verdict.judgement is slo_judge.Judgement.INCONCLUSIVE:
             inconclusive.append(verdict.message)
 
     assert not failures, "; ".join(failures)
-    if inconclusive:
+    if inconclusive and config.required:
         slo_judge.enforce(
             slo_judge.Verdict(slo_judge.Judgement.INCONCLUSIVE, None, "; ".join(inconclusive))
         )
+    if inconclusive:
+        pytest.skip("advisory, [slo.baseline] required = false: " + "; ".join(inconclusive))

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.conftest import ROOT, gate_argv, gate_env, run_in_repo, write_env
+from tests.tls_server import unused_port
 
 
 def releasegate(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -73,14 +74,17 @@ def test_demo_with_an_unknown_fault_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_smoke_against_a_closed_port_decides_hold(tmp_path: Path) -> None:
-    """pytest against nothing, then `releasegate decide reports/latest`: HOLD, exit 2."""
-    run_in_repo(gate_argv("--env", "local", "--base-url", "http://127.0.0.1:9", reports=tmp_path))
+    """pytest against nothing, with no evidence that it ever answered, then `releasegate decide
+    reports/latest`: HOLD, exit 2, by the unreachable rule."""
+    closed = f"http://127.0.0.1:{unused_port()}"  # not 9: Chromium refuses that port itself
+    run_in_repo(gate_argv("--env", "local", "--base-url", closed, reports=tmp_path))
 
     decided = releasegate("decide", str(tmp_path / "latest"))
 
     assert decided.returncode == 2, decided.stdout
     assert last_line(decided).startswith("verdict: HOLD")
-    assert "could-not-measure" in decided.stdout
+    assert "unreachable: " in decided.stdout
+    assert "could-not-measure" not in decided.stdout
 
 
 def test_decide_on_a_missing_directory_is_a_usage_error(tmp_path: Path) -> None:
@@ -190,9 +194,24 @@ def test_envs_check_warns_about_a_restore_without_sanity_queries(tmp_path: Path)
     assert checked.returncode == 0, checked.stdout
     assert "ok   prod" in checked.stdout
     assert (
-        "warn prod: environments/prod.toml: [database.backup] sanity: no sanity query configured"
+        "warning: environments/prod.toml: [database.backup] sanity: no sanity query configured"
         in checked.stdout
     )
+
+
+@pytest.mark.parametrize("command", [["envs", "check"], ["policy", "explain", "--env", "prod"]])
+def test_a_policy_under_which_nothing_votes_is_an_error(tmp_path: Path, command: list[str]) -> None:
+    """`blocking_stages = []` can never say GO: `envs check` and `policy explain` exit 3."""
+    write_env(
+        tmp_path / "environments",
+        "prod",
+        '[target]\nbase_url = "https://x.example"\n[policy]\nblocking_stages = []\n',
+    )
+
+    ran = releasegate(*command, cwd=tmp_path)
+
+    assert ran.returncode == 3, ran.stdout + ran.stderr
+    assert "policy.blocking_stages = [] lets no check vote" in ran.stdout
 
 
 def test_pytest_without_an_environment_is_a_usage_error() -> None:

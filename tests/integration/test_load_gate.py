@@ -26,6 +26,9 @@ from tests.integration.conftest import (
 )
 
 LOADFILES = Path(__file__).parent / "loadfiles"
+# a per-endpoint p99 from a short run has too few requests per endpoint to judge alone: skipped,
+# left to the overall check
+PASSING = {"passed", "skipped"}
 
 ENV = """
 [target]
@@ -39,6 +42,9 @@ profile = "smoke-load"
 users = 10
 spawn_rate = 10
 duration = "{duration}"
+# short think time: enough answered requests for a p99 interval (368 needed at 95 %)
+wait_min = "0.02s"
+wait_max = "0.08s"
 min_requests = 30
 
 [load.thresholds]
@@ -89,12 +95,14 @@ def test_a_healthy_service_passes_the_smoke_load_profile(
     run = run_load(run_gate, tmp_path, healthy_service.base_url)
 
     assert run.process.returncode == 0, run.output
-    assert set(run.outcomes().values()) == {"passed"}
+    assert set(run.outcomes().values()) <= PASSING
     requests = run.check("test_load_sent_enough_requests_to_judge")
     assert (requests.measurements[0].value or 0) >= 30
     p95 = run.check("test_overall_latency_is_within_threshold[p95]").measurements[0]
     assert p95.threshold == 500
     assert p95.samples == requests.measurements[0].value
+    assert run.check("test_every_endpoint_latency_is_within_threshold[p95]").outcome == "passed"
+    assert run.check("test_overall_latency_is_within_threshold[p99]").outcome == "passed"
     assert "load/locust-report.html" in requests.artefacts
     assert (run.run_dir / "load" / "locust-report.html").stat().st_size > 10_000
     assert decide(run.results).verdict is Verdict.GO
@@ -108,7 +116,7 @@ def test_a_master_with_two_workers_passes_too(
     (`--load-workers 2`, or `[load] workers = 2`)."""
     run = run_load(run_gate, tmp_path, healthy_service.base_url, "--load-workers", "2")
 
-    assert set(run.outcomes().values()) == {"passed"}, run.output
+    assert set(run.outcomes().values()) <= PASSING, run.output
     log = (run.run_dir / "load" / "locust.log").read_text()
     assert log.count("releasegate guard: worker") == 2
     assert "releasegate guard: master" in log
@@ -121,7 +129,7 @@ def test_parallel_pytest_workers_share_one_locust_run(
     """`-n 2`: both xdist workers have load checks; Locust runs once, both judge its results."""
     run = run_load(run_gate, tmp_path, healthy_service.base_url, "-n", "2")
 
-    assert set(run.outcomes().values()) == {"passed"}, run.output
+    assert set(run.outcomes().values()) <= PASSING, run.output
     assert {c.worker for c in run.results.checks} == {"gw0", "gw1"}
     log = (run.run_dir / "load" / "locust.log").read_text()
     assert log.count("releasegate guard: process") == 1
@@ -139,7 +147,9 @@ def test_injected_latency_fails_the_p95_threshold(
     check = run.check("test_overall_latency_is_within_threshold[p95]")
     assert check.outcome == "failed", run.output
     found = re.search(
-        r"Aggregated: p95 latency (\d+) ms over (\d+) requests exceeds 500 ms", check.message
+        r"Aggregated: p95 latency (\d+) ms \(95% interval [\d.]+\.\.[\d.]+ ms, (\d+) samples\)"
+        r" exceeds 500 ms",
+        check.message,
     )
     assert found, check.message
     assert int(found.group(1)) >= 600
@@ -182,6 +192,25 @@ def test_a_sustained_failure_ratio_stops_the_run_early(
     assert check.outcome == "failed", run.output
     assert "stopped early after" in check.message
     assert run.check("test_load_sent_enough_requests_to_judge").duration_s < 15
+
+
+def test_a_target_refusing_every_connection_is_unreachable_not_passed(
+    run_gate: RunGate, tmp_path: Path
+) -> None:
+    """A closed loopback port: requests go out and none is answered. No check passes on
+    refusals (enough requests, a 5 ms p95, a throughput) and none fails: each is an error
+    naming the target, the counts and Locust's error."""
+    url = f"http://127.0.0.1:{free_loopback_port()}"
+
+    run = run_load(run_gate, tmp_path, url, duration="3s")
+
+    assert set(run.outcomes().values()) == {"error"}, run.output
+    message = run.check("test_overall_latency_is_within_threshold[p95]").message
+    assert re.search(rf"{re.escape(url)} answered none of (\d+) request\(s\)", message), message
+    assert "failed without a response" in message
+    assert "Connection refused" in message or "ConnectionRefused" in message, message
+    assert "TargetUnreachable" in run.output
+    assert locust_processes_of(run) == []
 
 
 def test_a_profile_that_sends_nothing_is_inconclusive(
@@ -272,7 +301,7 @@ def test_a_worker_started_elsewhere_joins_the_gates_master(
         if worker.poll() is None:
             worker.kill()
 
-    assert set(run.outcomes().values()) == {"passed"}, run.output + output
+    assert set(run.outcomes().values()) <= PASSING, run.output + output
     assert "releasegate load worker: profile smoke-load" in output
     assert "releasegate guard: worker" in output
 
@@ -328,7 +357,7 @@ def test_a_read_only_environment_that_allows_load_leaves_writes_out(
         run_gate, tmp_path, healthy_service.base_url, load="allowed = true", read_only=True
     )
 
-    assert set(run.outcomes().values()) == {"passed"}, run.output
+    assert set(run.outcomes().values()) <= PASSING, run.output
     history = (run.run_dir / "load" / "locust.json").read_text()
     assert "POST /api/tickets" not in history
     assert "GET /api/tickets" in history

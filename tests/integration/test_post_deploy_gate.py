@@ -4,9 +4,11 @@ the check that exists for them."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from releasegate.decide import Verdict, decide
+from releasegate.redact import MASK
 from releasegate.target.process import ReferenceServiceProcess
 from releasegate.target.settings import DEFAULT_API_TOKEN
 from tests.integration.conftest import GateRun, RunGate, StartService, write_env
@@ -157,3 +159,91 @@ def test_caching_by_speed_fails_when_the_second_hit_is_no_faster(
     assert cache.outcome == "failed", run.output
     assert "the second hit was not 20% faster" in cache.message
     assert "first 3" in cache.message
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on: bound, noted, closed."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def test_a_target_that_is_not_running_is_unreachable_not_a_rollback(
+    run_gate: RunGate, tmp_path: Path
+) -> None:
+    """Pointed at a closed loopback port, every check that sends requests ends in error
+    (TargetUnreachable: missing evidence), none fails: no request got an answer."""
+    url = f"http://127.0.0.1:{closed_port()}"
+    envs = tmp_path / "environments"
+    text = ENV.format(url=url, token=DEFAULT_API_TOKEN, instances="", cache='"/static/app.js"')
+    write_env(envs, "staging", text.replace("requests = 80", "requests = 20"))
+
+    run = run_gate(
+        "--env",
+        "staging",
+        "--release-version",
+        "1.0.0",
+        "-k",
+        "error_ratio or instance or cached or nosniff",
+        marker="post_deploy",
+        env_vars={"RELEASEGATE_ENV_DIR": str(envs)},
+    )
+
+    outcomes = run.outcomes()
+    assert set(outcomes) == {
+        "test_error_ratio.py::test_error_ratio_is_under_the_threshold",
+        "test_version_live.py::test_release_version_is_live_on_every_instance",
+        "test_version_live.py::test_every_instance_runs_the_same_version",
+        "test_cache.py::test_page_is_warm_and_cached[/static/app.js]",
+        "test_security_headers.py::test_security_header[nosniff /]",
+        "test_security_headers.py::test_security_header[nosniff /api/version]",
+    }, run.output
+    assert set(outcomes.values()) == {"error"}, run.output
+    problems = run.problems()
+    ratio = problems["test_error_ratio.py::test_error_ratio_is_under_the_threshold"]
+    assert f"{url}: none of 20 requests got an answer, every one a transport error" in ratio
+    assert "ConnectError" in ratio
+    version = problems["test_version_live.py::test_release_version_is_live_on_every_instance"]
+    assert f"1 of 1 instances could not be reached (1 attempt each): {url}: ConnectError" in version
+    cache = problems["test_cache.py::test_page_is_warm_and_cached[/static/app.js]"]
+    assert f"GET {url}/static/app.js: ConnectError" in cache
+    assert decide(run.results).verdict is not Verdict.ROLLBACK
+
+
+SECRET_PATH = "planted-Path-Secret-91c2"
+
+
+def test_ids_of_header_and_cache_paths_mask_a_secret(
+    run_gate: RunGate, healthy_service: ReferenceServiceProcess, tmp_path: Path
+) -> None:
+    """A `[headers]` and `[cache]` path holding a ${VAR} secret: the check ids, in results.json
+    and on the terminal, show the mask instead."""
+    envs = tmp_path / "environments"
+    text = ENV.format(
+        url=healthy_service.base_url,
+        token=DEFAULT_API_TOKEN,
+        instances="",
+        cache='"/static/${PATH_TOKEN}.js"',
+    )
+    write_env(envs, "staging", text.replace('"/api/version"]', '"/files/${PATH_TOKEN}"]'))
+
+    run = run_gate(
+        "--env",
+        "staging",
+        "-v",
+        "-k",
+        "nosniff or cached",
+        marker="post_deploy",
+        env_vars={"RELEASEGATE_ENV_DIR": str(envs), "PATH_TOKEN": SECRET_PATH},
+    )
+
+    ids = set(run.outcomes())
+    assert ids == {
+        "test_security_headers.py::test_security_header[nosniff /]",
+        f"test_security_headers.py::test_security_header[nosniff /files/{MASK}]",
+        f"test_cache.py::test_page_is_warm_and_cached[/static/{MASK}.js]",
+    }, run.output
+    assert f"nosniff /files/{MASK}" in run.output
+    assert SECRET_PATH not in run.output
+    assert SECRET_PATH not in (run.run_dir / "results.json").read_text()

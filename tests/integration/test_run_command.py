@@ -168,14 +168,144 @@ def test_without_execute_rollback_the_hook_is_only_shown(
 def test_an_unreachable_target_is_hold_or_rollback_by_policy(
     receiver: WebhookReceiver, tmp_path: Path, policy: str, code: int
 ) -> None:
-    """Nothing listening: HOLD (exit 2), or ROLLBACK (exit 1) with on_inconclusive = rollback."""
+    """Nothing listening and no evidence that it ever answered: HOLD (exit 2), or ROLLBACK
+    (exit 1) with on_inconclusive = rollback."""
     env_file = make_env(tmp_path, "http://127.0.0.1:9", receiver.url, on_inconclusive=policy)
 
     ran = run_gate(env_file, tmp_path, "--no-notify")
 
     assert ran.returncode == code, ran.stdout + ran.stderr
     assert decision(tmp_path)["evidence"]["complete"] is False  # type: ignore[index]
-    assert decision(tmp_path)["reasons"][0]["rule"] == "could-not-measure"  # type: ignore[index]
+    assert decision(tmp_path)["reasons"][0]["rule"] == "unreachable"  # type: ignore[index]
+    assert "HOLD, not ROLLBACK" in decision(tmp_path)["reasons"][0]["message"]  # type: ignore[index]
+
+
+def test_an_unreachable_target_is_rollback_when_the_canary_answers(
+    receiver: WebhookReceiver, tmp_path: Path
+) -> None:
+    """Nothing listening, but [target] canary_url answers: the runner's network works, so the
+    target is down: ROLLBACK (exit 1), the reason naming the canary."""
+    env_file = make_env(tmp_path, "http://127.0.0.1:9", receiver.url)
+    text = env_file.read_text().replace("[target]\n", f'[target]\ncanary_url = "{receiver.url}"\n')
+    env_file.write_text(text)
+
+    ran = run_gate(env_file, tmp_path, "--no-notify")
+
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    reason = decision(tmp_path)["reasons"][0]
+    assert reason["rule"] == "unreachable"  # type: ignore[index]
+    assert f"the canary {receiver.url} answered" in reason["message"]  # type: ignore[index]
+
+
+def test_a_target_that_answered_its_baseline_and_then_went_away_is_rollback(
+    start_service: StartService, receiver: WebhookReceiver, tmp_path: Path
+) -> None:
+    """A baseline of this target taken before the deploy, then the target stops: ROLLBACK."""
+    service = start_service()
+    env_file = make_env(tmp_path, service.base_url, receiver.url)
+    taken = releasegate(
+        "baseline", "--env", str(env_file), "--reports-dir", str(tmp_path / "reports")
+    )
+    assert taken.returncode == 0, taken.stdout + taken.stderr
+    service.stop()
+
+    ran = run_gate(env_file, tmp_path, "--no-notify")
+
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    reason = decision(tmp_path)["reasons"][0]
+    assert reason["rule"] == "unreachable"  # type: ignore[index]
+    assert "of the baseline" in reason["message"]  # type: ignore[index]
+
+
+def test_a_check_that_never_reported_is_hold(
+    start_service: StartService, receiver: WebhookReceiver, tmp_path: Path
+) -> None:
+    """A collected check that never reports (a crash between collection and report) leaves
+    fewer checks than collected: HOLD with checks-missing, not GO on the rest."""
+    service = start_service()
+    env_file = make_env(tmp_path, service.base_url, receiver.url)
+    suites = tmp_path / "suites"
+    suites.mkdir()
+    (suites / "conftest.py").write_text(LOSES_A_CHECK)
+    (suites / "test_two.py").write_text(TWO_SMOKE_CHECKS)
+
+    ran = run_gate(env_file, tmp_path, "--no-notify", "--suites", str(suites))
+
+    assert ran.returncode == 2, ran.stdout + ran.stderr
+    reason = decision(tmp_path)["reasons"][0]
+    assert reason["rule"] == "checks-missing"  # type: ignore[index]
+    assert reason["message"].startswith("1 of 2 collected checks")  # type: ignore[index]
+
+
+# A plugin that swallows one test whole: collected, never run, never reported
+LOSES_A_CHECK = """
+def pytest_runtest_protocol(item, nextitem):
+    if item.name == "test_lost":
+        return True
+    return None
+"""
+
+TWO_SMOKE_CHECKS = """
+import pytest
+
+pytestmark = pytest.mark.smoke
+
+
+def test_kept():
+    pass
+
+
+def test_lost():
+    pass
+"""
+
+UNSTAGED_CHECKS = """
+import pytest
+
+
+@pytest.mark.smoke
+def test_staged_passes():
+    pass
+
+
+def test_without_a_stage_fails():
+    assert False, "the team's own check found the release wrong"
+"""
+
+
+def test_a_failing_check_without_a_stage_is_rollback(
+    start_service: StartService, receiver: WebhookReceiver, tmp_path: Path
+) -> None:
+    """A team's check collected without a stage marker counts (stage unstaged, blocking): its
+    failure is ROLLBACK, and the warning names the file that lacks a stage."""
+    service = start_service()
+    env_file = make_env(tmp_path, service.base_url, receiver.url)
+    checks = tmp_path / "checks"
+    checks.mkdir()
+    (checks / "test_team.py").write_text(UNSTAGED_CHECKS)
+
+    ran = subprocess.run(
+        [
+            *(sys.executable, "-m", "pytest", str(checks), "-p", "no:locust"),
+            *("-p", "no:cacheprovider", f"--env={env_file}", "--run-id=r1"),
+            f"--reports-dir={tmp_path / 'reports'}",
+        ],
+        cwd=tmp_path,
+        env=gate_env({"PLANTED": PLANTED}),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    decided = releasegate("decide", str(tmp_path / "reports" / "r1"), "--env", str(env_file))
+
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    assert decided.returncode == 1, decided.stdout
+    record = decision(tmp_path)
+    (failed,) = record["reasons"]  # type: ignore[misc]
+    assert failed["rule"] == "check-failed"
+    assert failed["stage"] == "unstaged"
+    assert "test_team.py has no stage marker" in decided.stdout
 
 
 def test_no_secret_reaches_reports_hook_output_or_terminal(

@@ -4,6 +4,7 @@ that reads its timeline: a graceful restart shows no downtime, an abrupt one doe
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from releasegate.decide import ExitCode
 from releasegate.target.process import ReferenceServiceProcess
 from releasegate.target.settings import DEFAULT_API_TOKEN
-from releasegate.watch import TIMELINE_FILE, read_timeline, summarise
+from releasegate.watch import TIMELINE_FILE, ProbeRecord, Timeline, read_timeline, summarise
 from tests.integration.conftest import GateRun, RunGate, StartService, run_in_repo, write_env
 
 ENV = """
@@ -144,3 +145,65 @@ def test_without_a_timeline_the_check_is_skipped(
     check = run.check("test_deploy_caused_no_downtime")
     assert check.outcome == "skipped", run.output
     assert "releasegate watch --env staging" in check.message
+
+
+def planted_timeline(reports: Path, target: str, ended_ago_s: float) -> Path:
+    """A clean watch (every probe answered) of `target` that ended `ended_ago_s` ago by its own
+    clock, written now: a fresh file, as a copy made by an earlier gate run is."""
+    started = datetime.now(UTC) - timedelta(seconds=ended_ago_s + 2.5)
+    probes = [
+        ProbeRecord(t=t / 2, path="/api/version", phase=phase, status=200, latency_ms=2.0)
+        for t, phase in enumerate(["before", "during", "during", "after", "after"])
+    ]
+    timeline = Timeline(
+        environment="staging",
+        target_url=target,
+        command="./deploy.sh v1",
+        started_at=started.isoformat(),
+        command_started_t=0.5,
+        command_ended_t=1.5,
+        command_exit=0,
+        stopped_by="command",
+        rate_per_s=2.0,
+        duration_s=2.5,
+        probes=probes,
+    )
+    path = reports / "test-run-old" / TIMELINE_FILE
+    timeline.write(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("ended_ago_s", "other_target", "required", "outcome", "why"),
+    [
+        pytest.param(2 * 86400.0, False, False, "skipped", "ended 48.0 h ago", id="old-skipped"),
+        pytest.param(2 * 86400.0, False, True, "error", "ended 48.0 h ago", id="old-required"),
+        pytest.param(60.0, True, False, "skipped", "watched another target", id="other-target"),
+    ],
+)
+def test_an_old_or_other_target_timeline_copied_fresh_never_passes(
+    run_gate: RunGate,
+    healthy_service: ReferenceServiceProcess,
+    tmp_path: Path,
+    ended_ago_s: float,
+    other_target: bool,
+    required: bool,
+    outcome: str,
+    why: str,
+) -> None:
+    """A clean timeline file written just now, but recorded two days ago (or for another
+    target), is stale evidence: skipped, or an error with `required`; never a pass."""
+    envs = tmp_path / "environments"
+    text = ENV.format(url=healthy_service.base_url, token=DEFAULT_API_TOKEN)
+    write_env(envs, "staging", text + f"required = {str(required).lower()}\n")
+    target = "http://127.0.0.1:9" if other_target else healthy_service.base_url
+    planted = planted_timeline(tmp_path / "reports", target, ended_ago_s)
+
+    run = downtime_check(run_gate, tmp_path)
+
+    check = run.check("test_deploy_caused_no_downtime")
+    assert check.outcome == outcome, run.output
+    assert "evidence-stale:" in check.message
+    assert str(planted) in check.message
+    assert why in check.message
+    assert not (run.run_dir / TIMELINE_FILE).exists()  # stale evidence is not copied as this run's

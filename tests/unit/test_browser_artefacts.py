@@ -110,3 +110,13 @@ def test_check_ids_make_distinct_safe_folder_names() -> None:
     assert first.startswith("test-x-y-")
     assert "/" not in first
     assert "?" not in first
+
+
+def test_a_secret_in_a_check_id_is_not_in_its_artefact_folder_name(tmp_path: Path) -> None:
+    """A page path with a token in it names no folder after the token."""
+    store = ArtefactStore(tmp_path, Redactor.of(["tok3n-Value-42"]))
+
+    folder = store.folder("suites/smoke/test_browser_pages.py::test_page[/d?ref=tok3n-Value-42]")
+
+    assert "tok3n" not in folder.name
+    assert folder.parent == tmp_path / "artefacts"

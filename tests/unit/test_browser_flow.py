@@ -11,7 +11,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from releasegate.browser.flow import Flow, StepFailed
-from releasegate.errors import CheckFailed, EvidenceMissing
+from releasegate.errors import CheckFailed, TargetUnreachable
 
 
 def flow(recorded: list[tuple[str, Any, dict[str, Any]]]) -> Flow:
@@ -67,11 +67,11 @@ def test_an_expect_failure_keeps_expected_and_seen_and_drops_the_call_log() -> N
     assert str(caught.value).endswith('Locator expected to have text "open" Actual value: closed')
 
 
-def test_an_unreachable_target_is_missing_evidence() -> None:
+def test_an_unreachable_target_is_unreachable() -> None:
     with (
         pytest.raises(
-            EvidenceMissing,
-            match="could not reach the target or failed itself: net::ERR_CONNECTION_REFUSED",
+            TargetUnreachable,
+            match="could not connect to the target: net::ERR_CONNECTION_REFUSED",
         ),
         flow([]).step("open the tickets"),
     ):

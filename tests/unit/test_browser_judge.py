@@ -10,7 +10,7 @@ from releasegate.browser import judge
 from releasegate.browser.recording import ConsoleEntry, FailedRequest
 from releasegate.browser.visit import PageTarget, PageVisit
 from releasegate.browser.vitals import PageTimings
-from releasegate.errors import EvidenceMissing
+from releasegate.errors import EvidenceMissing, TargetUnreachable
 
 URL = "http://127.0.0.1:8080/dashboard"
 
@@ -60,16 +60,27 @@ def test_load_problems_say_what_happened_and_where(
     assert f"(page /dashboard ({URL}, env=prod))" in problem
 
 
-def test_an_unreachable_target_is_missing_evidence_for_every_check() -> None:
-    """Connection refused: the load check and the checks that need a loaded page all raise."""
+def test_an_unreachable_target_is_unreachable_for_every_check() -> None:
+    """Connection refused: the load check and the checks that need a loaded page all raise
+    TargetUnreachable (the one rule for a target that does not answer decides)."""
     unreachable = visit(status=None, navigation_error="net::ERR_CONNECTION_REFUSED at http://...")
 
     for check in (judge.load_problem, judge.content_problems, judge.require_loaded):
         with pytest.raises(
-            EvidenceMissing,
-            match="could not reach the target or failed itself: net::ERR_CONNECTION_REFUSED",
+            TargetUnreachable,
+            match="could not connect to the target: net::ERR_CONNECTION_REFUSED",
         ):
             check(unreachable, "prod")
+
+
+def test_a_certificate_error_is_missing_evidence_not_unreachable() -> None:
+    """A TLS failure is not "no connection": the gate could not measure (HOLD)."""
+    broken = visit(status=None, navigation_error="net::ERR_CERT_AUTHORITY_INVALID at https://x")
+
+    with pytest.raises(EvidenceMissing, match="failed itself: net::ERR_CERT") as caught:
+        judge.require_loaded(broken, "prod")
+
+    assert not isinstance(caught.value, TargetUnreachable)
 
 
 def test_a_browser_that_went_away_is_missing_evidence_not_a_product_failure() -> None:

@@ -353,3 +353,33 @@ def test_load_caps_are_checked_when_the_file_is_read(tmp_path: Path) -> None:
         tmp_path, GOOD + '[load]\nduration = "10m"\n'
     )
     assert "load.profile must be one of" in problem(tmp_path, GOOD + '[load]\nprofile = "x"\n')
+
+
+def test_basic_auth_is_sent_as_a_header_and_its_base64_is_masked(tmp_path: Path) -> None:
+    """`[target] basic_auth` becomes `Authorization: Basic base64(user:password)`, which the
+    environment's redactor masks like the password itself."""
+    write(
+        tmp_path,
+        "basic",
+        '[target]\nbase_url = "http://127.0.0.1:1"\n'
+        'basic_auth = { username = "gate", password = "${GATE_PASSWORD}" }\n',
+    )
+
+    env = load_environment("basic", tmp_path, {"GATE_PASSWORD": "s3cr3t pässword"})
+
+    header = env.target.headers["Authorization"]
+    assert header == "Basic Z2F0ZTpzM2NyM3QgcMOkc3N3b3Jk"
+    assert not env.redactor.contains_secret(env.redactor.redact(header))
+
+
+def test_basic_auth_and_an_authorization_header_are_refused_together(tmp_path: Path) -> None:
+    """Two Authorization headers cannot both be sent: a configuration error."""
+    write(
+        tmp_path,
+        "both",
+        '[target]\nbase_url = "http://127.0.0.1:1"\nheaders = { Authorization = "Bearer x" }\n'
+        'basic_auth = { username = "gate", password = "pw-1234" }\n',
+    )
+
+    with pytest.raises(ConfigError, match="basic_auth and an Authorization header"):
+        load_environment("both", tmp_path, {})

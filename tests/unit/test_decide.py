@@ -35,6 +35,14 @@ PASS: dict[str, Any] = {}
 FAIL = {"outcome": "failed", "cause": "product", "message": "answered 500, expected 200"}
 ERROR = {"outcome": "error", "cause": "inconclusive", "message": "connection refused"}
 SKIP = {"outcome": "skipped"}
+ADVISORY_PASS = {"blocking": False}
+UNREACHABLE = {
+    "outcome": "error",
+    "cause": "unreachable",
+    "message": "GET http://127.0.0.1:1/api/health: connection refused after 3 attempts",
+}
+ANSWERED = {"answered_before": "the canary http://127.0.0.1:2 answered 200 now"}
+NOT_ANSWERED = {"looked_at": ["an answer of the target earlier in this run"]}
 
 RULES = [
     pytest.param(results(PASS, PASS), Verdict.GO, [], id="all-passed-is-go"),
@@ -91,6 +99,99 @@ RULES = [
         ["could-not-measure"],
         id="policy-turns-hold-into-rollback",
     ),
+    pytest.param(
+        results(PASS, {**FAIL, "stage": None}),
+        Verdict.ROLLBACK,
+        ["check-failed"],
+        id="a-check-without-a-stage-still-fails-the-release",
+    ),
+    pytest.param(
+        results(PASS, {**FAIL, "stage": "unstaged"}),
+        Verdict.ROLLBACK,
+        ["check-failed"],
+        id="an-unstaged-failure-is-rollback",
+    ),
+    pytest.param(
+        results(PASS, {**ERROR, "stage": "unstaged"}),
+        Verdict.HOLD,
+        ["could-not-measure"],
+        id="an-unstaged-error-is-hold",
+    ),
+    pytest.param(
+        results(PASS, {"stage": "unstaged"}, {**SKIP, "stage": "unstaged"}),
+        Verdict.GO,
+        [],
+        id="unstaged-checks-that-pass-or-skip-leave-go",
+    ),
+    pytest.param(
+        results(PASS, PASS, collected=3),
+        Verdict.HOLD,
+        ["checks-missing"],
+        id="fewer-reported-than-collected",
+    ),
+    pytest.param(
+        results(PASS, PASS, collected=2), Verdict.GO, [], id="all-collected-checks-reported"
+    ),
+    pytest.param(
+        results(SKIP, ADVISORY_PASS),
+        Verdict.HOLD,
+        ["no-vote"],
+        id="only-an-advisory-check-ran",
+    ),
+    pytest.param(
+        results(FAIL, policy={"max_failed": {"smoke": 1}}),
+        Verdict.HOLD,
+        ["no-vote"],
+        id="failed-within-allowance-and-nothing-passed",
+    ),
+    pytest.param(
+        results(PASS, FAIL, policy={"max_failed": {"smoke": 1}}),
+        Verdict.GO,
+        [],
+        id="failed-within-allowance-beside-a-pass",
+    ),
+    pytest.param(
+        results(PASS, policy={"blocking_stages": []}),
+        Verdict.HOLD,
+        ["no-vote"],
+        id="no-blocking-stage-no-go",
+    ),
+    pytest.param(
+        results(PASS, policy={"advisory_checks": ["*"]}),
+        Verdict.HOLD,
+        ["no-vote"],
+        id="every-check-advisory-no-go",
+    ),
+    pytest.param(
+        results(PASS, {"outcome": "error", "cause": "stale", "message": "timeline 9 h old"}),
+        Verdict.HOLD,
+        ["evidence-stale"],
+        id="stale-evidence-is-hold",
+    ),
+    pytest.param(
+        results(PASS, UNREACHABLE),
+        Verdict.HOLD,
+        ["unreachable"],
+        id="unreachable-without-evidence-is-hold",
+    ),
+    pytest.param(
+        results(PASS, UNREACHABLE, reachability=NOT_ANSWERED),
+        Verdict.HOLD,
+        ["unreachable"],
+        id="unreachable-nothing-found-is-hold",
+    ),
+    pytest.param(
+        results(PASS, UNREACHABLE, reachability=ANSWERED),
+        Verdict.ROLLBACK,
+        ["unreachable"],
+        id="unreachable-after-answering-before-is-rollback",
+    ),
+    pytest.param(
+        results(PASS, {**UNREACHABLE, "blocking": False}, reachability=ANSWERED),
+        Verdict.GO,
+        [],
+        id="an-advisory-unreachable-check-only-warns",
+    ),
 ]
 
 
@@ -141,3 +242,44 @@ def test_stage_decisions_carry_their_counts() -> None:
     assert stage.counts == {"passed": 1, "failed": 1, "error": 1, "skipped": 0}
     assert stage.verdict is Verdict.ROLLBACK
     assert decision.complete is False
+
+
+def test_an_unstaged_check_names_its_file_in_a_warning() -> None:
+    """A check collected without a stage marker is counted, and its file is named."""
+    decision = decide(results(PASS, {"id": "tests/test_extra.py::test_x", "stage": None}))
+
+    (warning,) = [w for w in decision.warnings if w.rule == "unstaged"]
+    assert "tests/test_extra.py has no stage marker" in warning.message
+    assert [s.stage for s in decision.stages] == ["smoke", "unstaged"]
+
+
+def test_missing_checks_are_counted_in_the_reason() -> None:
+    """checks-missing says how many of how many collected never reported."""
+    decision = decide(results(PASS, collected=5))
+
+    assert decision.reasons[0].message.startswith("4 of 5 collected checks reported no result")
+
+
+def test_no_vote_names_the_stage() -> None:
+    """A stage whose blocking checks all skipped says so, even when an advisory one passed."""
+    decision = decide(results(SKIP, ADVISORY_PASS))
+
+    expected = "no blocking check of stage smoke ran (1 skipped, 1 advisory)"
+    assert decision.reasons[0].message == expected
+
+
+def test_unreachable_hold_says_what_was_looked_for() -> None:
+    """A HOLD for an unreachable target says which evidence was missing and what to do."""
+    decision = decide(results(PASS, UNREACHABLE, reachability=NOT_ANSWERED))
+
+    message = decision.reasons[0].message
+    assert "HOLD, not ROLLBACK" in message
+    assert "an answer of the target earlier in this run" in message
+    assert "canary_url" in message
+
+
+def test_unreachable_rollback_names_the_evidence() -> None:
+    """A ROLLBACK for an unreachable target names the evidence that it answered before."""
+    decision = decide(results(PASS, UNREACHABLE, reachability=ANSWERED))
+
+    assert "the canary http://127.0.0.1:2 answered 200 now" in decision.reasons[0].message

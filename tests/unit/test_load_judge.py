@@ -1,8 +1,11 @@
-"""Judging a load run from its figures: enough requests, failure ratio (and an early stop),
-latency percentiles, rate; and a run that left nothing is missing evidence."""
+"""Judging a load run from its figures: enough answered requests, failure ratio (and an early
+stop), latency percentiles of the answered requests with their interval and Locust's rounding,
+answered rate; a run that left nothing is missing evidence, one that got no answer an
+unreachable target."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -13,23 +16,106 @@ from releasegate.load.judge import LoadEvidence
 from releasegate.load.params import LoadParams
 from releasegate.load.runner import LoadDidNotRun, LoadPlan, LoadRun
 from releasegate.load.stats import EndpointStats, LoadStats, aggregate
+from releasegate.probe import TargetUnreachable
+from releasegate.slo import Judgement
 
 WHERE = "profile smoke-load against http://127.0.0.1:1, env=prod"
+TARGET = "http://127.0.0.1:1"
+REFUSED = "ConnectionRefusedError(111, 'Connection refused')"
 
 
-def endpoint(requests: int, failures: int = 0, ms: int = 10, span: float = 10.0) -> EndpointStats:
+def endpoint(
+    requests: int,
+    failures: int = 0,
+    ms: int = 10,
+    span: float = 10.0,
+    *,
+    unanswered: dict[int, int] | None = None,
+    answered: dict[int, int] | None = None,
+) -> EndpointStats:
+    """`requests` answered at `ms` (HTTP errors among them: `failures`), plus `unanswered`
+    ({ms until failing: count}), which also count as sent and failed."""
+    unanswered = unanswered or {}
+    times = answered if answered is not None else ({ms: requests} if requests else {})
+    lost = sum(unanswered.values())
     return EndpointStats(
-        "GET /x", "GET", requests, failures, {ms: requests} if requests else {}, 0.0, span
+        "GET /x",
+        "GET",
+        sum(times.values()) + lost,
+        failures + lost,
+        dict(Counter(times) + Counter(unanswered)),
+        0.0,
+        span,
+        answered=sum(times.values()),
+        answered_histogram=times,
+        unanswered_histogram=unanswered,
     )
 
 
-def evidence(*endpoints: EndpointStats, stopped: dict[str, object] | None = None) -> LoadEvidence:
-    return LoadEvidence(LoadStats(list(endpoints), aggregate(endpoints)), stopped, WHERE)
+def evidence(
+    *endpoints: EndpointStats,
+    stopped: dict[str, object] | None = None,
+    errors: tuple[tuple[str, int], ...] = (),
+) -> LoadEvidence:
+    stats = LoadStats(list(endpoints), aggregate(endpoints))
+    return LoadEvidence(stats, stopped, WHERE, target=TARGET, errors=errors)
 
 
 def test_too_few_requests_is_missing_evidence_with_the_counts() -> None:
-    with pytest.raises(EvidenceMissing, match=r"5 request\(s\) sent, fewer than the 30 needed"):
+    with pytest.raises(
+        EvidenceMissing, match=r"5 request\(s\) answered of 5 sent, fewer than the 30 needed"
+    ):
         judge.require_enough(evidence(endpoint(5)), 30)
+
+
+def test_enough_counts_answered_requests_not_refused_ones() -> None:
+    ran = evidence(endpoint(20, unanswered={5: 80}))
+
+    with pytest.raises(EvidenceMissing, match=r"20 request\(s\) answered of 100 sent"):
+        judge.require_enough(ran, 30)
+
+
+def test_a_target_that_answered_nothing_is_unreachable_naming_host_counts_and_error() -> None:
+    """Every connection refused: 105 sent, none answered. Not 'enough requests', not a fast
+    p95, not a failure ratio to fail on: the target could not be reached."""
+    refused = evidence(endpoint(0, unanswered={5: 105}), errors=((REFUSED, 105),))
+
+    for judged in (
+        lambda: judge.require_enough(refused, 30),
+        lambda: judge.failure_ratio_problem(refused, 0.01, 30),
+        lambda: judge.rps_problem(refused, 3, 30),
+    ):
+        with pytest.raises(TargetUnreachable) as raised:
+            judged()
+        assert str(raised.value).startswith(
+            f"{TARGET} answered none of 105 request(s): 105 failed without a response;"
+            f" Locust's errors: {REFUSED} (105x)"
+        )
+
+
+def test_an_early_stop_with_nothing_answered_is_unreachable_too() -> None:
+    stopped = {"stopped": "failure-ratio", "at_s": 2.1, "limit": 0.1, "sustained_s": 2.0}
+
+    with pytest.raises(TargetUnreachable):
+        judge.failure_ratio_problem(
+            evidence(endpoint(0, unanswered={3: 40}), stopped=stopped), 0.01, 30
+        )
+
+
+def test_failures_that_cannot_be_told_apart_are_missing_evidence() -> None:
+    """Without the guard's answered-request statistics, a run with failures cannot be judged
+    on latency or rate."""
+    unknown = EndpointStats("GET /x", "GET", 100, 3, {5: 3, 10: 97}, 0.0, 10.0)
+
+    with pytest.raises(EvidenceMissing, match="cannot tell answered requests from unanswered"):
+        judge.require_enough(evidence(unknown), 30)
+    assert judge.judge_latency(unknown, 0.95, 500, 0.95).judgement is Judgement.INCONCLUSIVE
+
+
+def test_a_run_without_failures_needs_no_answered_statistics() -> None:
+    clean = EndpointStats("GET /x", "GET", 100, 0, {10: 100}, 0.0, 10.0)
+
+    assert judge.require_enough(evidence(clean), 30).answered_requests == 100
 
 
 def test_no_requests_is_never_a_passing_failure_ratio() -> None:
@@ -56,22 +142,99 @@ def test_an_early_stop_for_failures_fails_even_below_the_minimum() -> None:
     assert "stopped early after 2.1s: above 10.0% for 2.0s" in problem
 
 
-def test_latency_over_its_limit_names_endpoint_value_and_count() -> None:
-    ep = endpoint(40, ms=620)
+def test_latency_over_its_limit_names_endpoint_value_interval_and_count() -> None:
+    ep = endpoint(100, ms=620)
 
-    assert judge.latency_problem(ep, 0.95, 500, evidence(ep)) == (
-        "GET /x: p95 latency 620 ms over 40 requests exceeds 500 ms"
+    found = judge.judge_latency(ep, 0.95, 500, 0.95)
+
+    assert found.judgement is Judgement.FAIL
+    assert found.message == (
+        "GET /x: p95 latency 620 ms (95% interval 615..625 ms, 100 samples) exceeds 500 ms"
     )
-    assert judge.latency_problem(ep, 0.95, 700, evidence(ep)) is None
+    assert judge.judge_latency(ep, 0.95, 700, 0.95).judgement is Judgement.PASS
+
+
+@pytest.mark.parametrize(
+    ("answered", "limit", "expected"),
+    [
+        pytest.param({1000: 200}, 1000, Judgement.INCONCLUSIVE, id="1000 vs 1000: inconclusive"),
+        pytest.param({1100: 200}, 1000, Judgement.FAIL, id="1100 vs 1000: fails"),
+        pytest.param({900: 200}, 1000, Judgement.PASS, id="900 vs 1000: passes"),
+        pytest.param({99: 200}, 99, Judgement.PASS, id="under 100 ms: exact"),
+    ],
+)
+def test_locusts_rounding_is_judged_by_the_bucket_edges(
+    answered: dict[int, int], limit: float, expected: Judgement
+) -> None:
+    found = judge.judge_latency(endpoint(0, answered=answered), 0.95, limit, 0.95)
+
+    assert found.judgement is expected
+
+
+def test_refused_requests_do_not_count_as_fast_answers() -> None:
+    """1900 refused in 5 ms and 100 answered in 800 ms: Locust's p95 is 5 ms; the answered
+    requests' p95 is 800 ms, and the refused ones are left out, saying so."""
+    ep = endpoint(0, answered={800: 100}, unanswered={5: 1900})
+    assert ep.percentile(0.95) == 5  # what Locust's own histogram says
+
+    found = judge.judge_latency(ep, 0.95, 500, 0.95)
+
+    assert found.judgement is Judgement.FAIL
+    assert found.samples == 100
+    assert "1900 request(s) without an answer left out" in found.message
+
+
+def test_a_timeout_counts_as_at_least_as_slow_as_it_waited() -> None:
+    ep = endpoint(100, ms=10, unanswered={60000: 20, 3: 5})
+
+    found = judge.judge_latency(ep, 0.95, 500, 0.95)
+
+    assert found.judgement is Judgement.FAIL
+    assert found.samples == 120
+    assert "5 request(s) without an answer left out, 20 counted as slower than 500 ms" in (
+        found.message
+    )
+
+
+def test_an_endpoint_p95_from_twelve_requests_is_inconclusive_saying_what_would_do() -> None:
+    found = judge.judge_latency(endpoint(12, ms=5), 0.95, 500, 0.95)
+
+    assert found.judgement is Judgement.INCONCLUSIVE
+    assert found.too_few
+    assert found.message == (
+        "GET /x: p95 latency: 12 answered requests are too few for a 95% interval; 72 needed"
+    )
 
 
 def test_rate_below_the_minimum() -> None:
     slow = endpoint(40, span=20.0)  # 2 requests/s
 
-    assert "2.0 requests/s over 40 requests, below the minimum 5/s" in (
+    assert "2.0 answered requests/s (40 answered of 40 sent), below the minimum 5/s" in (
         judge.rps_problem(evidence(slow), 5, 30) or ""
     )
     assert judge.rps_problem(evidence(slow), 1, 30) is None
+
+
+def test_the_rate_counts_answered_requests_only() -> None:
+    """40 answered and 960 refused in 10 s: 4 served per second, not 100."""
+    ran = evidence(endpoint(40, unanswered={5: 960}))
+
+    assert "4.0 answered requests/s (40 answered of 1000 sent)" in (
+        judge.rps_problem(ran, 5, 30) or ""
+    )
+
+
+def test_locusts_failures_file_is_read_most_frequent_first(tmp_path: Path) -> None:
+    path = tmp_path / "locust_failures.csv"
+    path.write_text(
+        "Method,Name,Error,Occurrences\n"
+        f'GET,/a,"{REFUSED}",3\n'
+        "GET,/b,HTTPError('500'),9\n"
+        f'GET,/b,"{REFUSED}",4\n'
+    )
+
+    assert judge.read_failures(path) == (("HTTPError('500')", 9), (REFUSED, 7))
+    assert judge.read_failures(tmp_path / "missing.csv") == ()
 
 
 def run(

@@ -112,3 +112,52 @@ def test_history_keeps_the_aggregated_rows(tmp_path: Path) -> None:
         (101, 5, 12.5, 3.0, 9.0),
     ]
     assert read_history(tmp_path / "missing.csv") == []
+
+
+def test_the_guards_answered_statistics_are_read_beside_locusts(tmp_path: Path) -> None:
+    """Locust's histogram holds 80 refused requests at 5 ms; the guard's file tells them apart."""
+    path = tmp_path / "locust.json"
+    path.write_text(json.dumps([entry("GET /", 100, 80, {"5": 80, "300": 20}, 100.0, 110.0)]))
+    (tmp_path / "locust_answered.json").write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "endpoints": [
+                    {
+                        "method": "GET",
+                        "name": "GET /",
+                        "answered": 20,
+                        "unanswered": 80,
+                        "answered_times": {"300": 20},
+                        "unanswered_times": {"5": 80},
+                    }
+                ],
+            }
+        )
+    )
+
+    total = read_stats(path).total
+
+    assert (total.answered_requests, total.unanswered) == (20, 80)
+    assert total.answered_times == {300: 20}
+    assert total.answered_rps == pytest.approx(2.0)
+    assert total.rps == pytest.approx(10.0)
+
+
+def test_without_the_guards_file_failures_leave_answered_unknown(tmp_path: Path) -> None:
+    path = tmp_path / "locust.json"
+    path.write_text(json.dumps([entry("GET /", 100, 80, {"5": 80, "300": 20}, 100.0, 110.0)]))
+
+    total = read_stats(path).total
+
+    assert total.answered_requests is None
+    assert total.answered_times is None
+
+
+def test_a_broken_answered_file_is_unreadable(tmp_path: Path) -> None:
+    path = tmp_path / "locust.json"
+    path.write_text(json.dumps([entry("GET /", 1, 0, {"5": 1}, 100.0, 110.0)]))
+    (tmp_path / "locust_answered.json").write_text('{"version": 1}')
+
+    with pytest.raises(StatsUnreadable, match="unexpected answered-request statistics"):
+        read_stats(path)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from releasegate.config import load_environment
-from releasegate.policy import explain, lint
+from releasegate.policy import explain, lint, lint_errors
 
 BASE = '[target]\nbase_url = "https://x.example"\n'
 
@@ -90,3 +90,27 @@ def test_a_restore_without_sanity_queries_is_warned(
         " query returning one value, with min, max or equals; see docs/deploy-gates.md)"
     ]
     assert warnings == (expected if warned else [])
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        pytest.param("[policy]\nblocking_stages = []\n", "lets no check vote", id="no-blocking"),
+        pytest.param(
+            '[policy]\nadvisory_checks = ["*"]\n', "makes every check advisory", id="all-advisory"
+        ),
+    ],
+)
+def test_a_policy_under_which_nothing_votes_is_an_error(
+    tmp_path: Path, text: str, error: str
+) -> None:
+    """A policy that can never say GO is a lint error, not a warning."""
+    errors = lint_errors(env_with(tmp_path, text))
+
+    assert len(errors) == 1
+    assert error in errors[0]
+
+
+def test_the_default_policy_has_no_errors(tmp_path: Path) -> None:
+    """Every stage blocks by default: nothing to object to."""
+    assert lint_errors(env_with(tmp_path, "")) == []

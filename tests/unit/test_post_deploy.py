@@ -8,6 +8,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from releasegate.errors import TargetUnreachable
 from releasegate.post_deploy import (
     CacheObservation,
     CacheVerdict,
@@ -16,8 +17,13 @@ from releasegate.post_deploy import (
     disagreeing,
     judge_cache,
     observe_cache,
+    parse_cache_control,
     read_version,
+    unreachable_instances,
+    unreachable_sample,
 )
+from releasegate.sampler import Sample, SamplePlan, take_samples
+from releasegate.sampler import Target as SampleTarget
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -29,9 +35,16 @@ def seen(
     second_status: int = 200,
     second_ms: float = 100.0,
     header_value: str | None = None,
+    cache_control: str | None = None,
 ) -> CacheObservation:
     return CacheObservation(
-        "/static/app.js", first_status, first_ms, second_status, second_ms, header_value
+        "/static/app.js",
+        first_status,
+        first_ms,
+        second_status,
+        second_ms,
+        header_value,
+        cache_control,
     )
 
 
@@ -369,35 +382,68 @@ def test_read_version(handler: Handler, expected: InstanceVersion) -> None:
 
 
 @pytest.mark.parametrize(
-    ("error", "text", "expected"),
+    ("error", "text", "expected", "unreachable"),
     [
         pytest.param(
             httpx.ConnectError,
             "connection refused",
             "ConnectError: connection refused",
-            id="connect",
+            True,
+            id="connect-refused-unreachable",
         ),
-        pytest.param(httpx.ReadTimeout, "timed out", "ReadTimeout: timed out", id="timeout"),
+        pytest.param(
+            httpx.ConnectTimeout,
+            "timed out",
+            "ConnectTimeout: timed out",
+            True,
+            id="connect-timeout",
+        ),
+        pytest.param(
+            httpx.ReadError, "connection reset", "ReadError: connection reset", True, id="reset"
+        ),
+        pytest.param(
+            httpx.ReadTimeout, "timed out", "ReadTimeout: timed out", False, id="read-timeout"
+        ),
         pytest.param(
             httpx.RemoteProtocolError,
             "Server disconnected",
             "RemoteProtocolError: Server disconnected",
+            False,
             id="protocol",
         ),
     ],
 )
 def test_read_version_of_a_transport_error(
-    error: type[httpx.RequestError], text: str, expected: str
+    error: type[httpx.RequestError], text: str, expected: str, unreachable: bool
 ) -> None:
-    """A request that got no answer is the exception's name and text, never raised."""
+    """A request that got no answer is the exception's name and text, never raised; marked
+    unreachable when nothing was reached (refused, connect timeout, reset)."""
 
     def fail(request: httpx.Request) -> httpx.Response:
         raise error(text, request=request)
 
     version, requests = read(fail)
 
-    assert version == InstanceVersion(INSTANCE, None, expected)
+    assert version == InstanceVersion(INSTANCE, None, expected, unreachable=unreachable)
     assert len(requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("answers", "expected"),
+    [
+        pytest.param([A, B, C], None, id="all-answered-even-a-503"),
+        pytest.param([], None, id="no-instances"),
+        pytest.param(
+            [A, InstanceVersion("http://e.test", None, "ConnectError: refused", unreachable=True)],
+            "1 of 2 instances could not be reached (1 attempt each): http://e.test:"
+            " ConnectError: refused; is the instance up and the URL right?",
+            id="one-of-two-unreachable",
+        ),
+    ],
+)
+def test_unreachable_instances(answers: list[InstanceVersion], expected: str | None) -> None:
+    """An instance that could not be reached is named with its error; a wrong answer is not."""
+    assert unreachable_instances(answers) == expected
 
 
 def test_read_version_cuts_a_long_error_to_200_characters() -> None:
@@ -482,8 +528,8 @@ def test_observe_cache_without_the_header_records_none() -> None:
     assert observation.header_value is None
 
 
-def test_observe_cache_lets_a_transport_error_propagate() -> None:
-    """No answer is for the caller to classify as missing evidence: the error is raised."""
+def test_observe_cache_of_an_unreachable_target_is_target_unreachable() -> None:
+    """The first GET refused: TargetUnreachable (missing evidence) naming URL, attempts, error."""
 
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)
@@ -492,6 +538,249 @@ def test_observe_cache_lets_a_transport_error_propagate() -> None:
         httpx.Client(
             base_url="http://target.test", transport=httpx.MockTransport(refuse)
         ) as client,
-        pytest.raises(httpx.ConnectError, match="connection refused"),
+        pytest.raises(TargetUnreachable) as caught,
     ):
         observe_cache(client, "/", "X-Cache", timeout_s=1.0)
+
+    assert str(caught.value) == (
+        "GET http://target.test/: ConnectError: connection refused (1 attempt);"
+        " is the target up and the URL right?"
+    )
+
+
+def test_observe_cache_lets_a_read_timeout_propagate() -> None:
+    """Connected but no answer in time is not unreachable: the caller calls it missing evidence."""
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    with (
+        httpx.Client(base_url="http://target.test", transport=httpx.MockTransport(slow)) as client,
+        pytest.raises(httpx.ReadTimeout, match="timed out"),
+    ):
+        observe_cache(client, "/", "X-Cache", timeout_s=1.0)
+
+
+def test_observe_cache_records_a_target_that_went_away_after_answering() -> None:
+    """The first GET answered, the second was refused: recorded, and the judge fails it."""
+    calls: list[int] = []
+
+    def once(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        if len(calls) > 1:
+            raise httpx.ConnectError("connection refused", request=request)
+        return streamed(200, {"Cache-Control": "max-age=60"})
+
+    with httpx.Client(base_url="http://target.test", transport=httpx.MockTransport(once)) as client:
+        observation = observe_cache(client, "/", "Cache-Control", timeout_s=1.0)
+    verdict = judge_cache(
+        observation, expect="header", header="Cache-Control", pattern="max-age", faster_by=0.2
+    )
+
+    assert (observation.second_status, observation.second_error) == (
+        None,
+        "ConnectError: connection refused",
+    )
+    assert not verdict.ok
+    assert "answered 200, then no answer: ConnectError: connection refused" in verdict.message
+    assert "went away" in verdict.message
+
+
+def test_observe_cache_reads_cache_control_beside_the_configured_header() -> None:
+    """With `header = "X-Cache"`, the second answer's Cache-Control is still recorded."""
+
+    def cdn(request: httpx.Request) -> httpx.Response:
+        return streamed(200, {"X-Cache": "HIT", "Cache-Control": "no-store"})
+
+    with httpx.Client(base_url="http://target.test", transport=httpx.MockTransport(cdn)) as client:
+        observation = observe_cache(client, "/", "X-Cache", timeout_s=1.0)
+
+    assert (observation.header_value, observation.cache_control) == ("HIT", "no-store")
+
+
+# ---------------------------------------------------------------------------------------------
+# Cache-Control directives
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param("max-age=3600", {"max-age": "3600"}, id="one-with-value"),
+        pytest.param(
+            "max-age=3600, no-store", {"max-age": "3600", "no-store": None}, id="two-directives"
+        ),
+        pytest.param(
+            "Public,MAX-AGE=60", {"public": None, "max-age": "60"}, id="names-any-case-no-space"
+        ),
+        pytest.param(
+            'private="Set-Cookie, X-Id", max-age=5',
+            {"private": "Set-Cookie, X-Id", "max-age": "5"},
+            id="quoted-value-with-a-comma",
+        ),
+        pytest.param(
+            'no-cache="a\\"b", public', {"no-cache": 'a"b', "public": None}, id="escaped-quote"
+        ),
+        pytest.param(
+            "max-age = 10 ,  public", {"max-age": "10", "public": None}, id="spaces-around"
+        ),
+        pytest.param("max-age=1, max-age=0", {"max-age": "1"}, id="repeated-first-wins"),
+        pytest.param(" , ,max-age=1,,", {"max-age": "1"}, id="empty-elements"),
+        pytest.param("=5, public", {"public": None}, id="stray-equals-skipped"),
+        pytest.param('max-age="60', {"max-age": "60"}, id="unterminated-quote"),
+        pytest.param("", {}, id="empty"),
+    ],
+)
+def test_parse_cache_control(value: str, expected: dict[str, str | None]) -> None:
+    """Comma-separated directives, names in lower case, values plain or quoted."""
+    assert parse_cache_control(value) == expected
+
+
+HEADER_MODE = {"expect": "header", "header": "Cache-Control", "pattern": "max-age=[1-9]"}
+
+
+@pytest.mark.parametrize(
+    ("cache_control", "shared", "forbidden"),
+    [
+        pytest.param("max-age=3600, no-store", True, "no-store", id="max-age-with-no-store"),
+        pytest.param("no-store, max-age=3600", False, "no-store", id="no-store-first-private-ok"),
+        pytest.param("public, max-age=3600, NO-STORE", True, "no-store", id="no-store-any-case"),
+        pytest.param("no-cache, max-age=3600", True, "no-cache", id="no-cache"),
+        pytest.param(
+            'no-cache="Set-Cookie", max-age=3600', True, "no-cache", id="no-cache-with-fields"
+        ),
+        pytest.param("private, max-age=3600", True, "private", id="private-shared-cache"),
+        pytest.param("private, max-age=3600", False, None, id="private-browser-cache"),
+        pytest.param("public, max-age=3600", True, None, id="public-max-age"),
+        pytest.param("max-age=3600, must-revalidate", True, None, id="must-revalidate-ok"),
+        pytest.param(
+            'max-age=3600, community="no-store"', True, None, id="no-store-only-in-a-value"
+        ),
+    ],
+)
+def test_judge_cache_fails_a_directive_that_forbids_caching(
+    cache_control: str, shared: bool, forbidden: str | None
+) -> None:
+    """no-store always, no-cache always (the page is to be served warm), private for a shared
+    cache: the check fails even though `max-age=[1-9]` matches."""
+    observation = seen(header_value=cache_control, cache_control=cache_control)
+
+    verdict = judge_cache(observation, **HEADER_MODE, faster_by=0.2, shared=shared)  # type: ignore[arg-type]
+
+    assert verdict.ok is (forbidden is None), verdict.message
+    if forbidden is not None:
+        assert f"Cache-Control: {cache_control!r} has {forbidden}: not cacheable" in verdict.message
+
+
+@pytest.mark.parametrize(
+    ("expect", "header_value"),
+    [
+        pytest.param("header", "HIT", id="x-cache-hit"),
+        pytest.param("faster", None, id="faster"),
+    ],
+)
+def test_judge_cache_no_store_fails_whatever_the_mode_or_header(
+    expect: str, header_value: str | None
+) -> None:
+    """A CDN's X-Cache: HIT, or a faster second hit, does not outweigh `no-store`."""
+    observation = seen(header_value=header_value, cache_control="no-store", second_ms=10.0)
+
+    verdict = judge_cache(
+        observation,
+        expect=expect,  # type: ignore[arg-type]
+        header="X-Cache",
+        pattern="HIT",
+        faster_by=0.2,
+    )
+
+    assert verdict == CacheVerdict(
+        False,
+        "GET /static/app.js: Cache-Control: 'no-store' has no-store: not cacheable"
+        " (first 200.0 ms, second 10.0 ms)",
+    )
+
+
+def test_judge_cache_private_says_shared_cache() -> None:
+    """A private answer fails a shared-cache check with a message that says why."""
+    observation = seen(header_value="private, max-age=60", cache_control="private, max-age=60")
+
+    verdict = judge_cache(observation, **HEADER_MODE, faster_by=0.2)  # type: ignore[arg-type]
+
+    assert verdict.message == (
+        "GET /static/app.js: Cache-Control: 'private, max-age=60' has private: not cacheable"
+        f" for a shared cache ({TIMINGS})"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# unreachable_sample: the error-ratio sample of a target that never answered
+
+
+def sample(status: int | None, error: str | None = None) -> Sample:
+    return Sample(t=0.1, endpoint="GET /api/tickets", status=status, latency_ms=1.0, error=error)
+
+
+REFUSED = "ConnectError: [Errno 111] Connection refused"
+
+
+@pytest.mark.parametrize(
+    ("samples", "expected"),
+    [
+        pytest.param(
+            [sample(None, REFUSED)] * 3,
+            "http://target.test: none of 3 requests got an answer, every one a transport"
+            f" error (3x {REFUSED}); is the target up and the URL right?",
+            id="all-refused",
+        ),
+        pytest.param(
+            [sample(None, REFUSED), sample(None, REFUSED), sample(None, "ConnectTimeout: t")],
+            "http://target.test: none of 3 requests got an answer, every one a transport"
+            f" error (2x {REFUSED}); is the target up and the URL right?",
+            id="refused-and-connect-timeout",
+        ),
+        pytest.param(
+            [sample(None, "ReadError: [Errno 104] Connection reset by peer")],
+            "http://target.test: none of 1 requests got an answer, every one a transport"
+            " error (1x ReadError: [Errno 104] Connection reset by peer); is the target up and"
+            " the URL right?",
+            id="reset",
+        ),
+        pytest.param(
+            [sample(200), sample(None, REFUSED), sample(None, REFUSED)],
+            None,
+            id="went-away-mid-sample-is-a-finding",
+        ),
+        pytest.param([sample(503), sample(503)], None, id="all-5xx-answered"),
+        pytest.param(
+            [sample(None, REFUSED), sample(None, "ReadTimeout: timed out")],
+            None,
+            id="a-read-timeout-connected",
+        ),
+        pytest.param([sample(None, "RuntimeError: odd")], None, id="not-an-httpx-error"),
+        pytest.param([sample(None, None)], None, id="no-error-text"),
+        pytest.param([], None, id="empty"),
+    ],
+)
+def test_unreachable_sample(samples: list[Sample], expected: str | None) -> None:
+    """Unreachable only when no request got an HTTP answer and every one failed to connect."""
+    assert unreachable_sample(samples, "http://target.test") == expected
+
+
+def test_a_sample_of_a_refusing_target_is_unreachable_not_errors() -> None:
+    """Through take_samples and a transport that refuses every connection: unreachable."""
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+
+    plan = SamplePlan(
+        targets=[SampleTarget("GET", "/api/tickets")],
+        requests=5,
+        concurrency=1,
+        rate_per_s=1000,
+        duration_s=5,
+    )
+    taken = take_samples("http://target.test", plan, transport=httpx.MockTransport(refuse))
+
+    assert unreachable_sample(taken.samples, "http://target.test") == (
+        "http://target.test: none of 5 requests got an answer, every one a transport error"
+        f" (5x {REFUSED}); is the target up and the URL right?"
+    )

@@ -6,10 +6,22 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from releasegate.evidence import CheckResult, Measurement, Results, RunInfo, write_atomically
 from releasegate.monitor import CheckRecord, MonitorSettings, Tracker, UptimeHistory
 from releasegate.report.model import format_measurement
 from releasegate.report.site import build_site
+
+
+@pytest.fixture(autouse=True)
+def staging(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The environment the hand-made runs name: the site masks with its secrets."""
+    envs = tmp_path / "environments"
+    envs.mkdir()
+    (envs / "staging.toml").write_text('[target]\nbase_url = "https://s.example"\n')
+    monkeypatch.setenv("RELEASEGATE_ENV_DIR", str(envs))
+    return envs
 
 
 def write_run(reports: Path, run_id: str, checks: list[CheckResult]) -> Path:
@@ -290,3 +302,74 @@ def test_an_unreadable_history_is_listed_not_fatal(tmp_path: Path) -> None:
     build_site(tmp_path, allure=False)
 
     assert "m-broken" in (tmp_path / "site" / "uptime" / "index.html").read_text()
+
+
+# --- masking what the site publishes ---------------------------------------------------------
+
+PLANTED = "planted-Site-Secret-5e1d"
+
+
+def write_killed_run(reports: Path, envs: Path) -> Path:
+    """A run of plain pytest killed before its scrub: the secret is in everything it left."""
+    (envs / "secretive.toml").write_text(
+        '[target]\nbase_url = "https://s.example"\nheaders = { X-Key = "${PLANTED_KEY}" }\n'
+    )
+    run_dir = reports / "killed"
+    info = RunInfo(
+        id="killed",
+        environment="secretive",
+        target_url="https://s.example",
+        started_at=datetime(2026, 1, 1, tzinfo=UTC),
+        tool_version="0",
+        stages_requested=["smoke"],
+    )
+    check = CheckResult(
+        id="suites/smoke/test_endpoints.py::test_endpoint[/x]",
+        stage="smoke",
+        outcome="failed",
+        message=f"GET /x?key={PLANTED} answered 500",
+        artefacts=["artefacts/x/console.txt"],
+    )
+    write_atomically(run_dir / "results.json", Results(run=info, checks=[check]).to_json())
+    (run_dir / "report.html").write_text(f"<td>key={PLANTED}</td>")
+    (run_dir / "junit.xml").write_text(f"<failure>{PLANTED}</failure>")
+    (run_dir / "artefacts" / "x").mkdir(parents=True)
+    (run_dir / "artefacts" / "x" / "console.txt").write_text(f"token {PLANTED}\n")
+    return run_dir
+
+
+def site_files_with(site: Path, needle: str) -> list[Path]:
+    return [p for p in site.rglob("*") if p.is_file() and needle.encode() in p.read_bytes()]
+
+
+def test_the_site_masks_what_a_killed_run_left_unmasked(
+    tmp_path: Path, staging: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run's environment is loaded again: its secret is masked in the copied report.html,
+    junit.xml, results.json and artefact, and in the rendered page."""
+    write_killed_run(tmp_path, staging)
+    monkeypatch.setenv("PLANTED_KEY", PLANTED)
+
+    built = build_site(tmp_path, allure=False)
+
+    page_dir = built.out / "runs" / "killed"
+    assert site_files_with(built.out, PLANTED) == []
+    assert (page_dir / "report.html").read_text() == "<td>key=********</td>"
+    assert "key=******** answered 500" in (page_dir / "index.html").read_text()
+    assert (page_dir / "artefacts" / "artefacts" / "x" / "console.txt").is_file()
+
+
+def test_a_run_whose_environment_cannot_be_loaded_publishes_no_raw_file(tmp_path: Path) -> None:
+    """Without the environment's variable the secrets are unknown: the page shows the verdict
+    and the checks' outcomes, says why nothing else is there, and no raw file is copied."""
+    write_killed_run(tmp_path, tmp_path / "environments")
+
+    built = build_site(tmp_path, allure=False)
+
+    page_dir = built.out / "runs" / "killed"
+    page = (page_dir / "index.html").read_text()
+    assert site_files_with(built.out, PLANTED) == []
+    assert sorted(p.name for p in page_dir.iterdir()) == ["index.html"]
+    assert "are not published" in page
+    assert "PLANTED_KEY" in page  # which variable was missing
+    assert any("raw reports withheld" in note for note in built.notes)

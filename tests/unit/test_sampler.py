@@ -3,14 +3,26 @@ failures (and a bug in a thread is raised, not counted as a slow target)."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from releasegate import slo_judge
+from releasegate.errors import EvidenceMissing
+from releasegate.probe import TargetUnreachable
 from releasegate.redact import MASK, Redactor
-from releasegate.sampler import SamplePlan, SamplesUnreadable, Target, read_samples, take_samples
+from releasegate.sampler import (
+    SamplePlan,
+    SamplesUnreadable,
+    Target,
+    normalise_url,
+    read_samples,
+    take_samples,
+)
+from releasegate.slo import Judgement
 
 
 def answer(request: httpx.Request) -> httpx.Response:
@@ -102,3 +114,119 @@ def test_a_file_that_is_not_ours_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(SamplesUnreadable, match=r"not a releasegate\.samples/1 document"):
         read_samples(path)
+
+
+def timing_out_every(nth: int) -> httpx.MockTransport:
+    """Answers 200 at once, but every `nth` request times out waiting for the answer."""
+    count = iter(range(10_000))
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if next(count) % nth == nth - 1:
+            raise httpx.ReadTimeout("timed out", request=request)
+        return httpx.Response(200, text="ok")
+
+    return httpx.MockTransport(answer)
+
+
+def test_timeouts_are_samples_censored_at_the_timeout() -> None:
+    """A fifth of the requests time out: they are in the latencies as at least the timeout,
+    and a p95 objective no longer passes on the answered ones."""
+    samples = take_samples(
+        "http://t.test",
+        plan("/a", requests=200, concurrency=1, timeout_s=2.0),
+        environment="prod",
+        transport=timing_out_every(5),
+    )
+
+    latencies = samples.censored_latencies()
+    verdict = slo_judge.latency(latencies, 0.95, 500.0, 0.95, "env=prod")
+
+    assert latencies.censored == 40
+    assert len(latencies.observed) == 160
+    assert latencies.censor_at == 2000.0
+    assert verdict.judgement is Judgement.FAIL
+    assert "40 without an answer counted as >=2000 ms" in verdict.message
+    assert "200 samples" in verdict.message
+
+
+def test_a_target_that_refuses_every_request_is_unreachable() -> None:
+    samples = take_samples(
+        "http://t.test", plan("/boom", requests=6), transport=httpx.MockTransport(answer)
+    )
+
+    with pytest.raises(TargetUnreachable) as caught:
+        samples.raise_if_unreachable()
+
+    assert isinstance(caught.value, EvidenceMissing)
+    assert "http://t.test: none of 6 requests got an answer" in str(caught.value)
+    assert "6x ConnectError: connection refused" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "transport",
+    [
+        pytest.param(httpx.MockTransport(answer), id="some answered, some refused"),
+        pytest.param(timing_out_every(1), id="every request timed out: slow, not unreachable"),
+    ],
+)
+def test_answers_or_timeouts_are_measurements_not_an_unreachable_target(
+    transport: httpx.MockTransport,
+) -> None:
+    samples = take_samples("http://t.test", plan("/a", "/boom", requests=6), transport=transport)
+
+    samples.raise_if_unreachable()
+
+    assert samples.censored_latencies().censored >= 3
+
+
+def test_refused_requests_among_answers_are_censored_latencies_and_failures() -> None:
+    samples = take_samples(
+        "http://t.test",
+        plan("/a", "/boom", requests=10, timeout_s=3.0),
+        transport=httpx.MockTransport(answer),
+    )
+
+    latencies = samples.censored_latencies()
+
+    assert (len(latencies.observed), latencies.censored) == (5, 5)
+    assert latencies.values()[-5:] == [3000.0] * 5
+    assert sum(s.server_error for s in samples.samples) == 5
+
+
+def test_the_timeout_and_target_are_kept_and_old_files_still_read(tmp_path: Path) -> None:
+    samples = take_samples(
+        "http://t.test/",
+        plan("/a", requests=2, timeout_s=4.0),
+        transport=httpx.MockTransport(answer),
+    )
+    path = tmp_path / "samples.json"
+    samples.write(path)
+    back = read_samples(path)
+    old = tmp_path / "old.json"
+    document = json.loads(path.read_text())
+    del document["timeout_s"], document["target_key"]
+    old.write_text(json.dumps(document))
+
+    before = read_samples(old)
+
+    assert back.timeout_s == 4.0
+    assert back.same_target("HTTP://T.test:80")
+    assert before.timeout_s is None
+    assert before.same_target("http://t.test")
+    assert before.censored_latencies().censored == 0
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("http://127.0.0.1:8000", "http://127.0.0.1:8000/", True),
+        ("HTTP://Example.COM", "http://example.com:80", True),
+        ("https://example.com/app/", "https://example.com:443/app", True),
+        ("http://user:pw@example.com", "http://example.com", True),
+        ("http://127.0.0.1:8000", "http://127.0.0.1:8001", False),
+        ("http://example.com", "https://example.com", False),
+        ("http://example.com/app", "http://example.com/other", False),
+    ],
+)
+def test_targets_are_compared_normalised(a: str, b: str, same: bool) -> None:
+    assert (normalise_url(a) == normalise_url(b)) is same

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from releasegate.watch import (
     ProbeRecord,
     StoppedBy,
     Timeline,
+    TimelineSearch,
     TimelineSummary,
     TimelineUnreadable,
     WatchPlan,
@@ -517,85 +519,231 @@ def test_read_timeline_of_a_missing_file(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# find_timeline
+# find_timeline: judged by the timeline's own clock and target, never the file's mtime
 
-NOW = 1_700_000_000.0
+NOW = datetime(2025, 1, 2, 12, 0, tzinfo=UTC)
 HOUR = 3600.0
+TARGET = "http://target.test"
 
 
-def place(reports: Path, run: str, environment: str, age_s: float) -> Path:
-    """A valid timeline of `environment` under reports/run, last modified `age_s` before NOW."""
+def place(
+    reports: Path,
+    run: str,
+    *,
+    environment: str = "staging",
+    ended_ago_s: float = 60.0,
+    target: str = TARGET,
+    duration_s: float = 2.0,
+) -> Path:
+    """A valid timeline of `environment` and `target` under reports/run that ended (by its own
+    recorded start plus duration) `ended_ago_s` before NOW; the file itself is brand new, as a
+    copy made by a later run would be."""
+    started = NOW - timedelta(seconds=ended_ago_s + duration_s)
     path = reports / run / TIMELINE_FILE
-    dataclasses.replace(sample_timeline(), environment=environment).write(path)
-    os.utime(path, (NOW - age_s, NOW - age_s))
+    dataclasses.replace(
+        sample_timeline(),
+        environment=environment,
+        target_url=target,
+        started_at=started.isoformat(),
+        duration_s=duration_s,
+    ).write(path)
     return path
 
 
+def find(reports: Path, *, target: str = TARGET, max_age_s: float = HOUR) -> TimelineSearch:
+    return find_timeline("staging", reports, target=target, max_age_s=max_age_s, now=NOW)
+
+
 def test_find_timeline_picks_the_newest_of_the_environment(tmp_path: Path) -> None:
-    """Of several timelines, the newest one written for this environment is chosen."""
-    place(tmp_path, "watches/staging-1", "staging", age_s=300)
-    newest = place(tmp_path, "watches/staging-2", "staging", age_s=60)
-    place(tmp_path, "watches/staging-3", "staging", age_s=1200)
-    place(tmp_path, "watches/prod-1", "prod", age_s=10)  # newer, but another environment's
+    """Of several timelines, the one that ended last, written for this environment, is chosen."""
+    place(tmp_path, "watches/staging-1", ended_ago_s=300)
+    newest = place(tmp_path, "watches/staging-2", ended_ago_s=60)
+    place(tmp_path, "watches/staging-3", ended_ago_s=1200)
+    place(tmp_path, "watches/prod-1", environment="prod", ended_ago_s=10)  # another env's
 
-    assert find_timeline("staging", tmp_path, max_age_s=HOUR, now=NOW) == newest
+    search = find(tmp_path)
+
+    assert search.path == newest
+    assert search.timeline == read_timeline(newest)
 
 
-def test_find_timeline_ignores_other_environments(tmp_path: Path) -> None:
-    """Only timelines of other environments: None."""
-    place(tmp_path, "watches/prod-1", "prod", age_s=10)
+def test_find_timeline_passes_over_other_environments_in_silence(tmp_path: Path) -> None:
+    """Only timelines of other environments: nothing found and nothing rejected."""
+    place(tmp_path, "watches/prod-1", environment="prod", ended_ago_s=10)
 
-    assert find_timeline("staging", tmp_path, max_age_s=HOUR, now=NOW) is None
+    search = find(tmp_path)
+
+    assert (search.path, search.rejected) == (None, ())
 
 
 @pytest.mark.parametrize(
-    ("age_s", "found"),
+    ("ended_ago_s", "target", "found"),
     [
-        pytest.param(HOUR - 1, True, id="younger"),
-        pytest.param(HOUR, True, id="exactly-max-age"),
-        pytest.param(HOUR + 1, False, id="older"),
+        pytest.param(60.0, TARGET, True, id="fresh-same-target-found"),
+        pytest.param(HOUR, TARGET, True, id="exactly-max-age-found"),
+        pytest.param(HOUR + 1, TARGET, False, id="recorded-older-than-max-age-fresh-file"),
+        pytest.param(30 * HOUR, TARGET, False, id="recorded-a-day-old-fresh-file"),
+        pytest.param(60.0, "http://other.test", False, id="another-host"),
+        pytest.param(60.0, "http://target.test:8080", False, id="another-port"),
+        pytest.param(60.0, "https://target.test", False, id="another-scheme"),
+        pytest.param(60.0, "http://target.test/v2", False, id="another-path-prefix"),
+        pytest.param(60.0, "HTTP://Target.TEST/", True, id="same-target-case-and-slash"),
+        pytest.param(60.0, "http://target.test:80", True, id="same-target-default-port"),
+        pytest.param(-3600.0, TARGET, False, id="recorded-an-hour-in-the-future"),
+        pytest.param(-60.0, TARGET, True, id="a-minute-ahead-clock-skew-found"),
     ],
 )
-def test_find_timeline_ignores_timelines_older_than_max_age(
-    tmp_path: Path, age_s: float, found: bool
+def test_find_timeline_judges_age_and_target_by_the_timeline_itself(
+    tmp_path: Path, ended_ago_s: float, target: str, found: bool
 ) -> None:
-    """A timeline older than max_age_s (measured from `now`) is another deploy's."""
-    path = place(tmp_path, "watches/staging-1", "staging", age_s=age_s)
+    """Age comes from the recorded start and duration, not the file (every file here is new);
+    the recorded target must be the run's base URL (scheme, host, port, path; case and a
+    trailing slash aside)."""
+    path = place(tmp_path, "watches/staging-1", ended_ago_s=ended_ago_s, target=target)
 
-    assert find_timeline("staging", tmp_path, max_age_s=HOUR, now=NOW) == (path if found else None)
+    search = find(tmp_path)
+
+    assert search.path == (path if found else None)
+    assert [r.path for r in search.rejected] == ([] if found else [path])
+
+
+def test_find_timeline_takes_a_fitting_timeline_over_a_newer_one_of_another_target(
+    tmp_path: Path,
+) -> None:
+    """A newer timeline of another target is rejected; the older one of this target is chosen."""
+    ours = place(tmp_path, "watches/staging-1", ended_ago_s=600)
+    theirs = place(tmp_path, "watches/staging-2", ended_ago_s=10, target="http://other.test")
+
+    search = find(tmp_path)
+
+    assert search.path == ours
+    assert [r.path for r in search.rejected] == [theirs]
+
+
+def test_find_timeline_judges_a_timeline_by_its_end_not_its_start(tmp_path: Path) -> None:
+    """A watch that began 90 minutes ago and ran 40 minutes ended 50 minutes ago: in time."""
+    path = place(tmp_path, "watches/staging-1", ended_ago_s=50 * 60, duration_s=40 * 60)
+
+    assert find(tmp_path).path == path
+
+
+@pytest.mark.parametrize(
+    ("started_at", "reason"),
+    [
+        pytest.param("yesterday", "has no readable start time ('yesterday')", id="not-a-time"),
+        pytest.param(
+            "2025-01-02T11:59:00",
+            "has no readable start time ('2025-01-02T11:59:00')",
+            id="no-time-zone",
+        ),
+    ],
+)
+def test_find_timeline_rejects_a_timeline_without_a_readable_time(
+    tmp_path: Path, started_at: str, reason: str
+) -> None:
+    """Without a time of its own, a timeline's age is unknown: never evidence."""
+    path = tmp_path / "run" / TIMELINE_FILE
+    dataclasses.replace(sample_timeline(), target_url=TARGET, started_at=started_at).write(path)
+
+    search = find(tmp_path)
+
+    assert search.path is None
+    assert [(r.path, r.reason) for r in search.rejected] == [(path, reason)]
+
+
+def test_find_timeline_matches_a_masked_target_with_the_redactor(tmp_path: Path) -> None:
+    """A base URL holding a secret is written masked; with the redactor it still matches."""
+    target = f"http://target.test/{SECRET}"
+    path = tmp_path / "run" / TIMELINE_FILE
+    stamped = dataclasses.replace(
+        sample_timeline(), target_url=target, started_at=(NOW - timedelta(minutes=5)).isoformat()
+    )
+    stamped.write(path, Redactor.of([SECRET]))
+
+    search = find_timeline(
+        "staging",
+        tmp_path,
+        target=target,
+        max_age_s=HOUR,
+        now=NOW,
+        redactor=Redactor.of([SECRET]),
+    )
+
+    assert search.path == path
+
+
+@pytest.mark.parametrize(
+    ("placed", "expected"),
+    [
+        pytest.param(
+            [],
+            "no timeline.json of env=staging under {reports} (younger than [watch] max_age 60 min)",
+            id="none-found",
+        ),
+        pytest.param(
+            [("a", 30 * HOUR, TARGET)],
+            "the newest timeline of env=staging, {reports}/a/timeline.json, ended 30.0 h ago"
+            " (2025-01-01T06:00:00+00:00), older than [watch] max_age 60 min",
+            id="too-old-names-the-age",
+        ),
+        pytest.param(
+            [("a", 60.0, "http://other.test:9000")],
+            "the newest timeline of env=staging, {reports}/a/timeline.json, watched another"
+            " target, http://other.test:9000, not http://target.test",
+            id="other-target-names-it",
+        ),
+        pytest.param(
+            [("a", 60.0, "http://other.test"), ("b", 3 * HOUR, TARGET)],
+            "the newest timeline of env=staging, {reports}/a/timeline.json, watched another"
+            " target, http://other.test, not http://target.test (1 other rejected)",
+            id="several-names-the-newest",
+        ),
+    ],
+)
+def test_why_no_timeline_fits_in_words(
+    tmp_path: Path, placed: list[tuple[str, float, str]], expected: str
+) -> None:
+    """The reason names the rejected timeline, its age or target, and the limit."""
+    for run, ended_ago_s, target in placed:
+        place(tmp_path, run, ended_ago_s=ended_ago_s, target=target)
+
+    search = find(tmp_path)
+
+    assert search.path is None
+    assert search.why_none(HOUR) == expected.format(reports=tmp_path)
 
 
 def test_find_timeline_skips_an_unreadable_newer_file(tmp_path: Path) -> None:
-    """A newer timeline.json that is not a timeline is skipped, the readable one is chosen."""
-    readable = place(tmp_path, "watches/staging-1", "staging", age_s=600)
+    """A timeline.json that is not a timeline is passed over; the readable one is chosen."""
+    readable = place(tmp_path, "watches/staging-1", ended_ago_s=600)
     for run, content in (("broken-json", b"{"), ("binary", b"\xff\xfe"), ("list", b"[]")):
         broken = tmp_path / "watches" / run / TIMELINE_FILE
         broken.parent.mkdir(parents=True)
         broken.write_bytes(content)
-        os.utime(broken, (NOW - 5, NOW - 5))
 
-    assert find_timeline("staging", tmp_path, max_age_s=HOUR, now=NOW) == readable
+    assert find(tmp_path).path == readable
 
 
 def test_find_timeline_only_reads_files_named_timeline_json(tmp_path: Path) -> None:
     """A timeline saved under another name is not found."""
-    path = place(tmp_path, "watches/staging-1", "staging", age_s=60)
+    path = place(tmp_path, "watches/staging-1")
     path.rename(path.with_name("timeline-copy.json"))
 
-    assert find_timeline("staging", tmp_path, max_age_s=HOUR, now=NOW) is None
+    assert find(tmp_path).path is None
 
 
 def test_find_timeline_defaults_now_to_the_clock(tmp_path: Path) -> None:
-    """Without `now`, the age is measured from the current time: a fresh file is found."""
+    """Without `now`, the age is measured from the current time: a watch just ended is found."""
     path = tmp_path / "run" / TIMELINE_FILE
-    sample_timeline().write(path)
+    started = datetime.now(UTC).isoformat()
+    dataclasses.replace(sample_timeline(), target_url=TARGET, started_at=started).write(path)
 
-    assert find_timeline("staging", tmp_path, max_age_s=60) == path
+    assert find_timeline("staging", tmp_path, target=TARGET, max_age_s=60).path == path
 
 
 def test_find_timeline_of_a_missing_directory_is_none(tmp_path: Path) -> None:
     """A reports directory that does not exist holds no timeline."""
-    assert find_timeline("staging", tmp_path / "absent", max_age_s=HOUR, now=NOW) is None
+    assert find(tmp_path / "absent") == TimelineSearch("staging", tmp_path / "absent")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ cookies whatever they are (a session cookie the target set at sign-in is a crede
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 import shutil
@@ -115,9 +116,20 @@ def _redact_lines(text: str, redactor: Redactor) -> str:
     return redactor.redact("".join(out))
 
 
-def _redact_bytes(data: bytes, redactor: Redactor, name: str) -> bytes:
+def _is_zip(data: bytes) -> bool:
+    return data[:4] == b"PK\x03\x04"
+
+
+def redact_bytes(data: bytes, redactor: Redactor, name: str) -> bytes:
+    """The bytes of a file named `name`, secrets masked: text or not (a Locust log with a
+    stray byte, binary-ish HTML), and member by member in a zip (nested zips too)."""
     if Path(name).suffix.lower() in _BINARY_SUFFIXES:
         return data
+    if _is_zip(data):
+        try:
+            return _redact_zip_bytes(data, redactor)
+        except zipfile.BadZipFile:
+            pass  # not a zip after all: masked as bytes below
     # surrogateescape: any byte sequence survives the round trip, text or not
     text = data.decode("utf-8", errors="surrogateescape")
     if name.endswith(".network"):
@@ -129,11 +141,38 @@ def _redact_bytes(data: bytes, redactor: Redactor, name: str) -> bytes:
     return text.encode("utf-8", errors="surrogateescape")
 
 
+def holds_secret(data: bytes, redactor: Redactor, name: str) -> bool:
+    """Whether the bytes of `name` (a zip: any member, nested zips too) hold a secret."""
+    if not redactor or Path(name).suffix.lower() in _BINARY_SUFFIXES:
+        return False
+    if _is_zip(data):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                return any(
+                    holds_secret(archive.read(info), redactor, info.filename)
+                    for info in archive.infolist()
+                )
+        except zipfile.BadZipFile:
+            pass
+    return redactor.contains_secret(data.decode("utf-8", errors="surrogateescape"))
+
+
+def _redact_zip_bytes(data: bytes, redactor: Redactor) -> bytes:
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as zin,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout,
+    ):
+        for info in zin.infolist():
+            zout.writestr(info.filename, redact_bytes(zin.read(info), redactor, info.filename))
+    return out.getvalue()
+
+
 def redact_zip(source: Path, target: Path, redactor: Redactor) -> None:
     """A Playwright trace (a zip of event files and resources) rewritten member by member."""
     with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
-            zout.writestr(info.filename, _redact_bytes(zin.read(info), redactor, info.filename))
+            zout.writestr(info.filename, redact_bytes(zin.read(info), redactor, info.filename))
 
 
 def redact_file(source: Path, target: Path, redactor: Redactor) -> None:
@@ -145,17 +184,25 @@ def redact_file(source: Path, target: Path, redactor: Redactor) -> None:
     ) as t:
         partial = Path(t.name)
     try:
-        suffix = source.suffix.lower()
-        if suffix == ".zip":
-            redact_zip(source, partial, redactor)
-        elif suffix in _BINARY_SUFFIXES:
+        if source.suffix.lower() in _BINARY_SUFFIXES:
             shutil.copyfile(source, partial)
-        else:
-            partial.write_bytes(_redact_bytes(source.read_bytes(), redactor, source.name))
+        else:  # a zip (by its first bytes) member by member, anything else as bytes
+            partial.write_bytes(redact_bytes(source.read_bytes(), redactor, source.name))
+        shutil.copystat(source, partial)
         partial.replace(target)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+
+
+def mask_in_place(path: Path, redactor: Redactor) -> bool:
+    """Mask the secrets in one file, if it holds any (text, bytes that are not UTF-8, zips);
+    return whether it did. Pictures and video are left alone: they hold no text."""
+    data = path.read_bytes()
+    if not holds_secret(data, redactor, path.name):
+        return False
+    redact_file(path, path, redactor)
+    return True
 
 
 @dataclass(frozen=True)
@@ -175,7 +222,8 @@ class ArtefactStore:
     redactor: Redactor
 
     def folder(self, check_id: str) -> Path:
-        return self.run_dir / ARTEFACTS_DIR / slug(check_id)
+        # the id may hold a secret (a page path with a token in it): not in a folder name
+        return self.run_dir / ARTEFACTS_DIR / slug(self.redactor.redact(check_id))
 
     def _relative(self, path: Path) -> str:
         return path.relative_to(self.run_dir).as_posix()

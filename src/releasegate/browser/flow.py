@@ -12,8 +12,8 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from releasegate.browser.visit import is_unreachable
-from releasegate.errors import CheckFailed, EvidenceMissing
+from releasegate.browser.visit import is_cut_off, is_unreachable
+from releasegate.errors import CheckFailed, EvidenceMissing, TargetUnreachable
 
 Measure = Callable[..., None]
 
@@ -48,6 +48,11 @@ class Flow:
             ) from None
         except PlaywrightError as exc:
             # the first line only: a call log below it may quote the page's own text
+            if is_cut_off(_first_line(exc.message)):
+                raise TargetUnreachable(
+                    f"{self._where(name)}: the browser could not connect to the target:"
+                    f" {_first_line(exc.message)}"
+                ) from None
             if is_unreachable(_first_line(exc.message)):
                 raise EvidenceMissing(
                     f"{self._where(name)}: the browser could not reach the target or failed"

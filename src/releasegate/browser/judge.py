@@ -10,8 +10,8 @@ import re
 from collections.abc import Iterable
 
 from releasegate.browser.recording import ConsoleEntry, FailedRequest
-from releasegate.browser.visit import PageVisit
-from releasegate.errors import EvidenceMissing
+from releasegate.browser.visit import PageVisit, is_cut_off
+from releasegate.errors import EvidenceMissing, TargetUnreachable
 from releasegate.units import format_duration
 
 _MAX_LISTED = 5
@@ -30,6 +30,11 @@ def _listed(lines: list[str]) -> str:
 
 def require_reachable(visit: PageVisit, env_name: str) -> None:
     """The browser reached the target; otherwise nothing about the page can be judged."""
+    if visit.unreachable and is_cut_off(str(visit.navigation_error)):
+        raise TargetUnreachable(
+            f"the browser could not connect to the target: {visit.navigation_error}"
+            f" ({where(visit, env_name)})"
+        )
     if visit.unreachable:
         raise EvidenceMissing(
             f"the browser could not reach the target or failed itself: {visit.navigation_error}"

@@ -19,9 +19,9 @@ from releasegate.browser.vitals import COLLECT_JS, LCP_WAIT_MS, PageTimings, tim
 # Expected text or selectors may be rendered by scripts after the load event: wait this long
 # at most for them to become visible before saying they are not.
 SETTLE_S = 3.0
-# Chromium's network error codes that mean "could not reach the target" (not "it answered
-# badly"): the gate cannot measure the page, which is missing evidence, not a product failure.
-UNREACHABLE_ERRORS = (
+# Chromium's network error codes that mean "no connection to the target at all": the one rule
+# for an unreachable target applies (HOLD, or ROLLBACK when it answered before; see decide)
+CUT_OFF_ERRORS = (
     "ERR_CONNECTION_REFUSED",
     "ERR_CONNECTION_RESET",
     "ERR_CONNECTION_CLOSED",
@@ -31,9 +31,13 @@ UNREACHABLE_ERRORS = (
     "ERR_NETWORK_CHANGED",
     "ERR_EMPTY_RESPONSE",
     "ERR_PROXY_CONNECTION_FAILED",
-    "ERR_UNSAFE_PORT",  # the browser itself refuses ports such as 9 or 25
     "ERR_CONNECTION_TIMED_OUT",
     "ERR_TIMED_OUT",
+)
+# Codes where the browser could not measure for reasons of its own or of TLS: missing evidence
+UNREACHABLE_ERRORS = (
+    *CUT_OFF_ERRORS,
+    "ERR_UNSAFE_PORT",  # the browser itself refuses ports such as 9 or 25
     "ERR_CERT_",
     "ERR_SSL_",
 )
@@ -47,6 +51,11 @@ def is_unreachable(message: str) -> bool:
     """The browser could not reach the target, or the browser itself failed: the gate could
     not measure (as opposed to the target answering badly)."""
     return any(code in message for code in (*UNREACHABLE_ERRORS, *BROWSER_GONE))
+
+
+def is_cut_off(message: str) -> bool:
+    """No connection to the target at all (refused, reset, DNS, connect timeout)."""
+    return any(code in message for code in CUT_OFF_ERRORS)
 
 
 @dataclass(frozen=True)

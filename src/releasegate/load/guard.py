@@ -6,6 +6,11 @@ so never import this module elsewhere).
 - The run stops after `max_requests` requests, and when the failure ratio stays above
   `abort_failure_ratio` for `abort_after_s` seconds.
 - Why it stopped is written to `guard_file` (JSON), for the gate to report.
+- Which requests were answered: Locust's histogram counts a refused connection as a 5 ms
+  request. Per request name, the answered requests' response times and the unanswered ones'
+  (a failure without a response: connection errors, timeouts) are kept apart, bucketed like
+  Locust's, sent from workers to the master with Locust's own reports, and written to
+  `answered_file` when Locust ends (after its own statistics, so at least as complete).
 
 Checks run on the process that holds the aggregated statistics: the master, or the only process.
 """
@@ -24,8 +29,10 @@ from locust.clients import HttpSession
 from locust.contrib.fasthttp import FastHttpSession
 from locust.env import Environment
 from locust.runners import LocalRunner, MasterRunner, WorkerRunner
+from locust.stats import bucket_response_time
 
 from releasegate.load.params import OFF_TARGET, LoadParams
+from releasegate.load.stats import ANSWERED_VERSION
 from releasegate.net import origin
 
 PARAMS = LoadParams.from_environ()
@@ -146,9 +153,81 @@ def _start_watching(environment: Environment, **_: Any) -> None:
         gevent.spawn(_watch, environment)
 
 
+_role = "process"
+
+
 @events.init.add_listener
 def _announce(environment: Environment, **_: Any) -> None:
+    global _role
     role = "master" if isinstance(environment.runner, MasterRunner) else "process"
     if isinstance(environment.runner, WorkerRunner):
         role = "worker"
+    _role = role
     print(f"releasegate guard: {role}, target {PARAMS.target or '(any)'}", flush=True)
+
+
+# (method, name) -> {"answered": n, "answered_times": {ms: n}, "unanswered_times": {ms: n}}
+# with string keys throughout: it travels to the master in Locust's messages
+_REPORT_KEY = "releasegate_answered"
+_answered: dict[str, dict[str, Any]] = {}
+
+
+def _record(method: str, name: str) -> dict[str, Any]:
+    key = json.dumps([method, name])
+    return _answered.setdefault(
+        key, {"answered": 0, "unanswered": 0, "answered_times": {}, "unanswered_times": {}}
+    )
+
+
+def _add(into: dict[str, int], key: str, count: int) -> None:
+    into[key] = into.get(key, 0) + count
+
+
+@events.request.add_listener
+def _sort_answered(
+    request_type: str,
+    name: str,
+    response_time: float | None,
+    exception: BaseException | None = None,
+    response: Any = None,
+    **_: Any,
+) -> None:
+    """Answered: a success, or a failure that came with a response (an HTTP error status).
+    Unanswered: a failure without one (Locust's clients give status 0 for those)."""
+    answered = exception is None or bool(getattr(response, "status_code", 0) or 0)
+    record = _record(request_type, name)
+    record["answered" if answered else "unanswered"] += 1
+    if response_time is not None:
+        times = record["answered_times" if answered else "unanswered_times"]
+        _add(times, str(bucket_response_time(response_time)), 1)
+
+
+@events.report_to_master.add_listener
+def _send_answered(data: dict[str, Any], **_: Any) -> None:
+    data[_REPORT_KEY] = dict(_answered)
+    _answered.clear()
+
+
+@events.worker_report.add_listener
+def _merge_answered(data: dict[str, Any], **_: Any) -> None:
+    for key, theirs in (data.get(_REPORT_KEY) or {}).items():
+        method, name = json.loads(key)
+        ours = _record(method, name)
+        ours["answered"] += theirs["answered"]
+        ours["unanswered"] += theirs["unanswered"]
+        for field in ("answered_times", "unanswered_times"):
+            for ms, count in theirs[field].items():
+                _add(ours[field], ms, count)
+
+
+@events.quit.add_listener
+def _write_answered(**_: Any) -> None:
+    # workers send theirs to the master; only the master (or the only process) writes
+    if not PARAMS.answered_file or _role == "worker":
+        return
+    endpoints = []
+    for key, record in _answered.items():
+        method, name = json.loads(key)
+        endpoints.append({"method": method, "name": name, **record})
+    document = {"version": ANSWERED_VERSION, "endpoints": endpoints}
+    Path(PARAMS.answered_file).write_text(json.dumps(document), encoding="utf-8")

@@ -32,6 +32,7 @@ class LoadParams:
     abort_failure_ratio: float | None = None
     abort_after_s: float = 5.0
     guard_file: str = ""
+    answered_file: str = ""
 
     @property
     def peak_users(self) -> int:

@@ -25,6 +25,7 @@ from releasegate.config import Environment
 from releasegate.errors import EvidenceMissing
 from releasegate.evidence import write_atomically
 from releasegate.load.params import LoadParams
+from releasegate.load.stats import answered_path
 from releasegate.net import free_loopback_port
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
@@ -62,6 +63,14 @@ class LoadPlan:
     @property
     def stats_json(self) -> Path:
         return self.out_dir / f"{STATS_PREFIX}.json"
+
+    @property
+    def answered_json(self) -> Path:
+        return answered_path(self.stats_json)
+
+    @property
+    def failures_csv(self) -> Path:
+        return self.out_dir / f"{STATS_PREFIX}_failures.csv"
 
     @property
     def history_csv(self) -> Path:
@@ -122,6 +131,7 @@ def plan_load(
         abort_failure_ratio=load.abort_failure_ratio,
         abort_after_s=load.abort_after,
         guard_file=str(out_dir / "guard.json"),
+        answered_file=str(answered_path(out_dir / f"{STATS_PREFIX}.json")),
     )
     if params.peak_users > load.max_users:
         raise LoadRefused(
@@ -208,6 +218,8 @@ class LoadRun:
         kinds = (
             ("locust-report", self.plan.html_report),
             ("locust-stats", self.plan.stats_json),
+            ("locust-answered", self.plan.answered_json),
+            ("locust-failures", self.plan.failures_csv),
             ("locust-history", self.plan.history_csv),
             ("locust-log", self.plan.log),
         )

@@ -14,6 +14,7 @@ import fnmatch
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Playwright
@@ -262,6 +263,16 @@ def browser_context_args(
     args["ignore_https_errors"] = not gate_run.env.target.verify_tls
     if browser_config.headers:
         args["extra_http_headers"] = dict(browser_config.headers)
+    auth = gate_run.env.target.basic_auth
+    if auth is not None and gate_run.base_url:
+        # sent from the first request, and to the target's origin only
+        parts = urlsplit(gate_run.base_url)
+        args["http_credentials"] = {
+            "username": auth.username,
+            "password": auth.password,
+            "origin": f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}",
+            "send": "always",
+        }
     return args
 
 

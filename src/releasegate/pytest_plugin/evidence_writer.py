@@ -18,6 +18,8 @@ from releasegate.decide import decide
 from releasegate.evidence import (
     CAUSE_CRASH,
     CAUSE_INCONCLUSIVE,
+    CAUSE_STALE,
+    CAUSE_UNREACHABLE,
     RESULTS_FILE,
     Phase,
     ResultsBuilder,
@@ -27,6 +29,7 @@ from releasegate.evidence import (
     write_atomically,
 )
 from releasegate.pytest_plugin._keys import GateRun
+from releasegate.reachability import gather
 from releasegate.runs import scrub_tree
 from releasegate.stages import STAGES
 
@@ -66,6 +69,7 @@ class EvidenceWriter:
             RunInfo(
                 id=run.run_id,
                 environment=run.env.name,
+                environment_file=str(run.env.path.resolve()),
                 target_url=run.redactor.redact(run.base_url),
                 release_version=run.release_version,
                 started_at=now(),
@@ -172,8 +176,18 @@ class EvidenceWriter:
         )
         run.status = "interrupted" if interrupted else "finished"
         stopped_early = bool(session.shouldstop) or bool(session.shouldfail)
-        crashed = any(c.cause == CAUSE_CRASH for c in self.builder.checks())
+        checks = self.builder.checks()
+        crashed = any(c.cause == CAUSE_CRASH for c in checks)
         run.complete = not (interrupted or stopped_early or crashed) and exitstatus in (0, 1)
+        if any(c.cause == CAUSE_UNREACHABLE for c in checks):
+            run.reachability = gather(
+                environment=self.run.env.name,
+                target_url=self.run.redactor.redact(self.run.base_url),
+                run_dir=self.run.run_dir,
+                reports_dir=self.run.reports_dir,
+                canary_url=self.run.env.model.target.canary_url,
+                redactor=self.run.redactor,
+            )
         self._write()
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
@@ -242,7 +256,8 @@ class EvidenceWriter:
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_row(self, report: Any, cells: list[str]) -> None:
         data = getattr(report, "releasegate", None) or {}
-        if data.get("cause") == CAUSE_INCONCLUSIVE and report.when == "call":
+        inconclusive = (CAUSE_INCONCLUSIVE, CAUSE_UNREACHABLE, CAUSE_STALE)
+        if data.get("cause") in inconclusive and report.when == "call":
             # pytest-html calls every call-phase exception "Failed"; this one could not measure
             cells[:] = [c.replace(">Failed<", ">Error<", 1) for c in cells]
         shown = [_format_measurement(m) for m in data.get("measurements", [])]

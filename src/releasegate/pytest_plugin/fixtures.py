@@ -11,6 +11,7 @@ from releasegate.config import Environment
 from releasegate.evidence import Measurement
 from releasegate.probe import ProbeClient
 from releasegate.pytest_plugin._keys import GATE_RUN, MEASUREMENTS, GateRun
+from releasegate.reachability import note_answer
 
 Measure = Callable[..., None]
 
@@ -57,6 +58,9 @@ def http(gate_run: GateRun) -> Iterator[ProbeClient]:
         retries=target.retries,
         verify_tls=target.verify_tls,
         redactor=gate_run.redactor,
+        on_first_answer=lambda: note_answer(
+            gate_run.run_dir, gate_run.redactor.redact(gate_run.base_url)
+        ),
     ) as client:
         yield client
 

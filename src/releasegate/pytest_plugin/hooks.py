@@ -26,9 +26,15 @@ from releasegate.config import (
     known_environments,
     load_environment,
 )
-from releasegate.errors import ConfigError, EvidenceMissing
-from releasegate.evidence import CAUSE_INCONCLUSIVE, CAUSE_PRODUCT, stages_in_markexpr
-from releasegate.policy import lint
+from releasegate.errors import ConfigError, EvidenceMissing, EvidenceStale, TargetUnreachable
+from releasegate.evidence import (
+    CAUSE_INCONCLUSIVE,
+    CAUSE_PRODUCT,
+    CAUSE_STALE,
+    CAUSE_UNREACHABLE,
+    stages_in_markexpr,
+)
+from releasegate.policy import lint, lint_errors
 from releasegate.pytest_plugin._keys import (
     ARTEFACTS,
     ARTEFACTS_SENT,
@@ -235,7 +241,12 @@ def pytest_configure(config: pytest.Config) -> None:
         release_version=config.getoption("releasegate_release_version"),
         redactor=env.redactor,
         controller=True,
-        notes=[*env.warnings, *lint(env), *prometheus_note],
+        notes=[
+            *env.warnings,
+            *lint(env),
+            *(f"{error} (this run will not say GO)" for error in lint_errors(env)),
+            *prometheus_note,
+        ],
         prometheus_url=prometheus_url,
     )
     config.stash[GATE_RUN] = run
@@ -380,6 +391,10 @@ def _cause(report: pytest.TestReport, call: pytest.CallInfo[None]) -> str | None
     if not report.failed or call.excinfo is None:
         return None
     value = call.excinfo.value
+    if isinstance(value, TargetUnreachable):
+        return CAUSE_UNREACHABLE  # in any phase: a fixture that fetched may have found it
+    if isinstance(value, EvidenceStale):
+        return CAUSE_STALE
     if isinstance(value, EvidenceMissing):
         return CAUSE_INCONCLUSIVE
     if isinstance(value, AssertionError | pytest.fail.Exception):
@@ -443,6 +458,7 @@ def pytest_report_teststatus(
 ) -> tuple[str, str, str] | None:
     """A check that could not measure reads as ERROR, not FAILED, in the terminal too."""
     data = getattr(report, "releasegate", None)
-    if report.when == "call" and report.failed and data and data["cause"] == CAUSE_INCONCLUSIVE:
+    inconclusive = (CAUSE_INCONCLUSIVE, CAUSE_UNREACHABLE, CAUSE_STALE)
+    if report.when == "call" and report.failed and data and data["cause"] in inconclusive:
         return "error", "E", "ERROR"
     return None

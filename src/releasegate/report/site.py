@@ -8,6 +8,10 @@
     site/rollouts/<id>/index.html    `releasegate rollout` timelines (report/rollouts.py)
 
 Nothing is fetched from a network: charts are inline SVG, styles inline, no CDN.
+
+Every file copied and every page rendered is masked with the secrets of the run's environment
+(report/secrets.py); a run whose environment cannot be loaded gets a page without its free text
+(messages, reasons, hook output) and none of its raw files.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,12 +27,17 @@ from typing import Any
 from jinja2 import Environment as Templates
 from jinja2 import PackageLoader, select_autoescape
 
+from releasegate.browser.artefacts import redact_file
+from releasegate.config import environments_dir
 from releasegate.evidence import now
 from releasegate.load.stats import read_history
+from releasegate.redact import Redactor
 from releasegate.report import charts
 from releasegate.report.model import RunView, format_measurement, load_runs, short_check
 from releasegate.report.rollouts import build_rollout_pages
+from releasegate.report.secrets import RunSecrets, SecretsByEnvironment
 from releasegate.report.uptime import build_uptime_pages
+from releasegate.runs import scrub_tree
 from releasegate.watch import TIMELINE_FILE, TimelineUnreadable, read_timeline
 
 SITE_DIR = "site"
@@ -73,25 +83,38 @@ def find_allure(start: Path) -> Path | None:
     return None
 
 
-def _allure_html(allure: Path, results: Path, out: Path) -> str | None:
-    """Render allure-results as one HTML file; return a note when that is not possible."""
+def _allure_html(allure: Path, results: Path, out: Path, redactor: Redactor) -> str | None:
+    """Render allure-results as one HTML file; return a note when that is not possible.
+    Rendered in a private folder, and copied into the site masked."""
     marker = out / "index.html"
     if marker.exists() and marker.stat().st_mtime >= results.stat().st_mtime:
-        return None  # already rendered for these results
-    try:
-        done = subprocess.run(
-            [str(allure), "awesome", str(results), "--single-file", "-o", str(out)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"Allure report of {results.parent.name} not rendered: {exc}"
-    if done.returncode != 0 or not marker.exists():
-        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-        return f"Allure report of {results.parent.name} not rendered: {tail[0]}"
+        scrub_tree(out, redactor)  # rendered for these results by an earlier build
+        return None
+    with tempfile.TemporaryDirectory(prefix="releasegate-allure-") as private:
+        rendered = Path(private) / "allure"
+        try:
+            done = subprocess.run(
+                [str(allure), "awesome", str(results), "--single-file", "-o", str(rendered)],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return redactor.redact(f"Allure report of {results.parent.name} not rendered: {exc}")
+        if done.returncode != 0 or not (rendered / "index.html").exists():
+            tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+            return redactor.redact(
+                f"Allure report of {results.parent.name} not rendered: {tail[0]}"
+            )
+        _copy_masked_tree(rendered, out, redactor)
     return None
+
+
+def _copy_masked_tree(source: Path, target: Path, redactor: Redactor) -> None:
+    for path in sorted(source.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            redact_file(path, target / path.relative_to(source), redactor)
 
 
 def _actions(run: RunView) -> list[str]:
@@ -123,9 +146,9 @@ def _hook_outputs(run: RunView) -> list[tuple[str, str]]:
     return [(h.kind, h.output) for h in hooks if h is not None and h.executed and h.output]
 
 
-def _copy_artefacts(run: RunView, page_dir: Path) -> list[tuple[str, str]]:
+def _copy_artefacts(run: RunView, page_dir: Path, redactor: Redactor) -> list[tuple[str, str]]:
     """Copy each check's artefacts (screenshots, traces, load reports) beside the page, once
-    per file: several checks judging one page visit share its screenshot and trace."""
+    per file, masked: several checks judging one page visit share its screenshot and trace."""
     found: dict[str, list[str]] = {}
     for check in run.checks:
         for name in check.artefacts:
@@ -133,9 +156,7 @@ def _copy_artefacts(run: RunView, page_dir: Path) -> list[tuple[str, str]]:
             if not source.is_file():
                 continue
             if name not in found:
-                target = page_dir / "artefacts" / name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source, target)
+                redact_file(source, page_dir / "artefacts" / name, redactor)
                 found[name] = []
             found[name].append(short_check(check.id))
     return [
@@ -144,8 +165,9 @@ def _copy_artefacts(run: RunView, page_dir: Path) -> list[tuple[str, str]]:
     ]
 
 
-def _check_rows(run: RunView) -> list[dict[str, Any]]:
-    """Checks that did not pass first, so the page opens on what matters."""
+def _check_rows(run: RunView, *, free_text: bool = True) -> list[dict[str, Any]]:
+    """Checks that did not pass first, so the page opens on what matters (without what they
+    measured and said when the run's secrets are unknown)."""
     checks = sorted(run.checks, key=lambda c: (_ORDER.get(c.outcome, 2), c.id))
     return [
         {
@@ -154,8 +176,8 @@ def _check_rows(run: RunView) -> list[dict[str, Any]]:
             "outcome": c.outcome,
             "outcome_label": _OUTCOME_LABELS.get(c.outcome, c.outcome)
             + (" (flaky)" if c.flaky else ""),
-            "measured": [format_measurement(m) for m in c.measurements],
-            "message": c.message,
+            "measured": [format_measurement(m) for m in c.measurements] if free_text else [],
+            "message": c.message if free_text else "",
         }
         for c in checks
     ]
@@ -220,12 +242,112 @@ def _watch_charts(run: RunView) -> list[str]:
     return [charts.deploy_timeline(ok, failed, command)] if ok or failed else []
 
 
-def build_site(reports_dir: Path, out: Path | None = None, *, allure: bool = True) -> BuildResult:
-    """Write the site for every run under `reports_dir` into `out` (default reports/site)."""
+def _clear(page_dir: Path, *, keep_allure: bool) -> None:
+    """Remove what an earlier build published for a run (masked or not, by older versions),
+    except Allure's rendering, which is slow to redo: that is masked again in place."""
+    page_dir.mkdir(parents=True, exist_ok=True)
+    for path in page_dir.iterdir():
+        if keep_allure and path.name == "allure":
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
+def _withheld_page(run: RunView, secrets: RunSecrets, templates: Templates) -> str:
+    """The verdict, the gates and the checks' outcomes, and why nothing else is shown."""
+    return templates.get_template("run.html.j2").render(
+        root="../../",
+        run=run,
+        target="-",
+        withheld=f"The reports, artefacts and messages of this run are not published:"
+        f" {secrets.problem}, so its secrets are unknown and could not be masked.",
+        headline=_HEADLINES.get(run.verdict, ""),
+        # without evidence, the reasons are ours (which file is unreadable, and where), not
+        # the run's text
+        reasons=run.reasons()[:8] if run.results is None and run.record is None else [],
+        warnings=[],
+        stages=_stage_rows(run),
+        checks=_check_rows(run, free_text=False),
+        links=[],
+        actions=[],
+        hook_outputs=[],
+        artefacts=[],
+        charts=[],
+    )
+
+
+def _run_page(
+    run: RunView,
+    page_dir: Path,
+    redactor: Redactor,
+    templates: Templates,
+    allure_cmd: Path | None,
+    notes: list[str],
+) -> str:
+    """Copy the run's reports and artefacts beside its page, masked; return the page."""
+    links: list[tuple[str, str]] = []
+    for name in _COPIED:
+        if (run.path / name).exists():
+            redact_file(run.path / name, page_dir / name, redactor)
+    if (page_dir / "report.html").exists():
+        links.append(("pytest-html report", "report.html"))
+    allure_results = run.path / "allure-results"
+    if allure_cmd is not None and allure_results.is_dir():
+        note = _allure_html(allure_cmd, allure_results, page_dir / "allure", redactor)
+        if note:
+            notes.append(note)
+        if (page_dir / "allure" / "index.html").exists():
+            links.append(("Allure report", "allure/index.html"))
+    links += [
+        (n, n)
+        for n in ("results.json", "decision.json", "junit.xml", "timeline.json")
+        if (page_dir / n).exists()
+    ]
+    artefacts = _copy_artefacts(run, page_dir, redactor)
+    if (page_dir / "artefacts" / "load" / "locust-report.html").is_file():
+        links.append(("Locust report", "artefacts/load/locust-report.html"))
+    latency = run.latency_ms()
+    page = templates.get_template("run.html.j2").render(
+        root="../../",
+        run=run,
+        target=run.results.run.target_url if run.results else "-",
+        withheld=None,
+        headline=_HEADLINES.get(run.verdict, ""),
+        reasons=run.reasons()[:8],
+        warnings=[w.line() for w in run.decision.warnings],
+        stages=_stage_rows(run),
+        checks=_check_rows(run),
+        links=links,
+        actions=_actions(run),
+        hook_outputs=_hook_outputs(run),
+        artefacts=artefacts,
+        charts=[
+            *([charts.latency_by_check(latency)] if latency else []),
+            *_load_charts(run),
+            *_slo_charts(run),
+            *_watch_charts(run),
+        ],
+    )
+    return redactor.redact(page)
+
+
+def build_site(
+    reports_dir: Path,
+    out: Path | None = None,
+    *,
+    allure: bool = True,
+    env_dir: Path | None = None,
+) -> BuildResult:
+    """Write the site for every run under `reports_dir` into `out` (default reports/site),
+    masked with the secrets of each run's environment (looked up in `env_dir`, default the
+    environments folder, when the run's own environment file is gone)."""
     out = (out or reports_dir / SITE_DIR).resolve()
     runs = load_runs(reports_dir, exclude=out)
     templates = _templates()
     result = BuildResult(out, len(runs))
+    secrets = SecretsByEnvironment(env_dir or environments_dir())
     allure_cmd = find_allure(Path.cwd()) if allure else None
     if allure and allure_cmd is None:
         result.notes.append(
@@ -234,48 +356,18 @@ def build_site(reports_dir: Path, out: Path | None = None, *, allure: bool = Tru
         )
     for run in runs:
         page_dir = out / "runs" / run.run_id
-        page_dir.mkdir(parents=True, exist_ok=True)
-        links: list[tuple[str, str]] = []
-        for name in _COPIED:
-            if (run.path / name).exists():
-                shutil.copy2(run.path / name, page_dir / name)
-        if (page_dir / "report.html").exists():
-            links.append(("pytest-html report", "report.html"))
-        allure_results = run.path / "allure-results"
-        if allure_cmd is not None and allure_results.is_dir():
-            note = _allure_html(allure_cmd, allure_results, page_dir / "allure")
-            if note:
-                result.notes.append(note)
-            if (page_dir / "allure" / "index.html").exists():
-                links.append(("Allure report", "allure/index.html"))
-        links += [
-            (n, n)
-            for n in ("results.json", "decision.json", "junit.xml", "timeline.json")
-            if (page_dir / n).exists()
-        ]
-        artefacts = _copy_artefacts(run, page_dir)
-        if (page_dir / "artefacts" / "load" / "locust-report.html").is_file():
-            links.append(("Locust report", "artefacts/load/locust-report.html"))
-        latency = run.latency_ms()
-        page = templates.get_template("run.html.j2").render(
-            root="../../",
-            run=run,
-            headline=_HEADLINES.get(run.verdict, ""),
-            reasons=run.reasons()[:8],
-            warnings=[w.line() for w in run.decision.warnings],
-            stages=_stage_rows(run),
-            checks=_check_rows(run),
-            links=links,
-            actions=_actions(run),
-            hook_outputs=_hook_outputs(run),
-            artefacts=artefacts,
-            charts=[
-                *([charts.latency_by_check(latency)] if latency else []),
-                *_load_charts(run),
-                *_slo_charts(run),
-                *_watch_charts(run),
-            ],
+        info = run.results.run if run.results else None
+        run_secrets = secrets.of(
+            info.environment if info else None, info.environment_file if info else None
         )
+        _clear(page_dir, keep_allure=run_secrets.problem is None)
+        if run_secrets.problem is not None:
+            result.notes.append(f"run {run.run_id}: raw reports withheld: {run_secrets.problem}")
+            page = _withheld_page(run, run_secrets, templates)
+        else:
+            page = _run_page(
+                run, page_dir, run_secrets.redactor, templates, allure_cmd, result.notes
+            )
         (page_dir / "index.html").write_text(page, encoding="utf-8")
     trend = list(reversed(runs[:TREND_RUNS]))  # oldest first, left to right
     labels = [r.run_id[:15] for r in trend]
@@ -310,5 +402,9 @@ def build_site(reports_dir: Path, out: Path | None = None, *, allure: bool = Tru
         built_at=now().strftime("%Y-%m-%d %H:%M UTC"),
     )
     out.mkdir(parents=True, exist_ok=True)
-    (out / "index.html").write_text(index, encoding="utf-8")
+    everyone = secrets.all()
+    (out / "index.html").write_text(everyone.redact(index), encoding="utf-8")
+    for part in ("uptime", "rollouts"):  # masked at their source; and with these secrets too
+        if (out / part).is_dir():
+            scrub_tree(out / part, everyone)
     return result

@@ -6,6 +6,7 @@ a guess was right.
 
 from __future__ import annotations
 
+import base64
 import hmac
 import secrets
 
@@ -36,9 +37,23 @@ def signed_in(request: web.Request) -> bool:
     return session is not None and session in state_of(request).sessions
 
 
+def basic_password(request: web.Request) -> str | None:
+    """The password of an `Authorization: Basic base64(user:password)` header, or None."""
+    scheme, _, encoded = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        pair = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    _, colon, password = pair.partition(":")
+    return password if colon else None
+
+
 def api_authorised(request: web.Request) -> bool:
-    """The API token, or a signed-in browser."""
-    token = bearer_token(request)
+    """The API token (as a bearer token, or as the password of Basic credentials with any
+    user name, as many APIs take one), or a signed-in browser."""
+    token = bearer_token(request) or basic_password(request)
     if token is not None and same_secret(token, state_of(request).settings.api_token):
         return True
     return signed_in(request)

@@ -1,0 +1,142 @@
+"""Latency percentiles from Locust's response-time histograms, judged as honestly as the SLO
+gate judges raw samples. Pure functions; used by the load gate and by the SLO gate's reading of
+the load stage's statistics, so the two never disagree on the same evidence.
+
+Locust keeps a histogram, not the samples, and rounds each response time into a bucket first
+(`locust.stats.bucket_response_time`, Locust 2.47): whole milliseconds below 100 ms, then two
+significant digits (to 10 ms up to 1 s, to 100 ms up to 10 s, to 1 s beyond), with Python's
+`round` (half to even). A reported 1000 ms is any time from 995 to 1050 ms. Two rules follow:
+
+- **Rounding.** A percentile is judged by the edges of its bucket: it passes only when the
+  bucket's upper edge is within the limit, and fails only when the bucket's lower edge is already
+  over it; a limit inside the bucket is inconclusive. Below 100 ms the whole millisecond is taken
+  as exact.
+- **Sample size.** The percentile's distribution-free interval is the SLO gate's
+  (`releasegate.slo.percentile_interval`): its ends are order statistics, that is ranks, and a
+  rank maps to the bucket holding it. Too few samples to bound the percentile is inconclusive,
+  saying how many would do.
+
+The interval is therefore [lower edge of the bucket holding rank l, upper edge of the bucket
+holding rank u], and `releasegate.slo.judge_at_most` judges it like any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from releasegate.load.stats import bucket_edges
+from releasegate.slo import Interval, Judgement, judge_at_most, percentile_interval, samples_needed
+from releasegate.slo_judge import Verdict
+
+
+def judge_reported(reported: float, limit: float) -> Judgement:
+    """One value as Locust reports it against an at-most limit, its rounding allowed for."""
+    lower, upper = bucket_edges(reported)
+    if upper <= limit:
+        return Judgement.PASS
+    if lower > limit:
+        return Judgement.FAIL
+    return Judgement.INCONCLUSIVE
+
+
+def _value_at_rank(ordered: list[tuple[int, int]], rank: int) -> float:
+    """The histogram value holding the `rank`-th smallest sample (1-based)."""
+    seen = 0
+    for value, count in ordered:
+        seen += count
+        if seen >= rank:
+            return float(value)
+    return float(ordered[-1][0])
+
+
+def histogram_interval(
+    histogram: Mapping[int, int], q: float, confidence: float
+) -> Interval | None:
+    """The q-quantile of a Locust histogram with its interval, widened to Locust's bucket
+    edges; None when it is empty or too small for an interval (see `slo.samples_needed`)."""
+    ordered = sorted((value, count) for value, count in histogram.items() if count > 0)
+    n = sum(count for _, count in ordered)
+    if n == 0:
+        return None
+    # The SLO gate's own interval over the ranks 1..n: its estimate and ends are ranks.
+    ranks = percentile_interval(range(1, n + 1), q, confidence)
+    if ranks is None:
+        return None
+    estimate = _value_at_rank(ordered, int(ranks.estimate))
+    lower, _ = bucket_edges(_value_at_rank(ordered, int(ranks.lower)))
+    _, upper = bucket_edges(_value_at_rank(ordered, int(ranks.upper)))
+    return Interval(estimate, lower, upper, confidence, n)
+
+
+@dataclass(frozen=True)
+class LatencyJudgement:
+    """A percentile from a histogram against its limit: the judgement, the interval (None when
+    there is none), the sample count, and how many samples would give an interval."""
+
+    judgement: Judgement
+    interval: Interval | None
+    samples: int
+    needed: int
+
+    @property
+    def estimate(self) -> float | None:
+        return self.interval.estimate if self.interval else None
+
+    def describe(self, unit: str = "ms") -> str:
+        """`620 ms (95% interval 600..650 ms, 40 samples)`, or why there is no interval."""
+        if self.interval is None:
+            return f"{self.samples} samples, too few for an interval; {self.needed} needed"
+        i = self.interval
+        return (
+            f"{i.estimate:g} {unit} ({i.confidence:.0%} interval {i.lower:g}..{i.upper:g} {unit},"
+            f" {i.samples} samples)"
+        )
+
+
+def judge_histogram(
+    histogram: Mapping[int, int], q: float, limit: float, confidence: float
+) -> LatencyJudgement:
+    """The q-quantile of `histogram` against an at-most `limit`: pass, fail or inconclusive."""
+    interval = histogram_interval(histogram, q, confidence)
+    return LatencyJudgement(
+        judgement=judge_at_most(interval, limit),
+        interval=interval,
+        samples=sum(histogram.values()),
+        needed=samples_needed(q, confidence),
+    )
+
+
+def slo_verdict(
+    histogram: Mapping[int, int] | None, q: float, limit_ms: float, confidence: float, where: str
+) -> Verdict:
+    """The SLO gate's latency verdict over a Locust histogram, phrased like
+    `slo_judge.latency`'s; `slo_judge.enforce` turns it into the check's outcome. None (answered
+    requests cannot be told from unanswered ones) and an empty histogram are inconclusive."""
+    name = f"p{q * 100:g} latency"
+    if histogram is None:
+        return Verdict(
+            Judgement.INCONCLUSIVE,
+            None,
+            f"{name}: answered requests cannot be told from unanswered ones ({where})",
+        )
+    found = judge_histogram(histogram, q, limit_ms, confidence)
+    if found.samples == 0:
+        return Verdict(Judgement.INCONCLUSIVE, None, f"{name}: no answered requests ({where})")
+    if found.interval is None:
+        return Verdict(
+            Judgement.INCONCLUSIVE,
+            None,
+            f"{name}: {found.samples} samples are too few for a {confidence:.0%} interval;"
+            f" {found.needed} needed ({where})",
+        )
+    shown = found.describe("ms")
+    message = {
+        Judgement.PASS: f"{name} {shown} within {limit_ms:g} ms ({where})",
+        Judgement.FAIL: f"{name} {shown} exceeds {limit_ms:g} ms ({where})",
+        Judgement.INCONCLUSIVE: (
+            f"{name} {shown} straddles {limit_ms:g} ms (the interval includes Locust's"
+            f" rounding): too uncertain to decide; take more samples ({where})"
+        ),
+    }[found.judgement]
+    return Verdict(found.judgement, found.interval, message)
