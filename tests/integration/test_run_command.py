@@ -12,6 +12,7 @@ import pytest
 
 from releasegate.redact import MASK
 from tests.integration.conftest import ROOT, StartService, gate_env, write_env
+from tests.tls_server import unused_port
 from tests.webhook_receiver import WebhookReceiver
 
 PLANTED = "planted-Hook-Secret-91c2"
@@ -178,6 +179,31 @@ def test_an_unreachable_target_is_hold_or_rollback_by_policy(
     assert decision(tmp_path)["evidence"]["complete"] is False  # type: ignore[index]
     assert decision(tmp_path)["reasons"][0]["rule"] == "unreachable"  # type: ignore[index]
     assert "HOLD, not ROLLBACK" in decision(tmp_path)["reasons"][0]["message"]  # type: ignore[index]
+
+
+def test_every_stage_applies_one_rule_to_an_unreachable_target(
+    receiver: WebhookReceiver, tmp_path: Path
+) -> None:
+    """Smoke, post-deploy and SLO against a closed port with no evidence that it answered: one
+    verdict, HOLD, every reason the unreachable rule (the request loops of post-deploy and SLO
+    counted refused connections as failed requests: ROLLBACK)."""
+    closed = f"http://127.0.0.1:{unused_port()}"
+    env_file = make_env(tmp_path, closed, receiver.url)
+
+    ran = releasegate(
+        "run",
+        *("--env", str(env_file), "--run-id", "r1", "--no-notify"),
+        *("--stage", "smoke", "--stage", "post-deploy", "--stage", "slo"),
+        *("--reports-dir", str(tmp_path / "reports")),
+    )
+
+    assert ran.returncode == 2, ran.stdout + ran.stderr
+    reasons = decision(tmp_path)["reasons"]
+    rules = {r["rule"] for r in reasons}  # type: ignore[union-attr]
+    assert "check-failed" not in rules
+    assert "unreachable" in rules
+    stages = {r["stage"] for r in reasons if r["rule"] == "unreachable"}  # type: ignore[union-attr]
+    assert {"smoke", "post_deploy", "slo"} <= stages
 
 
 def test_an_unreachable_target_is_rollback_when_the_canary_answers(
