@@ -177,7 +177,12 @@ def _missing_checks(results: Results) -> list[Reason]:
 def _unreachable_reason(check: CheckResult, stage: str, seen: Reachability | None) -> Reason:
     message = check.message or "the target could not be reached"
     if seen is not None and seen.answered_before:
-        text = f"{message}; the target answered before ({seen.answered_before}): it went away"
+        # a canary shows only that the network works, not that the target answered before:
+        # the words must hold for every kind of evidence
+        text = (
+            f"{message}; ROLLBACK, not HOLD: the target is down, not out of this runner's"
+            f" sight: {seen.answered_before}"
+        )
     else:
         looked = "; ".join(seen.looked_at) if seen and seen.looked_at else "nothing recorded"
         text = (

@@ -279,7 +279,11 @@ def test_unreachable_hold_says_what_was_looked_for() -> None:
 
 
 def test_unreachable_rollback_names_the_evidence() -> None:
-    """A ROLLBACK for an unreachable target names the evidence that it answered before."""
+    """A ROLLBACK for an unreachable target names its evidence, and claims no more than it
+    shows: a canary answering is no answer of the target."""
     decision = decide(results(PASS, UNREACHABLE, reachability=ANSWERED))
 
-    assert "the canary http://127.0.0.1:2 answered 200 now" in decision.reasons[0].message
+    message = decision.reasons[0].message
+    assert "ROLLBACK, not HOLD: the target is down" in message
+    assert message.endswith(": the canary http://127.0.0.1:2 answered 200 now")
+    assert "the target answered before" not in message
