@@ -176,12 +176,12 @@ def _missing_checks(results: Results) -> list[Reason]:
 
 def _unreachable_reason(check: CheckResult, stage: str, seen: Reachability | None) -> Reason:
     message = check.message or "the target could not be reached"
-    if seen is not None and seen.answered_before:
+    if seen is not None and seen.evidence:
         # a canary shows only that the network works, not that the target answered before:
         # the words must hold for every kind of evidence
         text = (
             f"{message}; ROLLBACK, not HOLD: the target is down, not out of this runner's"
-            f" sight: {seen.answered_before}"
+            f" sight: {seen.evidence}"
         )
     else:
         looked = "; ".join(seen.looked_at) if seen and seen.looked_at else "nothing recorded"
@@ -273,7 +273,7 @@ def _stage_decision(
         for c in errors
     ]
     cut_off = [_unreachable_reason(c, stage, seen) for c in unreachable]
-    (fail_reasons if seen and seen.answered_before else hold_reasons).extend(cut_off)
+    (fail_reasons if seen and seen.evidence else hold_reasons).extend(cut_off)
     if stage != UNSTAGED and ran and not fail_reasons:
         no_vote = _no_vote(stage, checks, voting)
         if no_vote is not None:

@@ -78,10 +78,11 @@ class CheckResult(_Model):
 
 
 class Reachability(_Model):
-    """Whether the run holds evidence that this runner's network works and the target answered
-    before: recorded when a check found the target unreachable, so `decide` needs only files."""
+    """Whether the run holds evidence that this runner's network works (the target answered
+    earlier in the run or in a baseline, or the canary answers now): recorded when a check found
+    the target unreachable, so `decide` needs only files."""
 
-    answered_before: str | None = None  # the evidence, in words; None: there was none
+    evidence: str | None = None  # that the network works and the target is down, in words
     looked_at: list[str] = Field(default_factory=list)  # what was looked for, in words
 
 

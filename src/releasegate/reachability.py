@@ -130,14 +130,14 @@ def gather(
     looked = ["an answer of the target earlier in this run"]
     found = _answered_in_run(run_dir, target_url)
     if found:
-        return Reachability(answered_before=found, looked_at=looked)
+        return Reachability(evidence=found, looked_at=looked)
     looked.append(
         f"a baseline of env {environment} of this target younger than"
         f" {BASELINE_EVIDENCE_MAX_AGE_S / 3600:g} h under {reports_dir}"
     )
     found = _answered_in_baseline(environment, target_url, run_dir, reports_dir, when)
     if found:
-        return Reachability(answered_before=found, looked_at=looked)
+        return Reachability(evidence=found, looked_at=looked)
     if not canary_url:
         looked.append("[target] canary_url (not set)")
         return Reachability(looked_at=looked)
@@ -149,4 +149,4 @@ def gather(
         looked.append(f"the canary {shown} (no answer: {reason})")
         return Reachability(looked_at=looked)
     looked.append(f"the canary {shown}")
-    return Reachability(answered_before=f"the canary {shown} {answer} now", looked_at=looked)
+    return Reachability(evidence=f"the canary {shown} {answer} now", looked_at=looked)

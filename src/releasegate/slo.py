@@ -203,7 +203,8 @@ def judge_at_most(interval: Interval | None, limit: float) -> Judgement:
     # a censored upper bound is only "at least": it can never show the value is under a limit
     if interval.upper <= limit and not interval.at_least(interval.upper):
         return Judgement.PASS
-    if interval.lower > limit:
+    # a censored lower bound got no answer within it: the truth is above it, even at the limit
+    if interval.lower > limit or (interval.at_least(interval.lower) and interval.lower >= limit):
         return Judgement.FAIL
     return Judgement.INCONCLUSIVE
 

@@ -41,7 +41,7 @@ UNREACHABLE = {
     "cause": "unreachable",
     "message": "GET http://127.0.0.1:1/api/health: connection refused after 3 attempts",
 }
-ANSWERED = {"answered_before": "the canary http://127.0.0.1:2 answered 200 now"}
+ANSWERED = {"evidence": "the canary http://127.0.0.1:2 answered 200 now"}
 NOT_ANSWERED = {"looked_at": ["an answer of the target earlier in this run"]}
 
 RULES = [

@@ -66,9 +66,7 @@ def documents(draw: st.DrawFn) -> Results:
         "max_flaky": draw(st.integers(0, 2)),
     }
     reachability = draw(
-        st.sampled_from(
-            [None, {"looked_at": ["this run"]}, {"answered_before": "the canary answered"}]
-        )
+        st.sampled_from([None, {"looked_at": ["this run"]}, {"evidence": "the canary answered"}])
     )
     run = RunInfo(
         id="r",
@@ -131,12 +129,12 @@ def test_rollback_only_on_a_measured_failure(results: Results) -> None:
         return
     policy = results.run.policy
     voting = [c for c in results.checks if _votes(c, policy)]
-    answered_before = bool(results.run.reachability and results.run.reachability.answered_before)
+    network_works = bool(results.run.reachability and results.run.reachability.evidence)
 
     assert (
         policy["on_inconclusive"] == "rollback"
         or any(c.outcome == "failed" for c in voting)
-        or (answered_before and any(c.cause == "unreachable" for c in voting))
+        or (network_works and any(c.cause == "unreachable" for c in voting))
     )
 
 

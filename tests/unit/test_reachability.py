@@ -73,7 +73,7 @@ def test_nothing_recorded_is_no_evidence(tmp_path: Path) -> None:
     """No answer, no baseline, no canary: no evidence, and the places looked at are named."""
     seen = look(tmp_path)
 
-    assert seen.answered_before is None
+    assert seen.evidence is None
     assert seen.looked_at[-1] == "[target] canary_url (not set)"
 
 
@@ -83,7 +83,7 @@ def test_an_answer_earlier_in_this_run_is_evidence(tmp_path: Path) -> None:
     run_dir.mkdir(parents=True)
     note_answer(run_dir, TARGET + "/")
 
-    assert "answered earlier in this run" in str(look(tmp_path).answered_before)
+    assert "answered earlier in this run" in str(look(tmp_path).evidence)
     assert (run_dir / ANSWERED_FILE).exists()
 
 
@@ -93,7 +93,7 @@ def test_another_targets_answer_in_this_run_is_no_evidence(tmp_path: Path) -> No
     run_dir.mkdir(parents=True)
     note_answer(run_dir, "http://127.0.0.1:9999")
 
-    assert look(tmp_path).answered_before is None
+    assert look(tmp_path).evidence is None
 
 
 @pytest.mark.parametrize(
@@ -112,19 +112,19 @@ def test_a_baseline_is_evidence_only_of_its_own_target(
     """A baseline counts when it is this environment's, of this target, recent, and answered."""
     baseline(tmp_path / "reports" / "run-before", **kwargs)  # type: ignore[arg-type]
 
-    assert (look(tmp_path).answered_before is not None) is evidence
+    assert (look(tmp_path).evidence is not None) is evidence
 
 
 def test_a_canary_that_answers_is_evidence(tmp_path: Path) -> None:
     """The canary answering now shows that this runner's network works."""
     seen = look(tmp_path, canary_url="http://127.0.0.1:7/status")
 
-    assert seen.answered_before == "the canary http://127.0.0.1:7/status answered 204 now"
+    assert seen.evidence == "the canary http://127.0.0.1:7/status answered 204 now"
 
 
 def test_a_canary_that_does_not_answer_is_no_evidence(tmp_path: Path) -> None:
     """A silent canary means this runner may be cut off: no evidence, and the error is named."""
     seen = look(tmp_path, canary_url="http://127.0.0.1:7/status", canary=canary_refuses)
 
-    assert seen.answered_before is None
+    assert seen.evidence is None
     assert "connection refused" in seen.looked_at[-1]

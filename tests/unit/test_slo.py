@@ -247,6 +247,19 @@ def test_an_interval_reaching_into_the_timeouts_cannot_pass_even_over_the_timeou
     assert judge_at_most(interval, 10_000.0) is Judgement.INCONCLUSIVE
 
 
+def test_timeouts_at_the_limit_fail_it() -> None:
+    """A 500 ms timeout and a 500 ms objective: a request without an answer within 500 ms took
+    longer than the objective allows, so a p95 resting on timeouts fails (it was inconclusive:
+    "at least 500" looked as if it could be exactly 500)."""
+    latencies = Latencies(tuple(100.0 + i for i in range(49)), censored=51, censor_at=500.0)
+
+    interval = censored_percentile_interval(latencies, 0.95)
+
+    assert interval is not None
+    assert interval.at_least(interval.lower)
+    assert judge_at_most(interval, 500.0) is Judgement.FAIL
+
+
 def test_without_censored_samples_the_interval_is_the_plain_one() -> None:
     values = tuple(float(i) for i in range(1, 201))
 

@@ -13,7 +13,7 @@ DEFAULT_DEMO_PASSWORD = "demo-password"  # noqa: S105 - the documented demo logi
 API_TOKEN_VAR = "RELEASEGATE_TARGET_API_TOKEN"  # noqa: S105 - a variable's name, not a token
 ADMIN_TOKEN_VAR = "RELEASEGATE_ADMIN_TOKEN"  # noqa: S105 - a variable's name, not a token
 # the demo user's password (environments/local.toml signs in with the same variable)
-DEMO_PASSWORD_VAR = "RELEASEGATE_DEMO_PASSWORD"  # noqa: S105 - a variable's name
+DEMO_PASSWORD_VAR = "RELEASEGATE_DEMO_PASSWORD"  # noqa: S105 - a variable's name  # pragma: allowlist secret
 FAULTS_VAR = "RELEASEGATE_FAULTS"
 # The URL may hold a password: the launcher passes it here rather than on the command line.
 DATABASE_URL_VAR = "RELEASEGATE_TARGET_DATABASE_URL"
