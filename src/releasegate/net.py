@@ -1,4 +1,5 @@
-"""Small network facts shared by the gates: a free loopback port, a URL's origin."""
+"""Small network facts shared by the gates: a free loopback port, a URL's origin, whether two
+URLs name the same target."""
 
 from __future__ import annotations
 
@@ -20,3 +21,24 @@ def origin(url: str) -> Origin:
     parts = urlsplit(url)
     default = {"http": 80, "https": 443}.get(parts.scheme)
     return parts.scheme, (parts.hostname or "").lower(), parts.port or default
+
+
+def normalise_url(url: str) -> str:
+    """The target a URL names, spelled one way: scheme and host in lower case, the default
+    port written out, no user info, query or fragment, no trailing slash."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    port = port or {"http": 80, "https": 443}.get(scheme)
+    host = (parts.hostname or "").lower()
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    return f"{scheme}://{host}{f':{port}' if port else ''}{parts.path.rstrip('/')}"
+
+
+def same_target(a: str, b: str) -> bool:
+    """Whether two base URLs name the same target (`http://h` and `http://H:80/` do)."""
+    return normalise_url(a) == normalise_url(b)

@@ -17,12 +17,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 
 from releasegate.documents import read_document
 from releasegate.evidence import write_atomically
+from releasegate.net import normalise_url
 from releasegate.probe import TargetUnreachable
 from releasegate.redact import Redactor
 from releasegate.slo import Latencies
@@ -106,25 +106,6 @@ class SamplePlan:
     duration_s: float
     timeout_s: float = 5.0
     headers: Mapping[str, str] = field(default_factory=dict)
-
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def normalise_url(url: str) -> str:
-    """The target a URL names, spelled one way: scheme and host in lower case, the default
-    port written out, no user info, query or fragment, no trailing slash."""
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    port = port or _DEFAULT_PORTS.get(scheme)
-    host = (parts.hostname or "").lower()
-    if ":" in host:  # IPv6
-        host = f"[{host}]"
-    return f"{scheme}://{host}{f':{port}' if port else ''}{parts.path.rstrip('/')}"
 
 
 def target_key(url: str) -> str:

@@ -29,8 +29,8 @@ import httpx
 from releasegate.config import Environment
 from releasegate.documents import read_document
 from releasegate.evidence import write_atomically
+from releasegate.net import same_target
 from releasegate.processes import stop_group
-from releasegate.reachability import same_target
 from releasegate.redact import Redactor
 
 SCHEMA = "releasegate.timeline/1"

@@ -1,4 +1,5 @@
-"""Evidence that an unreachable target answered before: this run, a baseline, the canary."""
+"""Evidence that the runner's network works when the target cannot be reached: an answer in
+this run, a same-target baseline, the canary."""
 
 from __future__ import annotations
 
@@ -8,12 +9,20 @@ from pathlib import Path
 import httpx
 import pytest
 
-from releasegate.reachability import ANSWERED_FILE, gather, note_answer, same_target
+from releasegate.config import Environment, load_environment
+from releasegate.evidence import Reachability
+from releasegate.reachability import ANSWERED_FILE, gather, note_answer
 from releasegate.redact import Redactor
 from releasegate.sampler import BASELINE_FILE, Sample, SampleSet
 
 TARGET = "http://127.0.0.1:8080"
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+
+
+def environment(tmp_path: Path, canary_url: str | None = None) -> Environment:
+    canary = f'canary_url = "{canary_url}"\n' if canary_url else ""
+    (tmp_path / "prod.toml").write_text(f'[target]\nbase_url = "{TARGET}"\n{canary}')
+    return load_environment("prod", tmp_path, {})
 
 
 def baseline(
@@ -39,34 +48,18 @@ def canary_refuses(url: str) -> str:
     raise httpx.ConnectError("connection refused")
 
 
-def look(tmp_path: Path, canary_url: str | None = None, canary=canary_answers):  # type: ignore[no-untyped-def]
+def look(tmp_path: Path, canary_url: str | None = None, canary=canary_answers) -> Reachability:  # type: ignore[no-untyped-def]
     run_dir = tmp_path / "reports" / "run-now"
     run_dir.mkdir(parents=True, exist_ok=True)
     return gather(
-        environment="prod",
+        env=environment(tmp_path, canary_url),
         target_url=TARGET,
         run_dir=run_dir,
         reports_dir=tmp_path / "reports",
-        canary_url=canary_url,
         redactor=Redactor(),
         canary=canary,
         now=NOW,
     )
-
-
-@pytest.mark.parametrize(
-    ("a", "b", "same"),
-    [
-        pytest.param("http://h", "http://h:80/", True, id="default-port-and-slash"),
-        pytest.param("https://H.example/app/", "https://h.example/app", True, id="case-of-host"),
-        pytest.param("http://127.0.0.1:8080", "http://127.0.0.1:8081", False, id="other-port"),
-        pytest.param("http://h", "https://h", False, id="other-scheme"),
-        pytest.param("http://h/a", "http://h/b", False, id="other-path"),
-    ],
-)
-def test_same_target(a: str, b: str, same: bool) -> None:
-    """Two base URLs name the same target when scheme, host, port and path agree."""
-    assert same_target(a, b) is same
 
 
 def test_nothing_recorded_is_no_evidence(tmp_path: Path) -> None:
@@ -96,13 +89,20 @@ def test_another_targets_answer_in_this_run_is_no_evidence(tmp_path: Path) -> No
     assert look(tmp_path).evidence is None
 
 
+def test_the_note_holds_no_secret_of_the_url(tmp_path: Path) -> None:
+    """The note keeps the target's key, a digest, never the URL (it may hold a secret)."""
+    note_answer(tmp_path, "https://user:s3cret-pass@example.test/app")
+
+    assert "s3cret-pass" not in (tmp_path / ANSWERED_FILE).read_text()
+
+
 @pytest.mark.parametrize(
     ("kwargs", "evidence"),
     [
         pytest.param({}, True, id="same-target-fresh-answered"),
         pytest.param({"target": "http://127.0.0.1:9999"}, False, id="another-target"),
         pytest.param({"env": "staging"}, False, id="another-environment"),
-        pytest.param({"age": timedelta(hours=30)}, False, id="older-than-a-day"),
+        pytest.param({"age": timedelta(hours=30)}, False, id="older-than-max-age"),
         pytest.param({"status": None}, False, id="nothing-answered-in-it"),
     ],
 )

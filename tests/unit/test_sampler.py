@@ -12,13 +12,13 @@ import pytest
 
 from releasegate import slo_judge
 from releasegate.errors import EvidenceMissing
+from releasegate.net import normalise_url
 from releasegate.probe import TargetUnreachable
 from releasegate.redact import MASK, Redactor
 from releasegate.sampler import (
     SamplePlan,
     SamplesUnreadable,
     Target,
-    normalise_url,
     read_samples,
     take_samples,
 )

@@ -181,11 +181,10 @@ class EvidenceWriter:
         run.complete = not (interrupted or stopped_early or crashed) and exitstatus in (0, 1)
         if any(c.cause == CAUSE_UNREACHABLE for c in checks):
             run.reachability = gather(
-                environment=self.run.env.name,
-                target_url=self.run.redactor.redact(self.run.base_url),
+                env=self.run.env,
+                target_url=self.run.base_url,
                 run_dir=self.run.run_dir,
                 reports_dir=self.run.reports_dir,
-                canary_url=self.run.env.model.target.canary_url,
                 redactor=self.run.redactor,
             )
         self._write()

@@ -58,9 +58,7 @@ def http(gate_run: GateRun) -> Iterator[ProbeClient]:
         retries=target.retries,
         verify_tls=target.verify_tls,
         redactor=gate_run.redactor,
-        on_first_answer=lambda: note_answer(
-            gate_run.run_dir, gate_run.redactor.redact(gate_run.base_url)
-        ),
+        on_first_answer=lambda: note_answer(gate_run.run_dir, gate_run.base_url),
     ) as client:
         yield client
 
