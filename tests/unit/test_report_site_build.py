@@ -24,7 +24,7 @@ def staging(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return envs
 
 
-def write_run(reports: Path, run_id: str, checks: list[CheckResult]) -> Path:
+def write_run(reports: Path, run_id: str, checks: list[CheckResult], **run: object) -> Path:
     run_dir = reports / run_id
     info = RunInfo(
         id=run_id,
@@ -37,6 +37,7 @@ def write_run(reports: Path, run_id: str, checks: list[CheckResult]) -> Path:
         status="finished",
         complete=True,
         pytest_exit_status=0,
+        **run,  # type: ignore[arg-type]
     )
     write_atomically(run_dir / "results.json", Results(run=info, checks=checks).to_json())
     return run_dir
@@ -159,6 +160,45 @@ def test_slo_percentiles_are_charted_with_their_intervals_and_the_baseline(tmp_p
     assert "synthetic p95" in page
     assert "Median latency against the baseline" in page
     assert "GET /x" in page
+
+
+UNREACHABLE = CheckResult(
+    id="suites/smoke/test_health.py::test_health",
+    stage="smoke",
+    outcome="error",
+    cause="unreachable",
+    message="GET https://s.example/api/health: connection refused after 3 attempts",
+)
+
+
+@pytest.mark.parametrize(
+    ("run", "headline"),
+    [
+        pytest.param(
+            {"reachability": {"evidence": "the canary answered 204 now"}},
+            "The target could not be reached, and the runner's network works",
+            id="down-with-evidence",
+        ),
+        pytest.param(
+            {"policy": {"on_inconclusive": "rollback"}},
+            "the policy turns missing evidence into a rollback",
+            id="fail-safe-policy",
+        ),
+    ],
+)
+def test_a_rollback_without_a_failed_check_says_why(
+    tmp_path: Path, run: dict[str, object], headline: str
+) -> None:
+    """A ROLLBACK on an unreachable target, or by the fail-safe policy, does not claim that a
+    check failed: the banner says what the verdict rests on."""
+    write_run(tmp_path, "r1", [UNREACHABLE], **run)
+
+    build_site(tmp_path, allure=False)
+
+    page = (tmp_path / "site" / "runs" / "r1" / "index.html").read_text()
+    assert 'data-verdict="ROLLBACK"' in page
+    assert headline in page.replace("&#39;", "'")
+    assert "a blocking check failed" not in page
 
 
 def test_a_run_without_readable_evidence_is_shown_as_hold(tmp_path: Path) -> None:

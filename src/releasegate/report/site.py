@@ -49,7 +49,26 @@ _HEADLINES = {
     "HOLD": "The evidence is incomplete, so the release was not judged. Missing evidence is"
     " never a GO.",
 }
+_DOWN = (
+    "The target could not be reached, and the runner's network works (it answered before, or"
+    " the canary answers): the release took it down."
+)
+_FAIL_SAFE = (
+    "The evidence is incomplete, and the policy turns missing evidence into a rollback"
+    " (on_inconclusive = rollback)."
+)
 _OUTCOME_LABELS = {"error": "could not measure"}
+
+
+def _headline(run: RunView) -> str:
+    """What the verdict means for this run: a ROLLBACK need not mean a check failed."""
+    if run.verdict == "ROLLBACK":
+        rules = {r.rule for r in run.decision.reasons}
+        seen = run.results.run.reachability if run.results else None
+        down = "unreachable" in rules and seen is not None and seen.evidence is not None
+        if "check-failed" not in rules:
+            return _DOWN if down else _FAIL_SAFE
+    return _HEADLINES.get(run.verdict, "")
 
 
 @dataclass
@@ -314,7 +333,7 @@ def _run_page(
         run=run,
         target=run.results.run.target_url if run.results else "-",
         withheld=None,
-        headline=_HEADLINES.get(run.verdict, ""),
+        headline=_headline(run),
         reasons=run.reasons()[:8],
         warnings=[w.line() for w in run.decision.warnings],
         stages=_stage_rows(run),
