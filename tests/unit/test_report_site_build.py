@@ -199,6 +199,7 @@ def test_a_rollback_without_a_failed_check_says_why(
     assert 'data-verdict="ROLLBACK"' in page
     assert headline in page.replace("&#39;", "'")
     assert "a blocking check failed" not in page
+    assert ">unreachable<" in page
 
 
 def test_a_run_without_readable_evidence_is_shown_as_hold(tmp_path: Path) -> None:

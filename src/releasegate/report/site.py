@@ -29,7 +29,7 @@ from jinja2 import PackageLoader, select_autoescape
 
 from releasegate.browser.artefacts import redact_file
 from releasegate.config import environments_dir
-from releasegate.evidence import now
+from releasegate.evidence import CAUSE_UNREACHABLE, now
 from releasegate.load.stats import read_history
 from releasegate.redact import Redactor
 from releasegate.report import charts
@@ -193,7 +193,11 @@ def _check_rows(run: RunView, *, free_text: bool = True) -> list[dict[str, Any]]
             "name": short_check(c.id),
             "stage": c.stage or "-",
             "outcome": c.outcome,
-            "outcome_label": _OUTCOME_LABELS.get(c.outcome, c.outcome)
+            "outcome_label": (
+                "unreachable"
+                if c.cause == CAUSE_UNREACHABLE
+                else _OUTCOME_LABELS.get(c.outcome, c.outcome)
+            )
             + (" (flaky)" if c.flaky else ""),
             "measured": [format_measurement(m) for m in c.measurements] if free_text else [],
             "message": c.message if free_text else "",
