@@ -921,7 +921,8 @@ def test_run_watch_records_failed_probes_once_the_server_stops(
 ) -> None:
     """The server stops as the command starts: probes before it succeeded, probes after the
     command failed with the transport error's text, and the verdict is downtime."""
-    plan = plan_for(server.url, before_s=0.2, after_s=0.2, max_duration_s=10.0)
+    # a second before the command: on a busy machine the first probe alone can take 0.2 s
+    plan = plan_for(server.url, before_s=1.0, after_s=0.2, max_duration_s=10.0)
 
     seen = run_watch(
         plan,
