@@ -55,6 +55,25 @@ def enforce(verdict: Verdict) -> None:
         raise EvidenceMissing(verdict.message)
 
 
+def at_most_message(
+    judgement: Judgement,
+    name: str,
+    shown: str,
+    limit: str,
+    tail: str,
+    *,
+    caveat: str = "",
+    advice: str = "take more samples",
+) -> str:
+    """How a value judged against an at-most limit reads: within it, over it, or straddling it
+    (with what `caveat` widened the interval, and what would decide)."""
+    if judgement is Judgement.PASS:
+        return f"{name} {shown} within {limit}{tail}"
+    if judgement is Judgement.FAIL:
+        return f"{name} {shown} exceeds {limit}{tail}"
+    return f"{name} {shown} straddles {limit}{caveat}: too uncertain to decide; {advice}{tail}"
+
+
 def latency(
     latencies: Sequence[float] | Latencies,
     q: float,
@@ -82,15 +101,9 @@ def latency(
             f" ({where})",
         )
     judgement = judge_at_most(interval, limit_ms)
-    shown = interval.text("ms")
-    message = {
-        Judgement.PASS: f"{name} {shown} within {limit_ms:g} ms ({where})",
-        Judgement.FAIL: f"{name} {shown} exceeds {limit_ms:g} ms ({where})",
-        Judgement.INCONCLUSIVE: (
-            f"{name} {shown} straddles {limit_ms:g} ms: too uncertain to decide; take more"
-            f" samples ({where})"
-        ),
-    }[judgement]
+    message = at_most_message(
+        judgement, name, interval.text("ms"), f"{limit_ms:g} ms", f" ({where})"
+    )
     return Verdict(judgement, interval, message)
 
 

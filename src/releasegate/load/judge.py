@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from releasegate.errors import EvidenceMissing
-from releasegate.load.latency import judge_histogram
+from releasegate.load.latency import ROUNDING_CAVEAT, judge_histogram
 from releasegate.load.params import OFF_TARGET
 from releasegate.load.runner import LoadDidNotRun, LoadRun
 from releasegate.load.stats import EndpointStats, LoadStats, StatsUnreadable, read_stats
 from releasegate.probe import TargetUnreachable
 from releasegate.slo import Judgement
+from releasegate.slo_judge import at_most_message
 
 
 @dataclass(frozen=True)
@@ -204,15 +205,15 @@ def judge_latency(
             too_few=True,
         )
     found = judge_histogram(samples, q, limit_ms, confidence)
-    shown = found.describe("ms")
-    message = {
-        Judgement.PASS: f"{name} {shown} within {limit_ms:g} ms{note}",
-        Judgement.FAIL: f"{name} {shown} exceeds {limit_ms:g} ms{note}",
-        Judgement.INCONCLUSIVE: (
-            f"{name} {shown} straddles {limit_ms:g} ms (the interval includes Locust's"
-            f" rounding): too uncertain to decide; send more requests{note}"
-        ),
-    }[found.judgement]
+    message = at_most_message(
+        found.judgement,
+        name,
+        found.describe("ms"),
+        f"{limit_ms:g} ms",
+        note,
+        caveat=ROUNDING_CAVEAT,
+        advice="send more requests",
+    )
     if found.interval is None:
         message = (
             f"{name}: {counted} answered requests are too few for a {confidence:.0%} interval;"

@@ -27,7 +27,10 @@ from dataclasses import dataclass
 
 from releasegate.load.stats import bucket_edges
 from releasegate.slo import Interval, Judgement, judge_at_most, percentile_interval, samples_needed
-from releasegate.slo_judge import Verdict
+from releasegate.slo_judge import Verdict, at_most_message
+
+# Locust rounds what it stores: the interval is widened to the edges of the rounding buckets
+ROUNDING_CAVEAT = " (the interval includes Locust's rounding)"
 
 
 def judge_reported(reported: float, limit: float) -> Judgement:
@@ -130,13 +133,12 @@ def slo_verdict(
             f"{name}: {found.samples} samples are too few for a {confidence:.0%} interval;"
             f" {found.needed} needed ({where})",
         )
-    shown = found.describe("ms")
-    message = {
-        Judgement.PASS: f"{name} {shown} within {limit_ms:g} ms ({where})",
-        Judgement.FAIL: f"{name} {shown} exceeds {limit_ms:g} ms ({where})",
-        Judgement.INCONCLUSIVE: (
-            f"{name} {shown} straddles {limit_ms:g} ms (the interval includes Locust's"
-            f" rounding): too uncertain to decide; take more samples ({where})"
-        ),
-    }[found.judgement]
+    message = at_most_message(
+        found.judgement,
+        name,
+        found.describe("ms"),
+        f"{limit_ms:g} ms",
+        f" ({where})",
+        caveat=ROUNDING_CAVEAT,
+    )
     return Verdict(found.judgement, found.interval, message)
