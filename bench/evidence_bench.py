@@ -18,8 +18,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from releasegate.decide import decide
-from releasegate.evidence import Phase, ResultsBuilder, RunInfo, write_atomically
+from releasegate.evidence.decide import decide
+from releasegate.evidence.results import Phase, ResultsBuilder, RunInfo, write_atomically
 
 SIZES = (100, 1_000, 5_000)
 REPEATS = 5

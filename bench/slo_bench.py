@@ -15,8 +15,8 @@ import time
 
 import httpx
 
-from releasegate.sampler import SamplePlan, Target, take_samples
-from releasegate.slo import nearest_rank
+from releasegate.slo.statistics import nearest_rank
+from releasegate.slo.synthetic import SamplePlan, Target, take_samples
 from releasegate.target.process import ReferenceServiceProcess
 
 TARGETS = [Target("GET", "/api/version"), Target("GET", "/")]

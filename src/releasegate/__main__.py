@@ -1,3 +1,3 @@
-from releasegate.cli import main
+from releasegate.cli.main import main
 
 main()

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 
 from releasegate.config import Environment, LoadConfig
-from releasegate.load.judge import LoadEvidence, evidence_of
 from releasegate.load.runner import LOAD_DIR, LoadRun, plan_load, run_load_once
+from releasegate.load.thresholds import LoadEvidence, evidence_of
 from releasegate.pytest_plugin import GateRun, add_artefacts, mark_folder
 
 

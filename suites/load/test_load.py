@@ -7,10 +7,10 @@ import pytest
 
 from releasegate.config import LoadConfig
 from releasegate.errors import CheckFailed, EvidenceMissing
-from releasegate.load import judge
-from releasegate.load.judge import LoadEvidence
+from releasegate.load import thresholds as judge
+from releasegate.load.thresholds import LoadEvidence
 from releasegate.pytest_plugin.fixtures import Measure
-from releasegate.slo import Judgement
+from releasegate.slo.statistics import Judgement
 
 pytestmark = pytest.mark.usefixtures("locust_reports")
 

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
+from releasegate.checks.security_headers import CHECKS
 from releasegate.pytest_plugin import current_run, mark_folder
-from releasegate.security_headers import CHECKS
 
 
 @pytest.hookimpl(tryfirst=True)

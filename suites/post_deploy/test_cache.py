@@ -3,13 +3,13 @@
 import httpx
 import pytest
 
+from releasegate.checks.post_deploy import judge_cache, observe_cache
 from releasegate.config import Environment
 from releasegate.errors import EvidenceMissing, TargetUnreachable
-from releasegate.post_deploy import judge_cache, observe_cache
+from releasegate.evidence.reachability import note_answer
 from releasegate.probe import ProbeClient
 from releasegate.pytest_plugin import GateRun
 from releasegate.pytest_plugin.fixtures import Measure
-from releasegate.reachability import note_answer
 
 
 def test_page_is_warm_and_cached(

@@ -3,15 +3,15 @@
 A quick look right after the deploy; the SLO gate judges the same with enough samples for a
 confidence bound. Here the share of failed requests in the sample is held to the threshold."""
 
+from releasegate.checks.post_deploy import unreachable_sample
 from releasegate.config import Environment
 from releasegate.errors import EvidenceMissing, TargetUnreachable
-from releasegate.post_deploy import unreachable_sample
+from releasegate.evidence.reachability import note_answer
 from releasegate.pytest_plugin import GateRun
 from releasegate.pytest_plugin.fixtures import Measure
-from releasegate.reachability import note_answer
-from releasegate.sampler import take_samples
-from releasegate.slo import wilson_interval
-from releasegate.slo_baseline import sample_plan
+from releasegate.slo.baseline import sample_plan
+from releasegate.slo.statistics import wilson_interval
+from releasegate.slo.synthetic import take_samples
 
 
 def test_error_ratio_is_under_the_threshold(

@@ -2,10 +2,10 @@
 
 import pytest
 
+from releasegate.checks.security_headers import judge_header
 from releasegate.config import Environment
 from releasegate.probe import ProbeClient
 from releasegate.pytest_plugin.fixtures import Measure
-from releasegate.security_headers import judge_header
 
 
 def test_security_header(

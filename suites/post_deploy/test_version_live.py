@@ -3,15 +3,15 @@
 import httpx
 import pytest
 
-from releasegate.config import Environment
-from releasegate.errors import EvidenceMissing, TargetUnreachable
-from releasegate.post_deploy import (
+from releasegate.checks.post_deploy import (
     InstanceVersion,
     describe,
     disagreeing,
     read_version,
     unreachable_instances,
 )
+from releasegate.config import Environment
+from releasegate.errors import EvidenceMissing, TargetUnreachable
 from releasegate.pytest_plugin import GateRun
 from releasegate.pytest_plugin.fixtures import Measure
 

@@ -6,15 +6,15 @@ import pytest
 
 from releasegate.config import Environment
 from releasegate.errors import EvidenceMissing, EvidenceStale
-from releasegate.pytest_plugin import GateRun
-from releasegate.pytest_plugin.fixtures import Measure
-from releasegate.watch import (
+from releasegate.ops.watch import (
     TIMELINE_FILE,
     Timeline,
     evidence_problem,
     find_timeline,
     judge_timeline,
 )
+from releasegate.pytest_plugin import GateRun
+from releasegate.pytest_plugin.fixtures import Measure
 
 
 @pytest.fixture(scope="module")

@@ -2,10 +2,10 @@ from pathlib import Path
 
 import pytest
 
+from releasegate.checks.tls import host_port_from_url, parse_host
 from releasegate.config import DatabaseConfig, Environment
 from releasegate.errors import ConfigError
 from releasegate.pytest_plugin import current_run, mark_folder
-from releasegate.tls_check import host_port_from_url, parse_host
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -6,9 +6,9 @@ from releasegate.config import Environment
 from releasegate.errors import EvidenceMissing
 from releasegate.pytest_plugin import GateRun
 from releasegate.pytest_plugin.fixtures import Measure
-from releasegate.sampler import BASELINE_FILE, take_samples
-from releasegate.slo import nearest_rank
-from releasegate.slo_baseline import synthetic_plan
+from releasegate.slo.baseline import synthetic_plan
+from releasegate.slo.statistics import nearest_rank
+from releasegate.slo.synthetic import BASELINE_FILE, take_samples
 
 
 def test_latency_baseline_is_captured(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from releasegate.backups import (
+from releasegate.checks.backups import (
     Backup,
     BackupError,
     NoBackupFound,
@@ -19,16 +19,16 @@ from releasegate.backups import (
     newest_backup,
     restore_and_check,
 )
-from releasegate.config import BackupConfig, DatabaseConfig, Environment
-from releasegate.db_check import ping, safe_url
-from releasegate.errors import CheckFailed, EvidenceMissing
-from releasegate.migrations import (
+from releasegate.checks.database import ping, safe_url
+from releasegate.checks.migrations import (
     MigrationFailed,
     MigrationsUnreadable,
     alembic_status,
     check_reversible,
     version_query_status,
 )
+from releasegate.config import BackupConfig, DatabaseConfig, Environment
+from releasegate.errors import CheckFailed, EvidenceMissing
 from releasegate.pytest_plugin.fixtures import Measure
 
 

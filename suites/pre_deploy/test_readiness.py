@@ -4,9 +4,9 @@ import os
 
 import pytest
 
+from releasegate.checks.health import HealthReport
 from releasegate.config import Environment
 from releasegate.errors import EvidenceMissing
-from releasegate.health import HealthReport
 from releasegate.pytest_plugin.fixtures import Measure
 
 

@@ -2,9 +2,9 @@
 
 import pytest
 
+from releasegate.checks.secret_scan import scan_tree
 from releasegate.config import Environment
 from releasegate.pytest_plugin.fixtures import Measure
-from releasegate.secret_scan import scan_tree
 
 SHOWN = 10
 

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from releasegate.checks.tls import CertificateInfo, inspect_certificate
 from releasegate.config import Environment
 from releasegate.pytest_plugin.fixtures import Measure
-from releasegate.tls_check import CertificateInfo, inspect_certificate
 
 
 @cache

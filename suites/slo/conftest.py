@@ -5,8 +5,8 @@ import pytest
 
 from releasegate.config import Environment, SloConfig
 from releasegate.pytest_plugin import GateRun, mark_folder
-from releasegate.sampler import SAMPLES_FILE, SampleSet, take_samples
-from releasegate.slo_baseline import BASELINE_VAR, BaselineChoice, choose_baseline, synthetic_plan
+from releasegate.slo.baseline import BASELINE_VAR, BaselineChoice, choose_baseline, synthetic_plan
+from releasegate.slo.synthetic import SAMPLES_FILE, SampleSet, take_samples
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from releasegate import slo_judge
 from releasegate.config import Environment, SloConfig
-from releasegate.load.judge import LoadEvidence, require_answered
 from releasegate.load.latency import slo_verdict
 from releasegate.load.runner import LOAD_DIR, STATS_PREFIX
 from releasegate.load.stats import EndpointStats, LoadStats, StatsUnreadable, read_stats
+from releasegate.load.thresholds import LoadEvidence, require_answered
 from releasegate.pytest_plugin import GateRun
 from releasegate.pytest_plugin.fixtures import Measure
+from releasegate.slo import judge as slo_judge
 
 QUANTILES = [(0.5, "latency_p50_ms"), (0.95, "latency_p95_ms"), (0.99, "latency_p99_ms")]
 

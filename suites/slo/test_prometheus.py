@@ -8,13 +8,13 @@ import time
 
 import pytest
 
-from releasegate import slo_judge
 from releasegate.config import Environment, PrometheusConfig, SloConfig
 from releasegate.errors import EvidenceMissing
-from releasegate.prometheus import Prometheus, PrometheusUnavailable, bucket_query, render
 from releasegate.pytest_plugin import GateRun
 from releasegate.pytest_plugin.fixtures import Measure
-from releasegate.slo import (
+from releasegate.slo import judge as slo_judge
+from releasegate.slo.prometheus import Prometheus, PrometheusUnavailable, bucket_query, render
+from releasegate.slo.statistics import (
     BucketInterval,
     Judgement,
     burn_rate,

@@ -6,13 +6,13 @@ interval against a minimum increase that matters)."""
 
 import pytest
 
-from releasegate import slo_judge
 from releasegate.config import Environment, SloConfig
 from releasegate.errors import EvidenceStale
 from releasegate.pytest_plugin.fixtures import Measure
-from releasegate.sampler import SampleSet
-from releasegate.slo import compare_to_baseline
-from releasegate.slo_baseline import BaselineChoice
+from releasegate.slo import judge as slo_judge
+from releasegate.slo.baseline import BaselineChoice
+from releasegate.slo.statistics import compare_to_baseline
+from releasegate.slo.synthetic import SampleSet
 
 QUANTILES = [(0.5, "latency_p50_ms"), (0.95, "latency_p95_ms"), (0.99, "latency_p99_ms")]
 

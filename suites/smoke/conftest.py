@@ -31,7 +31,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                 ],
             )
     if "browser_page" in metafunc.fixturenames:
-        from releasegate.pytest_plugin.browser import browser_pages
+        from releasegate.pytest_plugin.browser_fixtures import browser_pages
 
         pages = browser_pages(model.pages, model.browser)
         metafunc.parametrize(

@@ -2,10 +2,10 @@
 errors, requests nothing that fails, and is fast and stable enough to use (one visit per page,
 judged by each check below; thresholds from `[browser]` or the page's own)."""
 
-from releasegate.browser import judge
+from releasegate.browser import page_checks as judge
 from releasegate.browser.visit import PageVisit
 from releasegate.config import BrowserConfig, Environment
-from releasegate.pytest_plugin.browser import BrowserPage, for_pages
+from releasegate.pytest_plugin.browser_fixtures import BrowserPage, for_pages
 from releasegate.pytest_plugin.fixtures import Measure
 
 

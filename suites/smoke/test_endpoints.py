@@ -1,7 +1,7 @@
 """Smoke: every endpoint and page the environment lists answers as expected, in time."""
 
+from releasegate.checks.http_expectations import answer_problems
 from releasegate.config import Endpoint, Environment, Page
-from releasegate.expectations import answer_problems
 from releasegate.probe import ProbeClient
 from releasegate.pytest_plugin.fixtures import Measure
 

@@ -1,7 +1,7 @@
 """Smoke: the health contract of the target."""
 
+from releasegate.checks.health import HealthContractError, HealthReport, parse_health
 from releasegate.config import Environment
-from releasegate.health import HealthContractError, HealthReport, parse_health
 from releasegate.probe import Probe
 from releasegate.pytest_plugin.fixtures import Measure
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from releasegate.evidence import CheckResult, Results, read_results
+from releasegate.evidence.results import CheckResult, Results, read_results
 from releasegate.target.process import ReferenceServiceProcess
 
 ROOT = Path(__file__).resolve().parents[2]

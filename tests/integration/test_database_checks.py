@@ -17,7 +17,7 @@ import pytest
 from alembic import command
 from alembic.config import Config
 
-from releasegate.backups import (
+from releasegate.checks.backups import (
     BackupError,
     BackupToolError,
     NoBackupFound,
@@ -26,9 +26,8 @@ from releasegate.backups import (
     newest_backup,
     restore_and_check,
 )
-from releasegate.db_check import DatabaseUnreachable, libpq_url, ping, scratch_database
-from releasegate.errors import EvidenceMissing
-from releasegate.migrations import (
+from releasegate.checks.database import DatabaseUnreachable, libpq_url, ping, scratch_database
+from releasegate.checks.migrations import (
     MigrationFailed,
     MigrationsUnreadable,
     Revision,
@@ -36,6 +35,7 @@ from releasegate.migrations import (
     check_reversible,
     version_query_status,
 )
+from releasegate.errors import EvidenceMissing
 from tests.integration.pg_cluster import PostgresServer, postgres_bin
 
 pytest_plugins = ["tests.integration.pg_cluster"]

@@ -9,8 +9,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from releasegate.decide import Verdict, decide
-from releasegate.evidence import read_results
+from releasegate.evidence.decide import Verdict, decide
+from releasegate.evidence.results import read_results
 from tests.integration.conftest import ROOT, StartService, gate_argv, gate_env
 
 

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from releasegate.decide import Verdict, decide
+from releasegate.evidence.decide import Verdict, decide
 from releasegate.net import free_loopback_port
 from releasegate.target.process import ReferenceServiceProcess
 from tests.integration.conftest import (

@@ -13,9 +13,9 @@ import pytest
 import trustme
 
 from releasegate.config import load_environment
-from releasegate.decide import Verdict, decide
-from releasegate.sampler import BASELINE_FILE, read_samples
-from releasegate.slo_baseline import find_baseline
+from releasegate.evidence.decide import Verdict, decide
+from releasegate.slo.baseline import find_baseline
+from releasegate.slo.synthetic import BASELINE_FILE, read_samples
 from releasegate.target.process import ReferenceServiceProcess
 from tests.integration.conftest import GateRun, RunGate, StartService, write_env
 from tests.integration.test_database_checks import BROKEN, EXAMPLE, execute, pg_dump, upgrade

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from releasegate.rollout import RolloutState, find_rollouts
+from releasegate.ops.rollout.engine import RolloutState, find_rollouts
 from releasegate.target.process import ReferenceServiceProcess
 from tests.integration.conftest import ROOT, gate_env, write_env
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from releasegate.decide import Verdict, decide
-from releasegate.sampler import BASELINE_FILE, SamplePlan, Target, take_samples
+from releasegate.evidence.decide import Verdict, decide
+from releasegate.slo.synthetic import BASELINE_FILE, SamplePlan, Target, take_samples
 from releasegate.target.process import ReferenceServiceProcess
 from releasegate.target.prometheus_server import PROMETHEUS, PrometheusServer
 from tests.integration.conftest import GateRun, RunGate, StartService, write_env

@@ -7,7 +7,7 @@ import json
 import socket
 from pathlib import Path
 
-from releasegate.decide import Verdict, decide
+from releasegate.evidence.decide import Verdict, decide
 from releasegate.target.process import ReferenceServiceProcess
 from tests.integration.conftest import RunGate, StartService, write_env
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from releasegate.decide import ExitCode
+from releasegate.evidence.decide import ExitCode
+from releasegate.ops.watch import TIMELINE_FILE, ProbeRecord, Timeline, read_timeline, summarise
 from releasegate.target.process import ReferenceServiceProcess
 from releasegate.target.settings import DEFAULT_API_TOKEN
-from releasegate.watch import TIMELINE_FILE, ProbeRecord, Timeline, read_timeline, summarise
 from tests.integration.conftest import GateRun, RunGate, StartService, run_in_repo, write_env
 
 ENV = """

@@ -8,15 +8,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from releasegate.actions import (
+from releasegate.config import NotifyConfig
+from releasegate.evidence.decide import Decision, Reason, Verdict
+from releasegate.ops.verdict_actions import (
     HookRequest,
     append_step_summary,
     notify,
     run_hook,
     step_summary,
 )
-from releasegate.config import NotifyConfig
-from releasegate.decide import Decision, Reason, Verdict
 from releasegate.redact import MASK, Redactor
 
 SECRET = "hook-secret-value"
@@ -161,7 +161,7 @@ def test_no_step_summary_outside_ci() -> None:
 @pytest.mark.parametrize("style", ["json", "slack"])
 def test_payloads_name_the_verdict(style: str) -> None:
     """Both payload styles carry the verdict and the link."""
-    from releasegate.actions import notification_payload
+    from releasegate.ops.verdict_actions import notification_payload
 
     payload = notification_payload(decision(), None, style, "http://site/run")
 

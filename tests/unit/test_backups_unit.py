@@ -11,7 +11,7 @@ import pytest
 from alembic.util import CommandError
 from sqlalchemy.exc import DBAPIError
 
-from releasegate.backups import (
+from releasegate.checks.backups import (
     Backup,
     BackupError,
     BackupToolError,
@@ -22,7 +22,7 @@ from releasegate.backups import (
     parse_timestamp,
     restore_failure_is_the_tools,
 )
-from releasegate.db_check import (
+from releasegate.checks.database import (
     DatabaseUnreachable,
     ScratchDatabaseError,
     admin_url,
@@ -33,8 +33,12 @@ from releasegate.db_check import (
     split_password,
     sqlalchemy_url,
 )
+from releasegate.checks.migrations import (
+    MigrationFailed,
+    MigrationsUnreadable,
+    step_failure_is_the_tools,
+)
 from releasegate.errors import EvidenceMissing
-from releasegate.migrations import MigrationFailed, MigrationsUnreadable, step_failure_is_the_tools
 
 SECRET = "pw-Xy7-secret"
 MAY_1 = datetime(2024, 5, 1, 2, 30, tzinfo=UTC)

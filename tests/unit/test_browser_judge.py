@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from releasegate.browser import judge
+from releasegate.browser import page_checks as judge
 from releasegate.browser.recording import ConsoleEntry, FailedRequest
 from releasegate.browser.visit import PageTarget, PageVisit
 from releasegate.browser.vitals import PageTimings

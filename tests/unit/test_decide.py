@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from releasegate.decide import Verdict, decide
-from releasegate.evidence import CheckResult, Results, RunInfo
+from releasegate.evidence.decide import Verdict, decide
+from releasegate.evidence.results import CheckResult, Results, RunInfo
 
 
 def results(*checks: dict[str, Any], **run: Any) -> Results:

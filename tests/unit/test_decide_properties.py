@@ -14,8 +14,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from releasegate.decide import Verdict, decide
-from releasegate.evidence import CheckResult, Results, RunInfo
+from releasegate.evidence.decide import Verdict, decide
+from releasegate.evidence.results import CheckResult, Results, RunInfo
 from releasegate.stages import STAGES
 
 OUTCOME_CAUSES = {

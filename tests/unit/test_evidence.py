@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from releasegate.evidence import (
+from releasegate.evidence.results import (
     SCHEMA,
     EvidenceError,
     Phase,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from releasegate.expectations import answer_problems, html_text, is_html
+from releasegate.checks.http_expectations import answer_problems, html_text, is_html
 from releasegate.probe import Probe
 
 URL = "http://127.0.0.1:8080/"

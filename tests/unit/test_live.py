@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from releasegate.live import _progress_text
+from releasegate.cli.live import _progress_text
 
 
 def test_progress_counts_checks_by_outcome(tmp_path: Path) -> None:

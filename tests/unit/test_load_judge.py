@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from releasegate.errors import EvidenceMissing
-from releasegate.load import judge
-from releasegate.load.judge import LoadEvidence
+from releasegate.load import thresholds as judge
 from releasegate.load.params import LoadParams
 from releasegate.load.runner import LoadDidNotRun, LoadPlan, LoadRun
 from releasegate.load.stats import EndpointStats, LoadStats, aggregate
+from releasegate.load.thresholds import LoadEvidence
 from releasegate.probe import TargetUnreachable
-from releasegate.slo import Judgement
+from releasegate.slo.statistics import Judgement
 
 WHERE = "profile smoke-load against http://127.0.0.1:1, env=prod"
 TARGET = "http://127.0.0.1:1"

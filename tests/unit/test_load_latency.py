@@ -16,7 +16,7 @@ from releasegate.load.latency import (
     slo_verdict,
 )
 from releasegate.load.stats import bucket_edges
-from releasegate.slo import Judgement, percentile_interval
+from releasegate.slo.statistics import Judgement, percentile_interval
 
 
 @pytest.mark.parametrize(

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from releasegate.actions import NotificationRecord
 from releasegate.config import load_environment
 from releasegate.errors import ConfigError
-from releasegate.monitor import (
+from releasegate.ops.monitor.uptime_monitor import (
     UPTIME_SCHEMA,
     Alert,
     AlertRecord,
@@ -42,6 +41,7 @@ from releasegate.monitor import (
     run_gates,
     run_schedule,
 )
+from releasegate.ops.verdict_actions import NotificationRecord
 from releasegate.redact import MASK, Redactor
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from releasegate.config import load_environment
-from releasegate.policy import explain, lint, lint_errors
+from releasegate.evidence.policy import explain, lint, lint_errors
 
 BASE = '[target]\nbase_url = "https://x.example"\n'
 

@@ -8,8 +8,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from releasegate.errors import TargetUnreachable
-from releasegate.post_deploy import (
+from releasegate.checks.post_deploy import (
     CacheObservation,
     CacheVerdict,
     InstanceVersion,
@@ -22,8 +21,9 @@ from releasegate.post_deploy import (
     unreachable_instances,
     unreachable_sample,
 )
-from releasegate.sampler import Sample, SamplePlan, take_samples
-from releasegate.sampler import Target as SampleTarget
+from releasegate.errors import TargetUnreachable
+from releasegate.slo.synthetic import Sample, SamplePlan, take_samples
+from releasegate.slo.synthetic import Target as SampleTarget
 
 Handler = Callable[[httpx.Request], httpx.Response]
 

@@ -6,7 +6,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from releasegate.processes import stop_group
+from releasegate.ops.processes import stop_group
 
 
 def running(pid: int) -> bool:

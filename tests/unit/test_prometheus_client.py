@@ -10,10 +10,10 @@ import math
 import httpx
 import pytest
 
-from releasegate import slo_judge
 from releasegate.errors import EvidenceMissing
-from releasegate.prometheus import Prometheus, PrometheusUnavailable, bucket_query, render
-from releasegate.slo import BucketInterval, Judgement, histogram_interval
+from releasegate.slo import judge as slo_judge
+from releasegate.slo.prometheus import Prometheus, PrometheusUnavailable, bucket_query, render
+from releasegate.slo.statistics import BucketInterval, Judgement, histogram_interval
 
 QUERY = "sum(rate(http_requests_total[5m]))"
 

@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 from releasegate.config import Environment, load_environment
-from releasegate.evidence import Reachability
-from releasegate.reachability import ANSWERED_FILE, gather, note_answer
+from releasegate.evidence.reachability import ANSWERED_FILE, gather, note_answer
+from releasegate.evidence.results import Reachability
 from releasegate.redact import Redactor
-from releasegate.sampler import BASELINE_FILE, Sample, SampleSet
+from releasegate.slo.synthetic import BASELINE_FILE, Sample, SampleSet
 
 TARGET = "http://127.0.0.1:8080"
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)

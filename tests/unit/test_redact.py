@@ -12,8 +12,8 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
+from releasegate.evidence.runs import scrub_tree
 from releasegate.redact import MASK, Redactor
-from releasegate.runs import scrub_tree
 
 SECRET = "tok/en&<secret>"
 # quotes, a space, a slash, markup and non-ASCII: a form for every writer

@@ -8,8 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from releasegate.evidence import CheckResult, Measurement, Results, RunInfo, write_atomically
-from releasegate.monitor import CheckRecord, MonitorSettings, Tracker, UptimeHistory
+from releasegate.evidence.results import (
+    CheckResult,
+    Measurement,
+    Results,
+    RunInfo,
+    write_atomically,
+)
+from releasegate.ops.monitor.uptime_monitor import (
+    CheckRecord,
+    MonitorSettings,
+    Tracker,
+    UptimeHistory,
+)
 from releasegate.report.model import format_measurement
 from releasegate.report.site import build_site
 

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from releasegate.redact import Redactor
-from releasegate.rollout import (
+from releasegate.ops.rollout.engine import (
     Actions,
     CommandRecord,
     GateRecord,
@@ -22,7 +21,8 @@ from releasegate.rollout import (
     state_saver,
     worst,
 )
-from releasegate.rollout_plan import PlanStage, RolloutPlan, load_plan
+from releasegate.ops.rollout.plan import PlanStage, RolloutPlan, load_plan
+from releasegate.redact import Redactor
 
 PLAN = """
 rollback = ["./rollback.sh"]
@@ -507,7 +507,7 @@ def test_gate_attempts_are_never_reused_after_a_cut(tmp_path: Path, state_file: 
 def test_a_plan_with_other_stages_is_refused_before_anything_runs(
     tmp_path: Path, state_file: Path
 ) -> None:
-    from releasegate.rollout import RolloutError
+    from releasegate.ops.rollout.engine import RolloutError
 
     engine(make_plan(tmp_path), Script(gates={"10%": ["HOLD"]}), state_file).run()
     other = tmp_path / "other"

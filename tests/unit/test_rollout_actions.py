@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from releasegate.rollout import CommandRecord
-from releasegate.rollout_actions import gate_verdict, run_command
+from releasegate.ops.rollout.engine import CommandRecord
+from releasegate.ops.rollout.steps import gate_verdict, run_command
 
 
 def run(
@@ -67,7 +67,7 @@ def write_decision(run_dir: Path, run_id: str, verdict: str) -> None:
     """The fields of decision.json the rollout reads (the model refuses a partial one)."""
     from datetime import UTC, datetime
 
-    from releasegate.decision_file import DecisionRecord, EvidenceRecord, RunRecord
+    from releasegate.evidence.decision_file import DecisionRecord, EvidenceRecord, RunRecord
 
     record = DecisionRecord(
         verdict=verdict,

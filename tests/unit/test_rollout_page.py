@@ -6,9 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from releasegate.redact import Redactor
-from releasegate.report.site import build_site
-from releasegate.rollout import (
+from releasegate.ops.rollout.engine import (
     CommandRecord,
     Event,
     GateRecord,
@@ -17,7 +15,9 @@ from releasegate.rollout import (
     StageState,
     state_saver,
 )
-from releasegate.watch import ProbeRecord, Timeline
+from releasegate.ops.watch import ProbeRecord, Timeline
+from releasegate.redact import Redactor
+from releasegate.report.site import build_site
 
 
 def held_rollout(reports: Path) -> RolloutState:

@@ -10,19 +10,19 @@ from pathlib import Path
 import httpx
 import pytest
 
-from releasegate import slo_judge
 from releasegate.errors import EvidenceMissing
 from releasegate.net import normalise_url
 from releasegate.probe import TargetUnreachable
 from releasegate.redact import MASK, Redactor
-from releasegate.sampler import (
+from releasegate.slo import judge as slo_judge
+from releasegate.slo.statistics import Judgement
+from releasegate.slo.synthetic import (
     SamplePlan,
     SamplesUnreadable,
     Target,
     read_samples,
     take_samples,
 )
-from releasegate.slo import Judgement
 
 
 def answer(request: httpx.Request) -> httpx.Response:

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from releasegate.decision_file import DecisionRecord
-from releasegate.evidence import Results
-from releasegate.monitor import UptimeHistory
-from releasegate.rollout import RolloutState
+from releasegate.evidence.decision_file import DecisionRecord
+from releasegate.evidence.results import Results
+from releasegate.ops.monitor.uptime_monitor import UptimeHistory
+from releasegate.ops.rollout.engine import RolloutState
 
 DOCS = Path(__file__).parents[2] / "docs"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from releasegate.security_headers import (
+from releasegate.checks.security_headers import (
     CHECKS,
     SAFE_REFERRER_POLICIES,
     HeaderVerdict,

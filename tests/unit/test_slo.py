@@ -9,8 +9,8 @@ import random
 import numpy as np
 import pytest
 
-from releasegate import slo_judge
-from releasegate.slo import (
+from releasegate.slo import judge as slo_judge
+from releasegate.slo.statistics import (
     Interval,
     Judgement,
     Latencies,

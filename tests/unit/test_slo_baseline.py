@@ -12,8 +12,8 @@ import pytest
 
 from releasegate.config import Environment, load_environment
 from releasegate.errors import EvidenceMissing
-from releasegate.sampler import BASELINE_FILE, Sample, SampleSet
-from releasegate.slo_baseline import choose_baseline, find_baseline
+from releasegate.slo.baseline import choose_baseline, find_baseline
+from releasegate.slo.synthetic import BASELINE_FILE, Sample, SampleSet
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 TARGET = "http://127.0.0.1:8000"

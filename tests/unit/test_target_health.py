@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from releasegate.target.health import (
+from releasegate.target.health_endpoint import (
     ServiceCheck,
     health_answer,
     http_status,

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 import trustme
 
-from releasegate.errors import ConfigError, EvidenceMissing
-from releasegate.tls_check import (
+from releasegate.checks.tls import (
     CertificateInfo,
     TlsUnreachable,
     host_port_from_url,
     inspect_certificate,
 )
+from releasegate.errors import ConfigError, EvidenceMissing
 from tests.tls_server import plain_server, silent_server, tls_server, unused_port
 
 # days_left is counted from this moment (passed as `now`): the module is imported at collection,

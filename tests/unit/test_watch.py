@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from releasegate.redact import MASK, Redactor
-from releasegate.watch import (
+from releasegate.ops.watch import (
     SCHEMA,
     TIMELINE_FILE,
     Outage,
@@ -36,6 +35,7 @@ from releasegate.watch import (
     run_watch,
     summarise,
 )
+from releasegate.redact import MASK, Redactor
 
 
 def probe(

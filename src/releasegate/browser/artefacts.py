@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from releasegate.evidence import write_atomically
+from releasegate.evidence.results import write_atomically
 from releasegate.redact import MASK, Redactor
 
 ARTEFACTS_DIR = "artefacts"

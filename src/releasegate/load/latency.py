@@ -12,12 +12,12 @@ significant digits (to 10 ms up to 1 s, to 100 ms up to 10 s, to 1 s beyond), wi
   over it; a limit inside the bucket is inconclusive. Below 100 ms the whole millisecond is taken
   as exact.
 - **Sample size.** The percentile's distribution-free interval is the SLO gate's
-  (`releasegate.slo.percentile_interval`): its ends are order statistics, that is ranks, and a
-  rank maps to the bucket holding it. Too few samples to bound the percentile is inconclusive,
-  saying how many would do.
+  (`releasegate.slo.statistics.percentile_interval`): its ends are order statistics, that is
+  ranks, and a rank maps to the bucket holding it. Too few samples to bound the percentile is
+  inconclusive, saying how many would do.
 
 The interval is therefore [lower edge of the bucket holding rank l, upper edge of the bucket
-holding rank u], and `releasegate.slo.judge_at_most` judges it like any other.
+holding rank u], and `releasegate.slo.statistics.judge_at_most` judges it like any other.
 """
 
 from __future__ import annotations
@@ -26,8 +26,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from releasegate.load.stats import bucket_edges
-from releasegate.slo import Interval, Judgement, judge_at_most, percentile_interval, samples_needed
-from releasegate.slo_judge import Verdict, at_most_message
+from releasegate.slo.judge import Verdict, at_most_message
+from releasegate.slo.statistics import (
+    Interval,
+    Judgement,
+    judge_at_most,
+    percentile_interval,
+    samples_needed,
+)
 
 # Locust rounds what it stores: the interval is widened to the edges of the rounding buckets
 ROUNDING_CAVEAT = " (the interval includes Locust's rounding)"

@@ -23,7 +23,7 @@ from typing import Any
 
 from releasegate.config import Environment
 from releasegate.errors import EvidenceMissing
-from releasegate.evidence import write_atomically
+from releasegate.evidence.results import write_atomically
 from releasegate.load.params import LoadParams
 from releasegate.load.stats import answered_path
 from releasegate.net import free_loopback_port

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from releasegate import __version__
-from releasegate.decide import decide
-from releasegate.evidence import (
+from releasegate.evidence.decide import decide
+from releasegate.evidence.reachability import gather
+from releasegate.evidence.results import (
     CAUSE_CRASH,
     CAUSE_INCONCLUSIVE,
     CAUSE_STALE,
@@ -28,9 +29,8 @@ from releasegate.evidence import (
     stages_in_markexpr,
     write_atomically,
 )
+from releasegate.evidence.runs import scrub_tree
 from releasegate.pytest_plugin._keys import GateRun
-from releasegate.reachability import gather
-from releasegate.runs import scrub_tree
 from releasegate.stages import STAGES
 
 # How often results.json is rewritten while tests run: often enough that a killed run leaves

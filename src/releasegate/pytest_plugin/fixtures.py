@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from releasegate.config import Environment
-from releasegate.evidence import Measurement
+from releasegate.evidence.reachability import note_answer
+from releasegate.evidence.results import Measurement
 from releasegate.probe import ProbeClient
 from releasegate.pytest_plugin._keys import GATE_RUN, MEASUREMENTS, GateRun
-from releasegate.reachability import note_answer
 
 Measure = Callable[..., None]
 

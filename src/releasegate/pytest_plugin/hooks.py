@@ -27,14 +27,15 @@ from releasegate.config import (
     load_environment,
 )
 from releasegate.errors import ConfigError, EvidenceMissing, EvidenceStale, TargetUnreachable
-from releasegate.evidence import (
+from releasegate.evidence.policy import lint, lint_errors
+from releasegate.evidence.results import (
     CAUSE_INCONCLUSIVE,
     CAUSE_PRODUCT,
     CAUSE_STALE,
     CAUSE_UNREACHABLE,
     stages_in_markexpr,
 )
-from releasegate.policy import lint, lint_errors
+from releasegate.evidence.runs import check_run_id, new_run_id, point_latest
 from releasegate.pytest_plugin._keys import (
     ARTEFACTS,
     ARTEFACTS_SENT,
@@ -45,7 +46,6 @@ from releasegate.pytest_plugin._keys import (
 )
 from releasegate.pytest_plugin.attachments import attach
 from releasegate.pytest_plugin.evidence_writer import EvidenceWriter
-from releasegate.runs import check_run_id, new_run_id, point_latest
 from releasegate.stages import DESCRIPTIONS, STAGES
 
 if TYPE_CHECKING:
@@ -281,10 +281,10 @@ def _register_browser(config: pytest.Config, run: GateRun) -> None:
     entry-point plugin so they take precedence over pytest-playwright's own."""
     config.option.base_url = run.base_url
     if config.pluginmanager.has_plugin("playwright"):
-        from releasegate.pytest_plugin import browser
+        from releasegate.pytest_plugin import browser_fixtures
 
-        if not config.pluginmanager.has_plugin(browser.PLUGIN_NAME):
-            config.pluginmanager.register(browser, browser.PLUGIN_NAME)
+        if not config.pluginmanager.has_plugin(browser_fixtures.PLUGIN_NAME):
+            config.pluginmanager.register(browser_fixtures, browser_fixtures.PLUGIN_NAME)
 
 
 def _route_reports(config: pytest.Config, run_dir: Path) -> None:

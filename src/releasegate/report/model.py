@@ -8,10 +8,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from releasegate.decide import Decision, decide, decide_missing
-from releasegate.decision_file import DECISION_FILE, DecisionRecord
-from releasegate.evidence import CheckResult, EvidenceError, Measurement, Results, read_results
-from releasegate.runs import LATEST
+from releasegate.evidence.decide import Decision, decide, decide_missing
+from releasegate.evidence.decision_file import DECISION_FILE, DecisionRecord
+from releasegate.evidence.results import (
+    CheckResult,
+    EvidenceError,
+    Measurement,
+    Results,
+    read_results,
+)
+from releasegate.evidence.runs import LATEST
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from jinja2 import Environment as Templates
 
+from releasegate.ops.rollout.engine import STATUS_VERDICT, RolloutState, find_rollouts
+from releasegate.ops.watch import TimelineUnreadable, read_timeline
 from releasegate.report import charts
-from releasegate.rollout import STATUS_VERDICT, RolloutState, find_rollouts
-from releasegate.watch import TimelineUnreadable, read_timeline
 
 
 @dataclass(frozen=True)

@@ -29,16 +29,16 @@ from jinja2 import PackageLoader, select_autoescape
 
 from releasegate.browser.artefacts import redact_file
 from releasegate.config import environments_dir
-from releasegate.evidence import CAUSE_UNREACHABLE, now
+from releasegate.evidence.results import CAUSE_UNREACHABLE, now
+from releasegate.evidence.runs import scrub_tree
 from releasegate.load.stats import read_history
+from releasegate.ops.watch import TIMELINE_FILE, TimelineUnreadable, read_timeline
 from releasegate.redact import Redactor
 from releasegate.report import charts
+from releasegate.report.masking import RunSecrets, SecretsByEnvironment
 from releasegate.report.model import RunView, format_measurement, load_runs, short_check
 from releasegate.report.rollouts import build_rollout_pages
-from releasegate.report.secrets import RunSecrets, SecretsByEnvironment
 from releasegate.report.uptime import build_uptime_pages
-from releasegate.runs import scrub_tree
-from releasegate.watch import TIMELINE_FILE, TimelineUnreadable, read_timeline
 
 SITE_DIR = "site"
 TREND_RUNS = 30  # runs shown in the trend charts

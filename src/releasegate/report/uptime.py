@@ -19,7 +19,7 @@ from typing import Any
 
 from jinja2 import Environment as Templates
 
-from releasegate.monitor import (
+from releasegate.ops.monitor.uptime_monitor import (
     CHECKS_DIR,
     LOGS_DIR,
     MONITORS_DIR,

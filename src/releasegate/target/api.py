@@ -9,10 +9,10 @@ from typing import Any
 
 from aiohttp import web
 
-from releasegate.target.database import STATUSES, TITLE_MAX, DatabaseError
-from releasegate.target.health import ServiceCheck, health_answer
+from releasegate.target.health_endpoint import ServiceCheck, health_answer
 from releasegate.target.middleware import json_error
 from releasegate.target.state import State, state_of
+from releasegate.target.tickets_store import STATUSES, TITLE_MAX, DatabaseError
 
 # Health must answer even when the database hangs: past this, the database counts as down.
 DATABASE_CHECK_TIMEOUT_S = 2.0

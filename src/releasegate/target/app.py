@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from releasegate.target import admin, api, pages
-from releasegate.target.database import TicketStore
 from releasegate.target.metrics import Metrics
 from releasegate.target.middleware import MIDDLEWARES, add_security_headers
 from releasegate.target.ratelimit import RateLimiter
 from releasegate.target.settings import ServiceSettings
 from releasegate.target.state import STATE, State, state_of
+from releasegate.target.tickets_store import TicketStore
 
 
 async def metrics_page(request: web.Request) -> web.Response:

@@ -240,8 +240,8 @@ def serve_command(
         _supervise(settings, argv, state_file, gap_s, say)
     # aiohttp and SQLAlchemy load only to serve (in a worker, not in its supervisor), not for
     # `releasegate --help`
-    from releasegate.target.database import DatabaseError, DatabaseUrlError, safe_url
     from releasegate.target.server import run
+    from releasegate.target.tickets_store import DatabaseError, DatabaseUrlError, safe_url
 
     def announce(line: str) -> None:
         say(line)

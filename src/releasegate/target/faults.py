@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
-from releasegate.target.health import SERVICES
+from releasegate.target.health_endpoint import SERVICES
 from releasegate.target.security import SECURITY_HEADERS, canonical_header
 
 FAULT_NAMES = (

@@ -14,8 +14,8 @@ from releasegate.target.auth import (
     signed_in,
     start_session,
 )
-from releasegate.target.database import DatabaseError
 from releasegate.target.state import state_of
+from releasegate.target.tickets_store import DatabaseError
 
 STATIC = Path(__file__).parent / "static"
 

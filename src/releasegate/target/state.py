@@ -11,11 +11,11 @@ from typing import ParamSpec, TypeVar
 
 from aiohttp import web
 
-from releasegate.target.database import DatabaseError, TicketStore
 from releasegate.target.faults import FaultSet
 from releasegate.target.metrics import Metrics
 from releasegate.target.ratelimit import RateLimiter
 from releasegate.target.settings import ServiceSettings
+from releasegate.target.tickets_store import DatabaseError, TicketStore
 
 P = ParamSpec("P")
 T = TypeVar("T")

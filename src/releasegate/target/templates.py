@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from html import escape
 
-from releasegate.target.database import STATUSES, TITLE_MAX, Ticket
+from releasegate.target.tickets_store import STATUSES, TITLE_MAX, Ticket
 
 
 def layout(title: str, body: str, *, signed_in: bool, js_error: bool) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from releasegate.config import Environment
 from releasegate.errors import EvidenceMissing
-from releasegate.sampler import (
+from releasegate.slo.synthetic import (
     BASELINE_FILE,
     SamplePlan,
     SampleSet,

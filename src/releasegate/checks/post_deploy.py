@@ -18,7 +18,7 @@ from typing import Literal
 import httpx
 
 from releasegate.errors import TargetUnreachable
-from releasegate.sampler import Sample
+from releasegate.slo.synthetic import Sample
 
 # Transport errors that mean "nothing answered": a timeout after connecting (ReadTimeout,
 # WriteTimeout) is not one, the target took the request and was slow.

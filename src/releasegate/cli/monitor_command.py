@@ -1,8 +1,8 @@
 """`releasegate monitor`: the gates on a schedule, an uptime history, alerts on state changes.
 
-It parses, wires the core (`releasegate.monitor`) to the terminal and the webhook, prints one
-line per check and a summary, and exits 0 (up, objective met), 1 (down, or below the
-objective), 2 (nothing measured) or 3 (usage or configuration error).
+It parses, wires the core (`releasegate.ops.monitor.uptime_monitor`) to the terminal and
+the webhook, prints one line per check and a summary, and exits 0 (up, objective met), 1 (down,
+or below the objective), 2 (nothing measured) or 3 (usage or configuration error).
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from types import FrameType
 
 import click
 
-from releasegate.actions import NotificationRecord, notify
-from releasegate.cli_common import fail as _fail
-from releasegate.cli_common import reports_dir_option, suites_option
+from releasegate.cli.common import fail as _fail
+from releasegate.cli.common import reports_dir_option, suites_option
 from releasegate.config import MONITOR_MAX_S, Environment, load_environment
-from releasegate.evidence import now
-from releasegate.monitor import (
+from releasegate.evidence.results import now
+from releasegate.evidence.runs import new_run_id
+from releasegate.ops.monitor.uptime_monitor import (
     CHECKS_DIR,
     LOGS_DIR,
     MONITORS_DIR,
@@ -47,7 +47,7 @@ from releasegate.monitor import (
     summarise,
     target_answers,
 )
-from releasegate.runs import new_run_id
+from releasegate.ops.verdict_actions import NotificationRecord, notify
 from releasegate.stages import STAGES
 from releasegate.units import parse_duration
 

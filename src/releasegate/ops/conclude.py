@@ -10,7 +10,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from releasegate.actions import (
+from releasegate.config import Environment
+from releasegate.evidence.decide import Decision, Verdict, decide, decide_missing
+from releasegate.evidence.decision_file import (
+    DECISION_FILE,
+    ActionsRecord,
+    DecisionRecord,
+    build_record,
+    write_decision,
+)
+from releasegate.evidence.results import EvidenceError, Results, read_results
+from releasegate.evidence.runs import resolve_run_dir
+from releasegate.ops.verdict_actions import (
     HookRecord,
     HookRequest,
     NotificationRecord,
@@ -21,18 +32,7 @@ from releasegate.actions import (
     run_hook,
     step_summary,
 )
-from releasegate.config import Environment
-from releasegate.decide import Decision, Verdict, decide, decide_missing
-from releasegate.decision_file import (
-    DECISION_FILE,
-    ActionsRecord,
-    DecisionRecord,
-    build_record,
-    write_decision,
-)
-from releasegate.evidence import EvidenceError, Results, read_results
 from releasegate.redact import Redactor
-from releasegate.runs import resolve_run_dir
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from releasegate.browser.artefacts import mask_in_place
-from releasegate.evidence import now
+from releasegate.evidence.results import now
 from releasegate.redact import Redactor
 
 LATEST = "latest"

@@ -26,10 +26,10 @@ import httpx
 
 from releasegate.config import Environment
 from releasegate.errors import EvidenceMissing
-from releasegate.evidence import Reachability, write_atomically
+from releasegate.evidence.results import Reachability, write_atomically
 from releasegate.redact import Redactor
-from releasegate.sampler import BASELINE_FILE, target_key
-from releasegate.slo_baseline import choose_baseline
+from releasegate.slo.baseline import choose_baseline
+from releasegate.slo.synthetic import BASELINE_FILE, target_key
 from releasegate.units import format_duration
 
 ANSWERED_FILE = "target-answered.json"

@@ -26,9 +26,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from releasegate.documents import read_document
-from releasegate.evidence import write_atomically
+from releasegate.evidence.results import write_atomically
+from releasegate.ops.rollout.plan import PlanStage, RolloutPlan, slug
 from releasegate.redact import Redactor
-from releasegate.rollout_plan import PlanStage, RolloutPlan, slug
 
 SCHEMA = "releasegate.rollout/1"
 STATE_FILE = "state.json"

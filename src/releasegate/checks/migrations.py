@@ -23,7 +23,7 @@ from alembic.util import CommandError
 from sqlalchemy import Engine, create_engine, pool
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from releasegate.db_check import (
+from releasegate.checks.database import (
     DatabaseUnreachable,
     connect,
     first_line,

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from releasegate.errors import CheckFailed, EvidenceMissing
-from releasegate.slo import (
+from releasegate.slo.statistics import (
     BucketInterval,
     Interval,
     Judgement,

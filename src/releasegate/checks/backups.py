@@ -27,7 +27,7 @@ from typing import IO
 
 import psycopg
 
-from releasegate.db_check import (
+from releasegate.checks.database import (
     connect,
     first_line,
     one_value,

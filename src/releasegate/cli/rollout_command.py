@@ -1,5 +1,5 @@
 """`releasegate rollout`: start, resume, abort and show phased rollouts. Parsing and printing
-only; the engine is `releasegate.rollout`, the steps `releasegate.rollout_actions`.
+only; the engine is `releasegate.ops.rollout.engine`, the steps `releasegate.ops.rollout.steps`.
 
 Exit codes: 0 the rollout completed (every stage promoted); 1 it was rolled back or aborted (or
 its rollback command failed); 2 it is held or was interrupted, its rollback included (resume or
@@ -20,14 +20,13 @@ from typing import NoReturn
 
 import click
 
-from releasegate.actions import notify
-from releasegate.cli_common import fail as _fail
-from releasegate.cli_common import reports_dir_option, suites_option
+from releasegate.cli.common import fail as _fail
+from releasegate.cli.common import reports_dir_option, suites_option
 from releasegate.config import Environment, load_environment
-from releasegate.decide import ExitCode
 from releasegate.errors import ConfigError
-from releasegate.redact import MASK
-from releasegate.rollout import (
+from releasegate.evidence.decide import ExitCode
+from releasegate.evidence.runs import new_run_id
+from releasegate.ops.rollout.engine import (
     ROLLOUTS_DIR,
     STATE_FILE,
     STATUS_VERDICT,
@@ -44,9 +43,10 @@ from releasegate.rollout import (
     state_saver,
     summary_json,
 )
-from releasegate.rollout_actions import RolloutContext, dry_run_lines, real_actions
-from releasegate.rollout_plan import RolloutPlan, load_plan
-from releasegate.runs import new_run_id
+from releasegate.ops.rollout.plan import RolloutPlan, load_plan
+from releasegate.ops.rollout.steps import RolloutContext, dry_run_lines, real_actions
+from releasegate.ops.verdict_actions import notify
+from releasegate.redact import MASK
 
 EXIT_CODES: dict[RolloutStatus, ExitCode] = {
     "completed": ExitCode.GO,

@@ -26,8 +26,8 @@ from releasegate.load.params import OFF_TARGET
 from releasegate.load.runner import LoadDidNotRun, LoadRun
 from releasegate.load.stats import EndpointStats, LoadStats, StatsUnreadable, read_stats
 from releasegate.probe import TargetUnreachable
-from releasegate.slo import Judgement
-from releasegate.slo_judge import at_most_message
+from releasegate.slo.judge import at_most_message
+from releasegate.slo.statistics import Judgement
 
 
 @dataclass(frozen=True)

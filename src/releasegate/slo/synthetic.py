@@ -21,11 +21,11 @@ from pathlib import Path
 import httpx
 
 from releasegate.documents import read_document
-from releasegate.evidence import write_atomically
+from releasegate.evidence.results import write_atomically
 from releasegate.net import normalise_url
 from releasegate.probe import TargetUnreachable
 from releasegate.redact import Redactor
-from releasegate.slo import Latencies
+from releasegate.slo.statistics import Latencies
 
 SCHEMA = "releasegate.samples/1"
 BASELINE_FILE = "baseline.json"

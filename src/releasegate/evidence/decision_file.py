@@ -10,9 +10,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from releasegate.actions import HookRecord, NotificationRecord
-from releasegate.decide import Decision, Reason
-from releasegate.evidence import Measurement, Results, now, write_atomically
+from releasegate.evidence.decide import Decision, Reason
+from releasegate.evidence.results import Measurement, Results, now, write_atomically
+from releasegate.ops.verdict_actions import HookRecord, NotificationRecord
 from releasegate.redact import Redactor
 
 DECISION_SCHEMA = "releasegate.decision/1"

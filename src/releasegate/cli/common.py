@@ -9,7 +9,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from releasegate.decide import ExitCode
+from releasegate.evidence.decide import ExitCode
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -34,7 +34,7 @@ from fnmatch import fnmatchcase
 from pydantic import ValidationError
 
 from releasegate.config import PolicyConfig
-from releasegate.evidence import (
+from releasegate.evidence.results import (
     CAUSE_STALE,
     CAUSE_UNREACHABLE,
     UNSTAGED,

@@ -15,10 +15,10 @@ from typing import NoReturn
 import click
 
 from releasegate import __version__
-from releasegate.cli_common import fail as _fail
-from releasegate.cli_common import reports_dir_option as shared_reports_dir_option
-from releasegate.cli_common import suites_option
-from releasegate.conclude import Conclusion, conclude
+from releasegate.cli.common import fail as _fail
+from releasegate.cli.common import reports_dir_option as shared_reports_dir_option
+from releasegate.cli.common import suites_option
+from releasegate.cli.live import run_pytest
 from releasegate.config import (
     Environment,
     check_all,
@@ -28,12 +28,12 @@ from releasegate.config import (
     load_for_review,
     with_placeholders,
 )
-from releasegate.decide import Decision, ExitCode
 from releasegate.errors import ConfigError, EvidenceMissing, ReleasegateError
-from releasegate.evidence import EvidenceError, Results, read_results
-from releasegate.live import run_pytest
-from releasegate.policy import explain, lint, lint_errors
-from releasegate.runs import LATEST, check_run_id, new_run_id, resolve_run_dir, scrub_tree
+from releasegate.evidence.decide import Decision, ExitCode
+from releasegate.evidence.policy import explain, lint, lint_errors
+from releasegate.evidence.results import EvidenceError, Results, read_results
+from releasegate.evidence.runs import LATEST, check_run_id, new_run_id, resolve_run_dir, scrub_tree
+from releasegate.ops.conclude import Conclusion, conclude
 from releasegate.stages import STAGES
 
 
@@ -368,8 +368,8 @@ def baseline_command(
     """Take the latency baseline before a deploy: the SLO gate's synthetic samples of the key
     endpoints, written as baseline.json (with the target URL and the time); the SLO gate
     compares against the newest one of the same target within [slo.baseline] max_age."""
-    from releasegate.sampler import BASELINE_FILE, take_samples
-    from releasegate.slo_baseline import synthetic_plan
+    from releasegate.slo.baseline import synthetic_plan
+    from releasegate.slo.synthetic import BASELINE_FILE, take_samples
 
     env = load_environment(env_name)
     target = env.base_url(base_url)
@@ -445,7 +445,7 @@ def watch_deploy(
     label: str = "verdict",
 ) -> ExitCode:
     """Probe `target` while `command` runs, write the timeline, print the verdict on it."""
-    from releasegate.watch import (
+    from releasegate.ops.watch import (
         COMMAND_LOG,
         TIMELINE_FILE,
         evidence_problem,
@@ -551,7 +551,7 @@ _add_target_commands()
 
 
 def _add_monitor_command() -> None:
-    from releasegate.cli_monitor import monitor_command
+    from releasegate.cli.monitor_command import monitor_command
 
     cli.add_command(monitor_command, "monitor")
 
@@ -560,7 +560,7 @@ _add_monitor_command()
 
 
 def _add_rollout_commands() -> None:
-    from releasegate.cli_rollout import rollout_group
+    from releasegate.cli.rollout_command import rollout_group
 
     cli.add_command(rollout_group, "rollout")
 

@@ -18,12 +18,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from releasegate.actions import show_command
 from releasegate.config import Command, Environment
-from releasegate.decide import ExitCode
-from releasegate.decision_file import DECISION_FILE, DecisionRecord
-from releasegate.processes import stop_group
-from releasegate.rollout import (
+from releasegate.evidence.decide import ExitCode
+from releasegate.evidence.decision_file import DECISION_FILE, DecisionRecord
+from releasegate.evidence.runs import scrub_tree
+from releasegate.ops.processes import stop_group
+from releasegate.ops.rollout.engine import (
     Actions,
     CommandRecord,
     GateRecord,
@@ -32,10 +32,10 @@ from releasegate.rollout import (
     Verdict,
     stage_folder,
 )
-from releasegate.rollout_plan import PlanStage, RolloutPlan
-from releasegate.runs import scrub_tree
-from releasegate.slo_baseline import BASELINE_VAR
-from releasegate.watch import evidence_problem, judge_timeline, probe_for, watch_plan
+from releasegate.ops.rollout.plan import PlanStage, RolloutPlan
+from releasegate.ops.verdict_actions import show_command
+from releasegate.ops.watch import evidence_problem, judge_timeline, probe_for, watch_plan
+from releasegate.slo.baseline import BASELINE_VAR
 
 _VERDICTS: dict[int, Verdict] = {
     ExitCode.GO: "GO",
@@ -272,8 +272,8 @@ def real_actions(context: RolloutContext) -> Actions:
 
     def baseline() -> tuple[str | None, str]:
         from releasegate.errors import EvidenceMissing
-        from releasegate.sampler import BASELINE_FILE, take_samples
-        from releasegate.slo_baseline import synthetic_plan
+        from releasegate.slo.baseline import synthetic_plan
+        from releasegate.slo.synthetic import BASELINE_FILE, take_samples
 
         try:
             sampling = synthetic_plan(env)

@@ -40,11 +40,11 @@ from typing import Any, Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from releasegate.actions import NotificationRecord
-from releasegate.decision_file import DECISION_FILE, DecisionRecord
-from releasegate.evidence import now, write_atomically
+from releasegate.evidence.decision_file import DECISION_FILE, DecisionRecord
+from releasegate.evidence.results import now, write_atomically
+from releasegate.ops.processes import stop_group
+from releasegate.ops.verdict_actions import NotificationRecord
 from releasegate.probe import ProbeClient, TargetUnreachable
-from releasegate.processes import stop_group
 from releasegate.redact import Redactor
 
 UPTIME_SCHEMA = "releasegate.uptime/1"

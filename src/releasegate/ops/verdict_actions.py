@@ -20,8 +20,8 @@ import httpx
 from pydantic import BaseModel, ConfigDict
 
 from releasegate.config import Command, NotifyConfig
-from releasegate.decide import Decision
-from releasegate.evidence import Results, now, write_atomically
+from releasegate.evidence.decide import Decision
+from releasegate.evidence.results import Results, now, write_atomically
 from releasegate.redact import Redactor
 
 ACTIONS_DIR = "actions"

@@ -28,9 +28,9 @@ import httpx
 
 from releasegate.config import Environment
 from releasegate.documents import read_document
-from releasegate.evidence import write_atomically
+from releasegate.evidence.results import write_atomically
 from releasegate.net import same_target
-from releasegate.processes import stop_group
+from releasegate.ops.processes import stop_group
 from releasegate.redact import Redactor
 
 SCHEMA = "releasegate.timeline/1"

@@ -1,0 +1,1 @@
+"""The `releasegate` command: one module per command; parsing and printing only."""

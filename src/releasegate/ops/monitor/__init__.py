@@ -1,0 +1,1 @@
+"""Uptime monitoring: the gates on a schedule, alerts on state changes."""

@@ -1,0 +1,1 @@
+"""Progressive rollouts: a plan of steps, each gated, with state on disk."""

@@ -1,0 +1,1 @@
+"""Service level objectives: statistics, the one judge, baselines and the SLI sources."""
