@@ -9,8 +9,8 @@ from releasegate.config import LoadConfig
 from releasegate.errors import CheckFailed, EvidenceMissing
 from releasegate.load import thresholds as judge
 from releasegate.load.thresholds import LoadEvidence
+from releasegate.outcome import Judgement
 from releasegate.pytest_plugin.fixtures import Measure
-from releasegate.slo.statistics import Judgement
 
 pytestmark = pytest.mark.usefixtures("locust_reports")
 

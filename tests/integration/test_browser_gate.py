@@ -18,7 +18,8 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from releasegate.browser.locate import locate_chromium
-from releasegate.evidence.decide import Verdict, decide
+from releasegate.evidence.decide import decide
+from releasegate.outcome import Verdict
 from releasegate.redact import MASK
 from releasegate.target.process import ReferenceServiceProcess
 from tests.integration.conftest import GateRun, RunGate, StartService, write_env

@@ -9,8 +9,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from releasegate.evidence.decide import Verdict, decide
+from releasegate.evidence.decide import decide
 from releasegate.evidence.results import read_results
+from releasegate.outcome import Verdict
 from tests.integration.conftest import ROOT, StartService, gate_argv, gate_env
 
 

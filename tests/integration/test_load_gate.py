@@ -12,8 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-from releasegate.evidence.decide import Verdict, decide
+from releasegate.evidence.decide import decide
 from releasegate.net import free_loopback_port
+from releasegate.outcome import Verdict
 from releasegate.target.process import ReferenceServiceProcess
 from tests.integration.conftest import (
     ROOT,

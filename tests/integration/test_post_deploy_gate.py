@@ -7,7 +7,8 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from releasegate.evidence.decide import Verdict, decide
+from releasegate.evidence.decide import decide
+from releasegate.outcome import Verdict
 from releasegate.redact import MASK
 from releasegate.target.process import ReferenceServiceProcess
 from releasegate.target.settings import DEFAULT_API_TOKEN

@@ -13,7 +13,8 @@ import pytest
 import trustme
 
 from releasegate.config import load_environment
-from releasegate.evidence.decide import Verdict, decide
+from releasegate.evidence.decide import decide
+from releasegate.outcome import Verdict
 from releasegate.slo.baseline import find_baseline
 from releasegate.slo.synthetic import BASELINE_FILE, read_samples
 from releasegate.target.process import ReferenceServiceProcess

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from releasegate.evidence.decide import Verdict, decide
+from releasegate.evidence.decide import decide
+from releasegate.outcome import Verdict
 from releasegate.slo.synthetic import BASELINE_FILE, SamplePlan, Target, take_samples
 from releasegate.target.process import ReferenceServiceProcess
 from releasegate.target.prometheus_server import PROMETHEUS, PrometheusServer

@@ -7,7 +7,8 @@ import json
 import socket
 from pathlib import Path
 
-from releasegate.evidence.decide import Verdict, decide
+from releasegate.evidence.decide import decide
+from releasegate.outcome import Verdict
 from releasegate.target.process import ReferenceServiceProcess
 from tests.integration.conftest import RunGate, StartService, write_env
 

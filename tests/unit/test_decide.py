@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from releasegate.evidence.decide import Verdict, decide
+from releasegate.evidence.decide import decide
 from releasegate.evidence.results import CheckResult, Results, RunInfo
+from releasegate.outcome import Verdict
 
 
 def results(*checks: dict[str, Any], **run: Any) -> Results:

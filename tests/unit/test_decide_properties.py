@@ -14,8 +14,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from releasegate.evidence.decide import Verdict, decide
+from releasegate.evidence.decide import decide
 from releasegate.evidence.results import CheckResult, Results, RunInfo
+from releasegate.outcome import Verdict
 from releasegate.stages import STAGES
 
 OUTCOME_CAUSES = {

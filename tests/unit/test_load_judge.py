@@ -16,8 +16,8 @@ from releasegate.load.params import LoadParams
 from releasegate.load.runner import LoadDidNotRun, LoadPlan, LoadRun
 from releasegate.load.stats import EndpointStats, LoadStats, aggregate
 from releasegate.load.thresholds import LoadEvidence
+from releasegate.outcome import Judgement
 from releasegate.probe import TargetUnreachable
-from releasegate.slo.statistics import Judgement
 
 WHERE = "profile smoke-load against http://127.0.0.1:1, env=prod"
 TARGET = "http://127.0.0.1:1"

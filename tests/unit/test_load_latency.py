@@ -16,7 +16,8 @@ from releasegate.load.latency import (
     slo_verdict,
 )
 from releasegate.load.stats import bucket_edges
-from releasegate.slo.statistics import Judgement, percentile_interval
+from releasegate.outcome import Judgement
+from releasegate.slo.statistics import percentile_interval
 
 
 @pytest.mark.parametrize(

@@ -11,9 +11,10 @@ import httpx
 import pytest
 
 from releasegate.errors import EvidenceMissing
+from releasegate.outcome import Judgement
 from releasegate.slo import judge as slo_judge
 from releasegate.slo.prometheus import Prometheus, PrometheusUnavailable, bucket_query, render
-from releasegate.slo.statistics import BucketInterval, Judgement, histogram_interval
+from releasegate.slo.statistics import BucketInterval, histogram_interval
 
 QUERY = "sum(rate(http_requests_total[5m]))"
 

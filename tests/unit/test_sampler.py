@@ -12,10 +12,10 @@ import pytest
 
 from releasegate.errors import EvidenceMissing
 from releasegate.net import normalise_url
+from releasegate.outcome import Judgement
 from releasegate.probe import TargetUnreachable
 from releasegate.redact import MASK, Redactor
 from releasegate.slo import judge as slo_judge
-from releasegate.slo.statistics import Judgement
 from releasegate.slo.synthetic import (
     SamplePlan,
     SamplesUnreadable,

@@ -44,14 +44,7 @@ from releasegate.evidence.results import (
     Reachability,
     Results,
 )
-
-
-class Verdict(IntEnum):
-    """The decision; its value is the exit code of every command that decides."""
-
-    GO = 0
-    ROLLBACK = 1
-    HOLD = 2
+from releasegate.outcome import Verdict
 
 
 class ExitCode(IntEnum):

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from releasegate.outcome import Comparison
 from releasegate.stages import STAGES, Stage
 
 SCHEMA = "releasegate.results/1"
@@ -25,7 +26,6 @@ RESULTS_FILE = "results.json"
 
 Outcome = Literal["passed", "failed", "error", "skipped"]
 RunStatus = Literal["running", "finished", "interrupted"]
-Comparison = Literal["<", "<=", ">", ">=", "==", "!=", "in"]
 
 # What made a check end as it did: the target found wrong, or the gate unable to measure.
 CAUSE_PRODUCT = "product"

@@ -26,10 +26,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from releasegate.load.stats import bucket_edges
+from releasegate.outcome import Judgement
 from releasegate.slo.judge import Verdict, at_most_message
 from releasegate.slo.statistics import (
     Interval,
-    Judgement,
     judge_at_most,
     percentile_interval,
     samples_needed,

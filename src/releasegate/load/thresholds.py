@@ -25,9 +25,9 @@ from releasegate.load.latency import ROUNDING_CAVEAT, judge_histogram
 from releasegate.load.params import OFF_TARGET
 from releasegate.load.runner import LoadDidNotRun, LoadRun
 from releasegate.load.stats import EndpointStats, LoadStats, StatsUnreadable, read_stats
+from releasegate.outcome import Judgement
 from releasegate.probe import TargetUnreachable
 from releasegate.slo.judge import at_most_message
-from releasegate.slo.statistics import Judgement
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from releasegate.config import Environment
-from releasegate.evidence.decide import Decision, Verdict, decide, decide_missing
+from releasegate.evidence.decide import Decision, decide, decide_missing
 from releasegate.evidence.decision_file import (
     DECISION_FILE,
     ActionsRecord,
@@ -32,6 +32,7 @@ from releasegate.ops.verdict_actions import (
     run_hook,
     step_summary,
 )
+from releasegate.outcome import Verdict
 from releasegate.redact import Redactor
 
 

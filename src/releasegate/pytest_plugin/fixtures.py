@@ -1,15 +1,18 @@
-"""Fixtures every gate suite can use: the environment, the target, an HTTP client, `measure`."""
+"""Fixtures every gate suite can use: the environment, the target, an HTTP client, `measure`
+and `expect` (a threshold check in one call)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from dataclasses import replace
+from typing import Any, Protocol
 
 import pytest
 
 from releasegate.config import Environment
 from releasegate.evidence.reachability import note_answer
 from releasegate.evidence.results import Measurement
+from releasegate.outcome import Comparison, Judged, Limit, compare, enforce
 from releasegate.probe import ProbeClient
 from releasegate.pytest_plugin._keys import GATE_RUN, MEASUREMENTS, GateRun
 
@@ -76,3 +79,64 @@ def measure(request: pytest.FixtureRequest) -> Measure:
         recorded.append(Measurement(name=name, value=value, **fields).model_dump())
 
     return record
+
+
+class Expect(Protocol):
+    """A threshold check in one call: the measurement is recorded, then judged and enforced.
+
+    expect("query latency", 12.5, "<=", 500, unit="ms", context=f"env={env.name}")
+    expect.judged("p95", judged)  # a judgement made by a core judge (slo, load, browser...)
+    """
+
+    def __call__(
+        self,
+        name: str,
+        value: float | str | None,
+        comparison: Comparison,
+        limit: Limit,
+        *,
+        unit: str = "",
+        samples: int | None = None,
+        where: str | None = None,
+        context: str = "",
+        message: str | None = None,
+    ) -> None: ...
+
+    def judged(self, judged: Judged, *, context: str = "") -> None: ...
+
+
+class _Expect:
+    def __init__(self, measure: Measure) -> None:
+        self._measure = measure
+
+    def __call__(
+        self,
+        name: str,
+        value: float | str | None,
+        comparison: Comparison,
+        limit: Limit,
+        *,
+        unit: str = "",
+        samples: int | None = None,
+        where: str | None = None,
+        context: str = "",
+        message: str | None = None,
+    ) -> None:
+        __tracebackhide__ = True
+        self._measure(
+            name, value, unit=unit, threshold=limit, comparison=comparison, samples=samples
+        )
+        judged = compare(name, value, comparison, limit, unit=unit, samples=samples, where=where)
+        if message is not None and not judged.ok:
+            judged = replace(judged, message=message)
+        enforce(judged, context=context)
+
+    def judged(self, judged: Judged, *, context: str = "") -> None:
+        __tracebackhide__ = True
+        enforce(judged, context=context)
+
+
+@pytest.fixture
+def expect(measure: Measure) -> Expect:
+    """Record a measurement against its limit and fail the check when it is broken."""
+    return _Expect(measure)

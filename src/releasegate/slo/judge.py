@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from releasegate.errors import CheckFailed, EvidenceMissing
+from releasegate.outcome import Judgement
 from releasegate.slo.statistics import (
     BucketInterval,
     Interval,
-    Judgement,
     Latencies,
     Regression,
     censored_percentile_interval,

@@ -28,16 +28,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
 
 import numpy as np
 from scipy import stats
 
-
-class Judgement(Enum):
-    PASS = "pass"  # noqa: S105 - a judgement, not a password
-    FAIL = "fail"
-    INCONCLUSIVE = "inconclusive"
+from releasegate.outcome import Judgement
 
 
 @dataclass(frozen=True)
