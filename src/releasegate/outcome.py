@@ -15,7 +15,7 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum, IntEnum
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 
 from releasegate.errors import CheckFailed, EvidenceMissing
 
@@ -47,6 +47,23 @@ class Judgement(Enum):
     INCONCLUSIVE = "inconclusive"
 
 
+class Figures(TypedDict, total=False):
+    """What a judged check was measured against, as keyword arguments of `Judged`'s makers."""
+
+    measured: object
+    limit: object
+    samples: int | None
+    where: str | None
+
+
+class Where(TypedDict, total=False):
+    """How a compared value is shown and placed: its unit, its sample count, its URL or file."""
+
+    unit: str
+    samples: int | None
+    where: str | None
+
+
 @dataclass(frozen=True)
 class Judged:
     """One check judged: pass, fail or inconclusive, the line that says why, and the figures.
@@ -67,40 +84,16 @@ class Judged:
         return self.judgement is Judgement.PASS
 
     @classmethod
-    def passed(
-        cls,
-        message: str = "",
-        *,
-        measured: object = None,
-        limit: object = None,
-        samples: int | None = None,
-        where: str | None = None,
-    ) -> Judged:
-        return cls(Judgement.PASS, message, measured, limit, samples, where)
+    def passed(cls, message: str = "", **figures: Unpack[Figures]) -> Judged:
+        return cls(Judgement.PASS, message, **figures)
 
     @classmethod
-    def failed(
-        cls,
-        message: str,
-        *,
-        measured: object = None,
-        limit: object = None,
-        samples: int | None = None,
-        where: str | None = None,
-    ) -> Judged:
-        return cls(Judgement.FAIL, message, measured, limit, samples, where)
+    def failed(cls, message: str, **figures: Unpack[Figures]) -> Judged:
+        return cls(Judgement.FAIL, message, **figures)
 
     @classmethod
-    def inconclusive(
-        cls,
-        message: str,
-        *,
-        measured: object = None,
-        limit: object = None,
-        samples: int | None = None,
-        where: str | None = None,
-    ) -> Judged:
-        return cls(Judgement.INCONCLUSIVE, message, measured, limit, samples, where)
+    def inconclusive(cls, message: str, **figures: Unpack[Figures]) -> Judged:
+        return cls(Judgement.INCONCLUSIVE, message, **figures)
 
 
 def enforce(judged: Judged, *, context: str = "") -> None:
@@ -156,13 +149,11 @@ def compare(
     value: float | str | None,
     comparison: Comparison,
     limit: Limit,
-    *,
-    unit: str = "",
-    samples: int | None = None,
-    where: str | None = None,
+    **shown: Unpack[Where],
 ) -> Judged:
     """`value comparison limit` judged: a pass, a failure that names both figures, or
     inconclusive when nothing was measured (a value of None is no evidence, never a pass)."""
+    unit, where = shown.get("unit", ""), shown.get("where")
     at = f" at {where}" if where else ""
     if value is None:
         judgement, message = Judgement.INCONCLUSIVE, f"{name}: nothing measured{at}"
@@ -172,4 +163,4 @@ def compare(
     else:
         judgement = Judgement.FAIL
         message = f"{name} {show(value, unit)}{at} is {_BROKEN[comparison]} {show(limit, unit)}"
-    return Judged(judgement, message, value, limit, samples, where)
+    return Judged(judgement, message, value, limit, shown.get("samples"), where)

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any, Protocol, Unpack
 
 import pytest
 
 from releasegate.config import Environment
 from releasegate.evidence.reachability import note_answer
 from releasegate.evidence.results import Measurement
-from releasegate.outcome import Comparison, Judged, Limit, compare, enforce
+from releasegate.outcome import Comparison, Judged, Limit, Where, compare, enforce
 from releasegate.probe import ProbeClient
 from releasegate.pytest_plugin._keys import GATE_RUN, MEASUREMENTS, GateRun
 
@@ -82,32 +82,15 @@ def measure(request: pytest.FixtureRequest) -> Measure:
 
 
 class Expect(Protocol):
-    """A threshold check in one call: the measurement is recorded, then judged and enforced.
+    """A threshold check in one call: the measurement is recorded, then judged and enforced
+    (the fixture's frames are hidden from the failure's traceback). A Protocol with its
+    implementation, so mypy checks every call in the suites.
 
     expect("query latency", 12.5, "<=", 500, unit="ms", context=f"env={env.name}")
-    expect.judged("p95", judged)  # a judgement made by a core judge (slo, load, browser...)
+    expect.judged(judged)  # a judgement made by a core judge (slo, load, browser...)
     """
 
-    def __call__(
-        self,
-        name: str,
-        value: float | str | None,
-        comparison: Comparison,
-        limit: Limit,
-        *,
-        unit: str = "",
-        samples: int | None = None,
-        where: str | None = None,
-        context: str = "",
-        message: str | None = None,
-    ) -> None: ...
-
-    def judged(self, judged: Judged, *, context: str = "") -> None: ...
-
-
-class _Expect:
-    def __init__(self, measure: Measure) -> None:
-        self._measure = measure
+    _measure: Measure
 
     def __call__(
         self,
@@ -116,17 +99,16 @@ class _Expect:
         comparison: Comparison,
         limit: Limit,
         *,
-        unit: str = "",
-        samples: int | None = None,
-        where: str | None = None,
         context: str = "",
         message: str | None = None,
+        **shown: Unpack[Where],
     ) -> None:
         __tracebackhide__ = True
+        unit, samples = shown.get("unit", ""), shown.get("samples")
         self._measure(
             name, value, unit=unit, threshold=limit, comparison=comparison, samples=samples
         )
-        judged = compare(name, value, comparison, limit, unit=unit, samples=samples, where=where)
+        judged = compare(name, value, comparison, limit, **shown)
         if message is not None and not judged.ok:
             judged = replace(judged, message=message)
         enforce(judged, context=context)
@@ -134,6 +116,11 @@ class _Expect:
     def judged(self, judged: Judged, *, context: str = "") -> None:
         __tracebackhide__ = True
         enforce(judged, context=context)
+
+
+class _Expect(Expect):
+    def __init__(self, measure: Measure) -> None:
+        self._measure = measure
 
 
 @pytest.fixture
