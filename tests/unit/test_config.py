@@ -8,6 +8,7 @@ import pytest
 
 from releasegate.config import check_all, known_environments, load_environment
 from releasegate.errors import ConfigError
+from releasegate.outcome import Verdict
 
 GOOD = """
 [target]
@@ -383,3 +384,22 @@ def test_basic_auth_and_an_authorization_header_are_refused_together(tmp_path: P
 
     with pytest.raises(ConfigError, match="basic_auth and an Authorization header"):
         load_environment("both", tmp_path, {})
+
+
+def test_notify_speaks_the_verdicts_of_the_one_outcome_vocabulary(tmp_path: Path) -> None:
+    """`[notify] on` defaults to every `Verdict`, in its order, and accepts only their names."""
+    write(tmp_path, "prod", GOOD)
+
+    notify = load_environment("prod", tmp_path, {}).model.notify
+
+    assert notify.on == [verdict.name for verdict in Verdict]
+    assert "notify.on[0] must be one of 'GO', 'ROLLBACK' or 'HOLD' (got 'MAYBE')" in problem(
+        tmp_path, GOOD + '[notify]\non = ["MAYBE"]\n'
+    )
+
+
+def test_a_misspelt_key_is_matched_against_the_keys_of_its_own_table(tmp_path: Path) -> None:
+    """The hint for an unknown key lists the table's keys, read from the model validated."""
+    assert "monitor.fro: unknown key; did you mean 'for'?" in problem(
+        tmp_path, GOOD + '[monitor]\nfro = "1h"\n'
+    )

@@ -15,7 +15,15 @@ import pytest
 from releasegate.browser.artefacts import Artefact
 from releasegate.pytest_plugin._keys import ARTEFACTS, GATE_RUN, GateRun
 
-pytest_plugins = ["releasegate.pytest_plugin.hooks", "releasegate.pytest_plugin.fixtures"]
+# one module per job: options, the gate run's configuration, classifying and attaching to
+# reports (redaction is called from the classification), the fixtures
+pytest_plugins = [
+    "releasegate.pytest_plugin.plugin_options",
+    "releasegate.pytest_plugin.gate_setup",
+    "releasegate.pytest_plugin.report_classification",
+    "releasegate.pytest_plugin.attachments",
+    "releasegate.pytest_plugin.fixtures",
+]
 
 
 def current_run(config: pytest.Config) -> GateRun | None:

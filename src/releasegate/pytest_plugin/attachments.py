@@ -1,10 +1,13 @@
 """Artefacts on the reports people open: pytest-html (the screenshot inline, the rest as
-links) and Allure (as attachments). The files are already masked (`ArtefactStore`)."""
+links) and Allure (as attachments). The files are already masked (`ArtefactStore`). A check's
+measurements go to Allure too, as JSON, masked here."""
 
 from __future__ import annotations
 
 import base64
+import json
 import os
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -12,6 +15,7 @@ from urllib.parse import quote
 import pytest
 
 from releasegate.browser.artefacts import Artefact
+from releasegate.pytest_plugin._keys import GATE_RUN, MEASUREMENTS
 
 _LABELS = {
     "screenshot": "Screenshot",
@@ -83,3 +87,18 @@ def attach(
                 attachment_type=kind,
                 extension=extension,
             )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """After the test body, pass or fail: its measurements as one Allure JSON attachment."""
+    try:
+        return (yield)
+    finally:
+        measurements = item.stash.get(MEASUREMENTS, [])
+        run = item.config.stash.get(GATE_RUN, None)
+        if run and measurements and item.config.pluginmanager.has_plugin("allure_listener"):
+            import allure
+
+            text = run.redactor.redact(json.dumps(measurements, indent=2))
+            allure.attach(text, "measurements", allure.attachment_type.JSON)

@@ -14,16 +14,13 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BeforeValidator, Field, ValidationError, model_validator
 
-from releasegate.config import Command, Seconds, validation_problems
+from releasegate.config import Command, Seconds, SecondsOrZero, StrictModel, validation_problems
 from releasegate.errors import ConfigError
 from releasegate.stages import Stage
-from releasegate.units import parse_duration
 
 OnHold = Literal["wait", "rollback"]
-# A soak of 0 is allowed (gates only); a negative or unparsable one is not.
-SoakSeconds = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
 
 
 def _stage_name(value: object) -> object:
@@ -38,10 +35,6 @@ def _smoke() -> list[Stage]:
     return ["smoke"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-
 def _not_empty(command: Command, key: str) -> None:
     if (isinstance(command, str) and not command.strip()) or (
         isinstance(command, list) and (not command or not command[0])
@@ -49,14 +42,14 @@ def _not_empty(command: Command, key: str) -> None:
         raise ValueError(f"{key} must be a non-empty command (a shell string or an argv list)")
 
 
-class PlanStage(_Strict):
+class PlanStage(StrictModel):
     """One traffic step: change traffic, soak while probing, then run the gates."""
 
     name: str = Field(min_length=1, max_length=64)
     traffic: Command
     traffic_timeout: Seconds = 120.0
     percent: float | None = Field(default=None, ge=0, le=100)  # for the page and $RELEASEGATE_*
-    soak: SoakSeconds = 300.0
+    soak: SecondsOrZero = 300.0  # 0: gates only, no soak
     gates: list[GateName] = Field(default_factory=_smoke, min_length=1)
 
     @model_validator(mode="after")
@@ -65,7 +58,7 @@ class PlanStage(_Strict):
         return self
 
 
-class RolloutSettings(_Strict):
+class RolloutSettings(StrictModel):
     """Plan-wide settings: what HOLD does, the rollback command, the baseline."""
 
     description: str = ""

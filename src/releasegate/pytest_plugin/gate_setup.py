@@ -1,18 +1,15 @@
-"""Hooks: options, markers, choosing the environment, classifying and redacting reports.
+"""Configuration of a gate run: the markers, choosing the environment (a usage error when gate
+suites are collected without one), starting the reference service and the bundled Prometheus,
+pointing junit, pytest-html and Allure into the run's folder, registering the browser fixtures,
+and skipping checks that write on a read-only environment.
 
 Everything stateful that writes files lives on the xdist controller (or the only process when
-xdist is off): see `evidence_writer.EvidenceWriter`. Workers classify and redact their own
-reports, because only they hold the exception; the controller merges what they send.
+xdist is off): see `evidence_writer.EvidenceWriter`. A worker rebuilds the run from what the
+controller hands it (`pytest_configure_node`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import importlib.util
-import json
-import os
-from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,27 +23,15 @@ from releasegate.config import (
     known_environments,
     load_environment,
 )
-from releasegate.errors import ConfigError, EvidenceMissing, EvidenceStale, TargetUnreachable
+from releasegate.errors import ConfigError
 from releasegate.evidence.policy import lint, lint_errors
-from releasegate.evidence.results import (
-    CAUSE_INCONCLUSIVE,
-    CAUSE_PRODUCT,
-    CAUSE_STALE,
-    CAUSE_UNREACHABLE,
-    stages_in_markexpr,
-)
+from releasegate.evidence.results import stages_in_markexpr
 from releasegate.evidence.runs import check_run_id, new_run_id, point_latest
-from releasegate.pytest_plugin._keys import (
-    ARTEFACTS,
-    ARTEFACTS_SENT,
-    GATE_RUN,
-    MEASUREMENTS,
-    MEASUREMENTS_SENT,
-    GateRun,
-)
-from releasegate.pytest_plugin.attachments import attach
+from releasegate.pytest_plugin._keys import GATE_RUN, GateRun
 from releasegate.pytest_plugin.evidence_writer import EvidenceWriter
-from releasegate.stages import DESCRIPTIONS, STAGES
+from releasegate.pytest_plugin.plugin_options import check_rootdir_not_misled
+from releasegate.pytest_plugin.report_classification import stage_of
+from releasegate.stages import DESCRIPTIONS
 
 if TYPE_CHECKING:
     from releasegate.target.process import ReferenceServiceProcess
@@ -54,72 +39,6 @@ if TYPE_CHECKING:
 
 _SERVICE: pytest.StashKey[ReferenceServiceProcess] = pytest.StashKey()
 _PROMETHEUS: pytest.StashKey[PrometheusServer] = pytest.StashKey()
-_MESSAGE_LIMIT = 600
-
-
-def _base_url_provided_elsewhere(pluginmanager: pytest.PytestPluginManager) -> bool:
-    """pytest-playwright defines --base-url (through pytest-base-url, or a fallback of its own
-    added after this hook, which would clash with ours) unless it is disabled (`-p no:...`)."""
-    return any(
-        importlib.util.find_spec(module) is not None and not pluginmanager.is_blocked(name)
-        for module, name in (("pytest_playwright", "playwright"), ("pytest_base_url", "base_url"))
-    )
-
-
-def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
-    group = parser.getgroup("releasegate", "releasegate deployment gates")
-    group.addoption(
-        "--env",
-        dest="releasegate_env",
-        default=os.environ.get(ENV_VAR),
-        metavar="NAME",
-        help=f"environment to gate: environments/NAME.toml or a path to a .toml (or ${ENV_VAR})",
-    )
-    if not _base_url_provided_elsewhere(pluginmanager):
-        with contextlib.suppress(ValueError):
-            group.addoption(
-                "--base-url", dest="base_url", metavar="URL", help="override the target's base URL"
-            )
-    group.addoption(
-        "--release-version",
-        dest="releasegate_release_version",
-        metavar="V",
-        default=os.environ.get("RELEASEGATE_RELEASE_VERSION"),
-        help="the version this deploy is expected to run (recorded, checked by post-deploy)",
-    )
-    group.addoption("--run-id", dest="releasegate_run_id", metavar="ID", help="name this run")
-    group.addoption(
-        "--load-workers",
-        dest="releasegate_load_workers",
-        type=int,
-        metavar="N",
-        default=None,
-        help="load gate: N Locust workers under a local master (default: [load] workers)",
-    )
-    group.addoption(
-        "--reports-dir",
-        dest="releasegate_reports_dir",
-        metavar="DIR",
-        default=os.environ.get("RELEASEGATE_REPORTS_DIR"),
-        help="where runs are written (default: reports/ under the rootdir)",
-    )
-
-
-def _check_rootdir_not_misled(config: pytest.Config) -> None:
-    """pytest picks its rootdir before plugins add options, so in `--reports-dir /tmp/x` it
-    takes /tmp/x for a test path and roots the session there. Say so instead of running the
-    wrong tests with no configuration."""
-    if config.inipath is not None:
-        return
-    args = list(config.invocation_params.args)
-    for option in ("--reports-dir", "--env"):
-        if option in args[:-1]:
-            value = Path(args[args.index(option) + 1]).resolve()
-            if value.exists() and config.rootpath in (value, value.parent):
-                raise pytest.UsageError(
-                    f"releasegate: pytest took the value of {option} for a test path and found"
-                    f" no configuration under {config.rootpath}; write {option}={value}"
-                )
 
 
 def _gate_suites_requested(config: pytest.Config) -> bool:
@@ -214,7 +133,7 @@ def pytest_configure(config: pytest.Config) -> None:
             _configure_worker(config, workerinput["releasegate"])
         return
 
-    _check_rootdir_not_misled(config)
+    check_rootdir_not_misled(config)
     env = _choose_environment(config)
     if env is None:
         return
@@ -328,12 +247,8 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     return lines + [f"releasegate warning: {note}" for note in run.notes]
 
 
-def _stage_of(item: pytest.Item) -> str | None:
-    return next((m.name for m in item.iter_markers() if m.name in STAGES), None)
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.stash.get(GATE_RUN, None) is None and any(_stage_of(i) for i in items):
+    if config.stash.get(GATE_RUN, None) is None and any(stage_of(i) for i in items):
         directory = environments_dir(config.rootpath)
         known = ", ".join(known_environments(directory)) or "none found"
         raise pytest.UsageError(
@@ -351,114 +266,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
         # Allure groups by suite: the environment, then the stage
         allure.dynamic.parent_suite(f"env {run.env.name}")
-        allure.dynamic.suite(_stage_of(item) or "unstaged")
+        allure.dynamic.suite(stage_of(item) or "unstaged")
     if run.env.read_only and item.get_closest_marker("writes"):
         pytest.skip(
             f"writes to the target, and env={run.env.name} is read-only"
             " (set [target] read_only = false in its file to allow)"
         )
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    try:
-        return (yield)
-    finally:
-        measurements = item.stash.get(MEASUREMENTS, [])
-        run = item.config.stash.get(GATE_RUN, None)
-        if run and measurements and item.config.pluginmanager.has_plugin("allure_listener"):
-            import allure
-
-            text = run.redactor.redact(json.dumps(measurements, indent=2))
-            allure.attach(text, "measurements", allure.attachment_type.JSON)
-
-
-def _message(report: pytest.TestReport, call: pytest.CallInfo[None]) -> str:
-    if report.passed:
-        return ""
-    if report.skipped and isinstance(report.longrepr, tuple):
-        return str(report.longrepr[2]).removeprefix("Skipped: ")
-    if call.excinfo is None:
-        return str(report.longrepr or "")[:_MESSAGE_LIMIT]
-    value = call.excinfo.value
-    text = str(value).split("\nassert ")[0].strip()
-    if not isinstance(value, AssertionError) or not text:
-        text = f"{call.excinfo.typename}: {text}" if text else call.excinfo.exconly()
-    return " ".join(text.split())[:_MESSAGE_LIMIT]
-
-
-def _cause(report: pytest.TestReport, call: pytest.CallInfo[None]) -> str | None:
-    if not report.failed or call.excinfo is None:
-        return None
-    value = call.excinfo.value
-    if isinstance(value, TargetUnreachable):
-        return CAUSE_UNREACHABLE  # in any phase: a fixture that fetched may have found it
-    if isinstance(value, EvidenceStale):
-        return CAUSE_STALE
-    if isinstance(value, EvidenceMissing):
-        return CAUSE_INCONCLUSIVE
-    if isinstance(value, AssertionError | pytest.fail.Exception):
-        return CAUSE_PRODUCT
-    return CAUSE_INCONCLUSIVE  # any other exception: the gate itself broke, nothing was judged
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    report: pytest.TestReport = yield
-    run = item.config.stash.get(GATE_RUN, None)
-    if run is None:
-        return report
-    redact = run.redactor.redact
-    measurements = item.stash.get(MEASUREMENTS, [])
-    sent = item.stash.get(MEASUREMENTS_SENT, 0)
-    item.stash[MEASUREMENTS_SENT] = len(measurements)
-    artefacts = item.stash.get(ARTEFACTS, [])
-    new_artefacts = artefacts[item.stash.get(ARTEFACTS_SENT, 0) :]
-    item.stash[ARTEFACTS_SENT] = len(artefacts)
-    attach(item, report, new_artefacts, run.run_dir)
-    # plain JSON types only: xdist serialises report attributes to send them to the controller
-    report.releasegate = {  # type: ignore[attr-defined]
-        "stage": _stage_of(item),
-        "blocking": item.get_closest_marker("advisory") is None,
-        "cause": _cause(report, call),
-        "message": redact(_message(report, call)),
-        "measurements": [_redact_values(m, redact) for m in measurements[sent:]],
-        "artefacts": [a.path for a in new_artefacts],
-    }
-    if run.redactor and run.redactor.contains_secret(str(report.longrepr or "")):
-        report.longrepr = _redact_repr(report.longrepr, redact)
-    report.sections = [(title, redact(text)) for title, text in report.sections]
-    return report
-
-
-def _redact_repr(value: Any, redact: Callable[[str], str]) -> Any:
-    """Mask secrets inside pytest's structured failure representation, in place, keeping its
-    shape (so the terminal still shows sources, arguments and the crash line as usual)."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, list):
-        value[:] = [_redact_repr(v, redact) for v in value]
-        return value
-    if isinstance(value, tuple):
-        return tuple(_redact_repr(v, redact) for v in value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for f in dataclasses.fields(value):
-            setattr(value, f.name, _redact_repr(getattr(value, f.name), redact))
-    return value
-
-
-def _redact_values(measurement: dict[str, Any], redact: Any) -> dict[str, Any]:
-    return {k: redact(v) if isinstance(v, str) else v for k, v in measurement.items()}
-
-
-def pytest_report_teststatus(
-    report: pytest.TestReport, config: pytest.Config
-) -> tuple[str, str, str] | None:
-    """A check that could not measure reads as ERROR, not FAILED, in the terminal too."""
-    data = getattr(report, "releasegate", None)
-    inconclusive = (CAUSE_INCONCLUSIVE, CAUSE_UNREACHABLE, CAUSE_STALE)
-    if report.when == "call" and report.failed and data and data["cause"] in inconclusive:
-        return "error", "E", "ERROR"
-    return None

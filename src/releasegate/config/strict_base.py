@@ -1,0 +1,61 @@
+"""The strict base of every table of an environment file, and the typed values they share.
+
+Units are parsed at load time (`"500ms"` -> 0.5 s, `"99.9%"` -> 0.999), so the rest of
+releasegate only ever sees plain numbers; URLs, paths and patterns are checked as they are read.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from releasegate.units import parse_duration, parse_ratio
+
+
+class StrictModel(BaseModel):
+    """A table of an environment file: unknown keys are an error (a typo never goes unnoticed),
+    values are frozen once loaded and strings lose surrounding whitespace."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def check_url(value: str) -> str:
+    """`value` if it is an http(s) URL with a host and a valid port, without a trailing slash."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be an http:// or https:// URL with a host (got {value!r})")
+    try:
+        parts.port  # noqa: B018 - urlsplit validates the port lazily, on access
+    except ValueError:
+        raise ValueError(f"has an invalid port (got {value!r})") from None
+    return value.rstrip("/")
+
+
+def _check_path(value: str) -> str:
+    if not value.startswith("/"):
+        raise ValueError(f"must start with '/' (got {value!r})")
+    return value
+
+
+def _check_pattern(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"is not a valid regular expression ({exc}): {value!r}") from None
+    return value
+
+
+Seconds = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
+# a wait that may be zero (think time, a soak of gates only)
+SecondsOrZero = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
+Ratio = Annotated[float, BeforeValidator(parse_ratio)]
+HttpUrl = Annotated[str, AfterValidator(check_url)]
+UrlPath = Annotated[str, AfterValidator(_check_path)]
+Pattern = Annotated[str, AfterValidator(_check_pattern)]
+
+HttpMethod = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+# a user's command: a shell string, or an argv list run without a shell
+Command = str | list[str]

@@ -1,0 +1,119 @@
+"""`[target]`, `[reference]`, `[[endpoints]]` and `[[pages]]`: where the gates point, how they
+talk to it, and the API endpoints and HTML pages the smoke gate checks."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from releasegate.config.strict_base import (
+    HttpMethod,
+    HttpUrl,
+    Pattern,
+    Seconds,
+    StrictModel,
+    UrlPath,
+)
+
+
+class BasicAuth(StrictModel):
+    """HTTP Basic credentials for every request the gates send (the password from a ${VAR});
+    the base64 of `username:password` is masked wherever it is written, as the password is."""
+
+    username: str
+    password: str
+
+    def header(self) -> str:
+        pair = f"{self.username}:{self.password}".encode()
+        return f"Basic {base64.b64encode(pair).decode('ascii')}"
+
+
+class TargetConfig(StrictModel):
+    """Where the gates point and how they talk to it."""
+
+    base_url: HttpUrl | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    # sent as `Authorization: Basic ...` with `headers` (probes, samples, load, the browser)
+    basic_auth: BasicAuth | None = None
+    read_only: bool | None = None
+    required_env: list[str] = Field(default_factory=list)
+    timeout: Seconds = 5.0
+    retries: int = Field(default=2, ge=0, le=10)
+    verify_tls: bool = True
+    health_path: UrlPath = "/api/health"
+    version_path: UrlPath = "/api/version"
+    # a URL that answers whenever this runner's network works (another service of the same
+    # network, a status page): with it, a target that cannot be reached is ROLLBACK, not HOLD
+    canary_url: HttpUrl | None = None
+
+    @model_validator(mode="after")
+    def _basic_auth_header(self) -> TargetConfig:
+        if self.basic_auth is None:
+            return self
+        if any(name.lower() == "authorization" for name in self.headers):
+            raise ValueError("basic_auth and an Authorization header cannot both be set")
+        # every client takes `headers`: the credentials go wherever the headers go
+        self.headers["Authorization"] = self.basic_auth.header()
+        return self
+
+
+class ReferenceConfig(StrictModel):
+    """The bundled reference service, started by the plugin on a free loopback port."""
+
+    start: bool = False
+    host: Literal["127.0.0.1", "::1", "localhost"] = "127.0.0.1"
+    faults: list[str] = Field(default_factory=list)
+    api_token: str | None = None
+    database_url: str | None = None
+    service_version: str = "1.0.0"
+    # also start a Prometheus scraping it every second (the SLO gate's metrics source)
+    prometheus: bool = False
+
+
+class Endpoint(StrictModel):
+    """An API endpoint the smoke gate calls, with what it must answer."""
+
+    path: UrlPath
+    method: HttpMethod = "GET"
+    name: str | None = None
+    expect_status: int | list[int] = 200
+    expect_text: str | None = None
+    expect_json: dict[str, Any] | None = None
+    timeout: Seconds | None = None
+    blocking: bool = True
+
+    @property
+    def check_id(self) -> str:
+        return self.name or f"{self.method} {self.path}"
+
+    @property
+    def statuses(self) -> tuple[int, ...]:
+        s = self.expect_status
+        return tuple(s) if isinstance(s, list) else (s,)
+
+
+class Page(StrictModel):
+    """An HTML page: loaded over HTTP by the smoke gate, and in a real browser unless
+    `browser = false` (thresholds default to the `[browser]` table's)."""
+
+    path: UrlPath
+    name: str | None = None
+    expect_status: int = 200
+    expect_text: str | None = None
+    timeout: Seconds | None = None
+    blocking: bool = True
+    # in the browser: a CSS or Playwright selector that must be visible
+    expect_selector: str | None = None
+    browser: bool = True
+    # also check it on a phone: true for `[browser] mobile_device`, or a Playwright device name
+    mobile: bool | str = False
+    load_max: Seconds | None = None
+    lcp_max: Seconds | None = None
+    cls_max: float | None = Field(default=None, ge=0)
+    console_allow: list[Pattern] = Field(default_factory=list)
+
+    @property
+    def check_id(self) -> str:
+        return self.name or self.path
