@@ -8,19 +8,20 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from releasegate.checks.post_deploy import (
+from releasegate.checks.cache import (
     CacheObservation,
-    CacheVerdict,
-    InstanceVersion,
-    describe,
-    disagreeing,
     judge_cache,
     observe_cache,
     parse_cache_control,
+)
+from releasegate.checks.release_version import (
+    InstanceVersion,
+    describe,
+    disagreeing,
     read_version,
     unreachable_instances,
-    unreachable_sample,
 )
+from releasegate.checks.transport import unreachable_sample
 from releasegate.errors import TargetUnreachable
 from releasegate.slo.synthetic import Sample, SamplePlan, take_samples
 from releasegate.slo.synthetic import Target as SampleTarget
@@ -62,46 +63,42 @@ TIMINGS = "first 200.0 ms, second 100.0 ms"
             seen(header_value=None),
             "X-Cache",
             "HIT",
-            CacheVerdict(False, f"GET /static/app.js: no X-Cache header ({TIMINGS})"),
+            (False, f"GET /static/app.js: no X-Cache header ({TIMINGS})"),
             id="header-missing",
         ),
         pytest.param(
             seen(header_value="MISS"),
             "X-Cache",
             "HIT",
-            CacheVerdict(
-                False, f"GET /static/app.js: X-Cache: 'MISS' does not match 'HIT' ({TIMINGS})"
-            ),
+            (False, f"GET /static/app.js: X-Cache: 'MISS' does not match 'HIT' ({TIMINGS})"),
             id="header-not-matching",
         ),
         pytest.param(
             seen(header_value="HIT"),
             "X-Cache",
             "HIT",
-            CacheVerdict(True, f"GET /static/app.js: X-Cache: HIT ({TIMINGS})"),
+            (True, f"GET /static/app.js: X-Cache: HIT ({TIMINGS})"),
             id="header-matching",
         ),
         pytest.param(
             seen(header_value="Hit from cloudfront"),
             "X-Cache",
             "^hit",
-            CacheVerdict(True, f"GET /static/app.js: X-Cache: Hit from cloudfront ({TIMINGS})"),
+            (True, f"GET /static/app.js: X-Cache: Hit from cloudfront ({TIMINGS})"),
             id="match-ignores-case",
         ),
         pytest.param(
             seen(header_value="public, max-age=3600"),
             "Cache-Control",
             "max-age=[1-9]",
-            CacheVerdict(
-                True, f"GET /static/app.js: Cache-Control: public, max-age=3600 ({TIMINGS})"
-            ),
+            (True, f"GET /static/app.js: Cache-Control: public, max-age=3600 ({TIMINGS})"),
             id="cache-control-max-age",
         ),
         pytest.param(
             seen(header_value="no-cache, max-age=0"),
             "Cache-Control",
             "max-age=[1-9]",
-            CacheVerdict(
+            (
                 False,
                 "GET /static/app.js: Cache-Control: 'no-cache, max-age=0' does not match"
                 f" 'max-age=[1-9]' ({TIMINGS})",
@@ -112,22 +109,20 @@ TIMINGS = "first 200.0 ms, second 100.0 ms"
             seen(header_value="HIT", second_ms=900.0),
             "X-Cache",
             "HIT",
-            CacheVerdict(
-                True, "GET /static/app.js: X-Cache: HIT (first 200.0 ms, second 900.0 ms)"
-            ),
+            (True, "GET /static/app.js: X-Cache: HIT (first 200.0 ms, second 900.0 ms)"),
             id="timings-do-not-matter-in-header-mode",
         ),
     ],
 )
 def test_judge_cache_header_mode(
-    observation: CacheObservation, header: str, pattern: str, expected: CacheVerdict
+    observation: CacheObservation, header: str, pattern: str, expected: tuple[bool, str]
 ) -> None:
     """In header mode the second response's header must match the pattern (any case)."""
     verdict = judge_cache(
         observation, expect="header", header=header, pattern=pattern, faster_by=0.5
     )
 
-    assert verdict == expected
+    assert (verdict.ok, verdict.message) == expected
 
 
 @pytest.mark.parametrize("expect", ["header", "faster"])
@@ -154,7 +149,7 @@ def test_judge_cache_an_error_status_is_nothing_to_cache(
         faster_by=0.5,
     )
 
-    assert verdict == CacheVerdict(
+    assert (verdict.ok, verdict.message) == (
         False,
         f"GET /static/app.js answered {first_status} then {second_status} ({TIMINGS}):"
         " nothing to cache",
@@ -207,7 +202,7 @@ def test_judge_cache_faster_mode_boundary(
     [
         pytest.param(
             seen(second_ms=150.0, header_value="HIT"),
-            CacheVerdict(
+            (
                 False,
                 "GET /static/app.js: the second hit was not 50% faster"
                 " (first 200.0 ms, second 150.0 ms; at most 100.0 ms expected)",
@@ -216,20 +211,20 @@ def test_judge_cache_faster_mode_boundary(
         ),
         pytest.param(
             seen(second_ms=80.0),
-            CacheVerdict(True, "GET /static/app.js: warmed (first 200.0 ms, second 80.0 ms)"),
+            (True, "GET /static/app.js: warmed (first 200.0 ms, second 80.0 ms)"),
             id="faster-without-any-header",
         ),
     ],
 )
 def test_judge_cache_faster_mode_message(
-    observation: CacheObservation, expected: CacheVerdict
+    observation: CacheObservation, expected: tuple[bool, str]
 ) -> None:
     """Faster mode reports both timings and the limit, and ignores the header."""
     verdict = judge_cache(
         observation, expect="faster", header="X-Cache", pattern="HIT", faster_by=0.5
     )
 
-    assert verdict == expected
+    assert (verdict.ok, verdict.message) == expected
 
 
 # ---------------------------------------------------------------------------------------------
@@ -692,7 +687,7 @@ def test_judge_cache_no_store_fails_whatever_the_mode_or_header(
         faster_by=0.2,
     )
 
-    assert verdict == CacheVerdict(
+    assert (verdict.ok, verdict.message) == (
         False,
         "GET /static/app.js: Cache-Control: 'no-store' has no-store: not cacheable"
         " (first 200.0 ms, second 10.0 ms)",

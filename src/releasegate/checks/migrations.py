@@ -34,6 +34,7 @@ from releasegate.checks.database import (
     text_rows,
 )
 from releasegate.errors import EvidenceMissing
+from releasegate.outcome import Figures, Judged
 
 CONNECT_TIMEOUT_S = 10
 CONFIG_SUFFIXES = (".ini", ".toml")
@@ -77,6 +78,22 @@ class MigrationStatus:
     @property
     def at_head(self) -> bool:
         return set(self.current) == set(self.heads)
+
+
+def judge_at_head(status: MigrationStatus, where: str) -> Judged:
+    """The schema is at the release's head(s); a failure names the pending migrations.
+    `measured` is the current version(s), `limit` the expected one(s), as text."""
+    current = ", ".join(status.current) or "(none: an empty schema)"
+    expected = ", ".join(status.heads)
+    figures = Figures(measured=current, limit=expected, where=where)
+    if status.at_head:
+        return Judged.passed(f"{where}: schema at {expected}", **figures)
+    pending = "; ".join(f"{r.id} ({r.message})" for r in status.pending)
+    return Judged.failed(
+        f"{where}: schema at {current}, expected {expected};"
+        f" {len(status.pending)} pending: {pending or 'unknown'}",
+        **figures,
+    )
 
 
 @dataclass(frozen=True)
