@@ -11,8 +11,6 @@ import pytest
 
 from releasegate.checks.backups import (
     Backup,
-    BackupError,
-    NoBackupFound,
     RestoreResult,
     SanityQuery,
     backup_from_command,
@@ -21,15 +19,20 @@ from releasegate.checks.backups import (
 )
 from releasegate.checks.database import ping, safe_url
 from releasegate.checks.migrations import (
-    MigrationFailed,
-    MigrationsUnreadable,
     alembic_status,
     check_reversible,
     judge_at_head,
     version_query_status,
 )
 from releasegate.config import BackupConfig, DatabaseConfig, Environment
-from releasegate.errors import CheckFailed, EvidenceMissing
+from releasegate.errors import (
+    BackupError,
+    CheckFailed,
+    EvidenceMissing,
+    MigrationFailed,
+    MigrationsUnreadable,
+    NoBackupFound,
+)
 from releasegate.pytest_plugin.fixtures import Expect, Measure
 
 

@@ -1,12 +1,8 @@
 """Smoke: the health contract of the target."""
 
-from releasegate.checks.health import (
-    HealthContractError,
-    HealthReport,
-    judge_services,
-    parse_health,
-)
+from releasegate.checks.health import HealthReport, judge_services, parse_health
 from releasegate.config import Environment
+from releasegate.errors import HealthContractError
 from releasegate.probe import Probe
 from releasegate.pytest_plugin.fixtures import Expect, Measure
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from releasegate.errors import EvidenceMissing
+from releasegate.errors import EvidenceMissing, LoadDidNotRun
 from releasegate.load import thresholds as judge
 from releasegate.load.params import LoadParams
-from releasegate.load.runner import LoadDidNotRun, LoadPlan, LoadRun
+from releasegate.load.runner import LoadPlan, LoadRun
 from releasegate.load.stats import EndpointStats, LoadStats, aggregate
 from releasegate.load.thresholds import LoadEvidence
 from releasegate.outcome import Judged, Judgement

@@ -13,13 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from releasegate.errors import HealthContractError
 from releasegate.outcome import Judged
 
 STATUSES = ("healthy", "degraded", "down")
-
-
-class HealthContractError(ValueError):
-    """The health endpoint answered, but not in the shape of the contract."""
 
 
 @dataclass(frozen=True)

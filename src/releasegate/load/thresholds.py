@@ -20,13 +20,12 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from releasegate.errors import EvidenceMissing
+from releasegate.errors import EvidenceMissing, LoadDidNotRun, StatsUnreadable, TargetUnreachable
 from releasegate.load.latency import ROUNDING_CAVEAT, judge_histogram
 from releasegate.load.params import OFF_TARGET
-from releasegate.load.runner import LoadDidNotRun, LoadRun
-from releasegate.load.stats import EndpointStats, LoadStats, StatsUnreadable, read_stats
+from releasegate.load.runner import LoadRun
+from releasegate.load.stats import EndpointStats, LoadStats, read_stats
 from releasegate.outcome import Figures, Judged, Judgement
-from releasegate.probe import TargetUnreachable
 from releasegate.slo.judge import at_most_message
 
 
