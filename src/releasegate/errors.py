@@ -1,13 +1,24 @@
-"""Exceptions that cross module boundaries, each with a one-line message fit for a terminal."""
+"""Every exception of releasegate, each with a one-line message fit for a terminal, grouped by
+area under one base, `ReleasegateError`.
+
+Three kinds matter to a gate run: `CheckFailed` (an AssertionError: the target was measured and
+found wrong), `EvidenceMissing` (the gate could not measure: HOLD), and `UsageError` (the command
+was used or configured wrongly: exit code 3). Catch the kind you mean, never the base alone: a
+handler for usage errors that caught `ReleasegateError` would turn missing evidence into exit 3.
+"""
 
 from __future__ import annotations
 
 
 class ReleasegateError(Exception):
-    """Base for errors releasegate reports to the user as one line."""
+    """Base of every exception releasegate raises (the reference service under target/ aside)."""
 
 
-class ConfigError(ReleasegateError):
+class UsageError(ReleasegateError):
+    """A usage or configuration error, reported as one line with exit code 3."""
+
+
+class ConfigError(UsageError):
     """An environment file, or the choice of one, is wrong: a usage error (exit code 3).
 
     `problems` keeps every problem found; `str()` is the first one, one line, with a count of the
@@ -21,7 +32,7 @@ class ConfigError(ReleasegateError):
         super().__init__(first if more == 0 else f"{first} (and {more} more)")
 
 
-class EvidenceMissing(Exception):
+class EvidenceMissing(ReleasegateError):
     """The gate could not measure the target: evidence is missing, the verdict is HOLD.
 
     Deliberately not an AssertionError: pytest, Allure and results.json then tell "the target was
@@ -40,7 +51,7 @@ class EvidenceStale(EvidenceMissing):
     recorded time, or taken of another target. It is no evidence (HOLD, rule evidence-stale)."""
 
 
-class CheckFailed(AssertionError):
+class CheckFailed(ReleasegateError, AssertionError):
     """The target was measured and found wrong, with the figures that prove it."""
 
     def __init__(
@@ -55,3 +66,101 @@ class CheckFailed(AssertionError):
         self.measured = measured
         self.threshold = threshold
         self.url = url
+
+
+# --- checks (releasegate.checks) ---
+
+
+class TlsUnreachable(EvidenceMissing):
+    """No TLS handshake completed with host:port (refused, timed out, not TLS, DNS)."""
+
+
+class DatabaseUnreachable(EvidenceMissing):
+    """The gate could not talk to the database, so it could not check anything there.
+
+    An `EvidenceMissing`, like an unreachable HTTP target: the verdict is HOLD, not a failure of
+    the release. `url` is stored password-free; so is `reason`, the driver's first line.
+    """
+
+    def __init__(self, url: str, reason: str | BaseException, *, hint: str | None = None) -> None:
+        # The masking rules live with the database code, which imports this module: imported
+        # here, when one is raised, not at the top.
+        from releasegate.checks.database import DEFAULT_HINT, first_line, safe_url, scrub
+
+        self.url = safe_url(url)
+        self.reason = scrub(first_line(str(reason)) or type(reason).__name__, url)
+        self.hint = DEFAULT_HINT if hint is None else hint
+        super().__init__(f"cannot use the database at {self.url}: {self.reason} ({self.hint})")
+
+
+class ScratchDatabaseError(EvidenceMissing):
+    """The server was reached but a scratch database could not be created or dropped: the
+    gate's own means of checking failed (a user without CREATEDB), so nothing was judged."""
+
+
+class MigrationError(ReleasegateError):
+    """Something about the migrations went wrong; the message names the file, key or revision.
+
+    Never raised itself: `MigrationFailed` is a finding about the release (the check fails),
+    `MigrationsUnreadable` is the gate unable to read or run them (missing evidence, HOLD).
+    """
+
+
+class MigrationFailed(MigrationError):
+    """The release's migrations were run and found wrong: a step raised, or two heads."""
+
+
+class MigrationsUnreadable(MigrationError, EvidenceMissing):
+    """The gate could not read or run the migrations, so nothing was judged: the script
+    directory or config missing or unreadable, a revision file that does not load here, a
+    version query that fails, alembic's own machinery refusing, the database lost midway."""
+
+
+class BackupError(ReleasegateError):
+    """The backup was looked at and found wrong: none found, empty, unreadable, or it does not
+    restore. A finding about the target (the check fails), unlike `BackupToolError`."""
+
+
+class NoBackupFound(BackupError):
+    """No file matches the glob: the checklist item "take a backup" was not done."""
+
+
+class BackupToolError(EvidenceMissing):
+    """The gate's own tooling failed, so the backup was not judged: a PostgreSQL client tool
+    missing or not runnable, a restore or backup command that timed out, crashed or could not
+    reach the server, a backup command that printed no readable time. Missing evidence (HOLD)."""
+
+
+class SecretScanError(EvidenceMissing):
+    """The tree could not be scanned completely, so "no secrets found" cannot be claimed."""
+
+
+class HealthContractError(ReleasegateError, ValueError):
+    """The health endpoint answered, but not in the shape of the contract (a ValueError too,
+    as a body that does not parse)."""
+
+
+# --- browser (releasegate.browser) ---
+
+
+class BrowserUnavailable(EvidenceMissing):
+    """No browser could be found or started: the browser checks cannot measure anything."""
+
+
+class StepFailed(CheckFailed):
+    """A step of a flow found the page wrong (raised by page helpers with what they saw)."""
+
+
+# --- load (releasegate.load) ---
+
+
+class LoadRefused(EvidenceMissing):
+    """The guardrails refuse this load run (nothing was started)."""
+
+
+class LoadDidNotRun(EvidenceMissing):
+    """Locust crashed, could not load the locustfile, or its workers never came."""
+
+
+class StatsUnreadable(ReleasegateError):
+    """Locust left no statistics, or statistics this version cannot read."""

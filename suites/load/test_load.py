@@ -10,7 +10,7 @@ from releasegate.errors import CheckFailed, EvidenceMissing
 from releasegate.load import thresholds as judge
 from releasegate.load.thresholds import LoadEvidence
 from releasegate.outcome import Judgement
-from releasegate.pytest_plugin.fixtures import Measure
+from releasegate.pytest_plugin.fixtures import Expect, Measure
 
 pytestmark = pytest.mark.usefixtures("locust_reports")
 
@@ -29,7 +29,7 @@ def test_load_sent_enough_requests_to_judge(
 
 
 def test_failure_ratio_is_within_threshold(
-    load_evidence: LoadEvidence, load_config: LoadConfig, measure: Measure
+    load_evidence: LoadEvidence, load_config: LoadConfig, measure: Measure, expect: Expect
 ) -> None:
     """Failed requests (errors and unexpected statuses) stay under `failure_ratio_max`."""
     limit = load_config.thresholds.failure_ratio_max
@@ -45,8 +45,7 @@ def test_failure_ratio_is_within_threshold(
         samples=total.requests,
     )
 
-    problem = judge.failure_ratio_problem(load_evidence, limit, load_config.min_requests)
-    assert problem is None, problem
+    expect.judged(judge.judge_failure_ratio(load_evidence, limit, load_config.min_requests))
 
 
 @pytest.mark.parametrize(("q", "key"), [(0.95, "p95_ms"), (0.99, "p99_ms")], ids=["p95", "p99"])
@@ -57,6 +56,7 @@ def test_overall_latency_is_within_threshold(
     load_config: LoadConfig,
     confidence: float,
     measure: Measure,
+    expect: Expect,
 ) -> None:
     """The overall latency percentile of the answered requests, with its interval and Locust's
     rounding, stays under its threshold (judged like the SLO gate judges it)."""
@@ -67,17 +67,14 @@ def test_overall_latency_is_within_threshold(
     found = judge.judge_latency(total, q, limit, confidence)
     measure(
         f"p{q * 100:g}",
-        found.estimate,
+        found.measured,
         unit="ms",
         threshold=limit,
         comparison="<=",
         samples=found.samples,
     )
 
-    message = f"{found.message} ({load_evidence.where})"
-    if found.judgement is Judgement.INCONCLUSIVE:
-        raise EvidenceMissing(message)
-    assert found.judgement is Judgement.PASS, message
+    expect.judged(found, context=load_evidence.where)
 
 
 @pytest.mark.parametrize(("q", "key"), [(0.95, "p95_ms"), (0.99, "p99_ms")], ids=["p95", "p99"])
@@ -99,7 +96,9 @@ def test_every_endpoint_latency_is_within_threshold(
         pytest.skip(f"no [load.thresholds] {key} and no [load.endpoints] {key}")
     judge.require_enough(load_evidence, load_config.min_requests)
     measured = {endpoint.label: endpoint for endpoint in load_evidence.stats.endpoints}
-    problems, unjudged, alone = [], [], []
+    problems: list[str] = []
+    unjudged: list[str] = []
+    alone: list[str] = []
     for label, endpoint in measured.items():
         limit = own.get(label) or overall
         if limit is None:
@@ -107,7 +106,7 @@ def test_every_endpoint_latency_is_within_threshold(
         found = judge.judge_latency(endpoint, q, limit, confidence)
         measure(
             f"{label} p{q * 100:g}",
-            found.estimate,
+            found.measured,
             unit="ms",
             threshold=limit,
             comparison="<=",
@@ -132,7 +131,7 @@ def test_every_endpoint_latency_is_within_threshold(
 
 
 def test_throughput_meets_the_minimum(
-    load_evidence: LoadEvidence, load_config: LoadConfig, measure: Measure
+    load_evidence: LoadEvidence, load_config: LoadConfig, measure: Measure, expect: Expect
 ) -> None:
     """The target answered at least `rps_min` requests per second (refused ones not served)."""
     minimum = load_config.thresholds.rps_min
@@ -147,5 +146,4 @@ def test_throughput_meets_the_minimum(
         comparison=">=",
     )
 
-    problem = judge.rps_problem(load_evidence, minimum, load_config.min_requests)
-    assert problem is None, problem
+    expect.judged(judge.judge_rps(load_evidence, minimum, load_config.min_requests))

@@ -3,13 +3,13 @@
 import httpx
 import pytest
 
-from releasegate.checks.post_deploy import judge_cache, observe_cache
+from releasegate.checks.cache import judge_cache, observe_cache
 from releasegate.config import Environment
 from releasegate.errors import EvidenceMissing, TargetUnreachable
 from releasegate.evidence.reachability import note_answer
 from releasegate.probe import ProbeClient
 from releasegate.pytest_plugin import GateRun
-from releasegate.pytest_plugin.fixtures import Measure
+from releasegate.pytest_plugin.fixtures import Expect, Measure
 
 
 def test_page_is_warm_and_cached(
@@ -18,6 +18,7 @@ def test_page_is_warm_and_cached(
     gate_run: GateRun,
     env: Environment,
     measure: Measure,
+    expect: Expect,
 ) -> None:
     """The first GET warms the page; the second carries the cache header (`[cache] expect =
     "header"`) or is faster by `faster_by` (`expect = "faster"`), and its Cache-Control has no
@@ -47,4 +48,4 @@ def test_page_is_warm_and_cached(
         shared=config.shared,
     )
 
-    assert verdict.ok, f"{verdict.message} (env={env.name})"
+    expect.judged(verdict, context=f"env={env.name}")

@@ -3,19 +3,19 @@
 A quick look right after the deploy; the SLO gate judges the same with enough samples for a
 confidence bound. Here the share of failed requests in the sample is held to the threshold."""
 
-from releasegate.checks.post_deploy import unreachable_sample
+from releasegate.checks.transport import unreachable_sample
 from releasegate.config import Environment
 from releasegate.errors import EvidenceMissing, TargetUnreachable
 from releasegate.evidence.reachability import note_answer
 from releasegate.pytest_plugin import GateRun
-from releasegate.pytest_plugin.fixtures import Measure
+from releasegate.pytest_plugin.fixtures import Expect
 from releasegate.slo.baseline import sample_plan
 from releasegate.slo.statistics import wilson_interval
 from releasegate.slo.synthetic import take_samples
 
 
 def test_error_ratio_is_under_the_threshold(
-    gate_run: GateRun, env: Environment, measure: Measure
+    gate_run: GateRun, env: Environment, expect: Expect
 ) -> None:
     """5xx answers and requests with no answer, over `[post_deploy] requests` (default 100)
     requests to the key endpoints, are at most `error_ratio_max` (default 1 %). A target that
@@ -32,13 +32,6 @@ def test_error_ratio_is_under_the_threshold(
         note_answer(gate_run.run_dir, gate_run.base_url)
     errors = [s for s in samples if s.server_error]
     ratio = len(errors) / len(samples)
-    measure(
-        "error ratio",
-        round(ratio, 5),
-        threshold=config.error_ratio_max,
-        comparison="<=",
-        samples=len(samples),
-    )
     interval = wilson_interval(len(errors), len(samples))
     seen: dict[str, int] = {}
     for s in errors:
@@ -46,8 +39,14 @@ def test_error_ratio_is_under_the_threshold(
         seen[key] = seen.get(key, 0) + 1
     examples = "; ".join(f"{n}x {k}" for k, n in sorted(seen.items(), key=lambda kv: -kv[1])[:3])
 
-    assert ratio <= config.error_ratio_max, (
-        f"{len(errors)} of {len(samples)} requests failed ({ratio:.1%}, 95% interval"
+    expect(
+        "error ratio",
+        ratio,
+        "<=",
+        config.error_ratio_max,
+        samples=len(samples),
+        context=f"env={env.name}",
+        message=f"{len(errors)} of {len(samples)} requests failed ({ratio:.1%}, 95% interval"
         f" {interval.lower if interval else 0:.1%}..{interval.upper if interval else 0:.1%}),"
-        f" over {config.error_ratio_max:.1%}: {examples} (env={env.name})"
+        f" over {config.error_ratio_max:.1%}: {examples}",
     )

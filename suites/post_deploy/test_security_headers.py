@@ -1,15 +1,22 @@
 """Post-deploy: the security headers are sent, one check each, on every `[headers] paths`."""
 
+from dataclasses import replace
+
 import pytest
 
-from releasegate.checks.security_headers import judge_header
+from releasegate.checks.security_headers import header_judged, judge_header
 from releasegate.config import Environment
 from releasegate.probe import ProbeClient
-from releasegate.pytest_plugin.fixtures import Measure
+from releasegate.pytest_plugin.fixtures import Expect, Measure
 
 
 def test_security_header(
-    header_check: str, header_path: str, http: ProbeClient, env: Environment, measure: Measure
+    header_check: str,
+    header_path: str,
+    http: ProbeClient,
+    env: Environment,
+    measure: Measure,
+    expect: Expect,
 ) -> None:
     """CSP restricts scripts; HSTS lasts six months (https); nosniff; framing refused; a
     Referrer-Policy that keeps paths to the origin."""
@@ -18,9 +25,11 @@ def test_security_header(
         pytest.skip("HSTS is only honoured over https ([headers] hsts_on_http to judge it anyway)")
     probe = http.get(header_path)
     assert probe.response is not None, f"{probe.label}: no response (env={env.name})"
-    verdict = judge_header(
-        header_check, probe.response.headers, hsts_min_age_s=env.model.headers.hsts_min_age
-    )
-    measure(verdict.header, verdict.value)
+    headers = probe.response.headers
+    verdict = judge_header(header_check, headers, hsts_min_age_s=env.model.headers.hsts_min_age)
+    measure(header_judged(header_check, headers), verdict.measured)
 
-    assert verdict.ok, f"{probe.label}: {verdict.message} (env={env.name})"
+    expect.judged(
+        replace(verdict, message=f"{probe.label}: {verdict.message}", where=probe.url),
+        context=f"env={env.name}",
+    )

@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from releasegate.checks.post_deploy import (
+from releasegate.checks.release_version import (
     InstanceVersion,
     describe,
     disagreeing,
@@ -13,7 +13,7 @@ from releasegate.checks.post_deploy import (
 from releasegate.config import Environment
 from releasegate.errors import EvidenceMissing, TargetUnreachable
 from releasegate.pytest_plugin import GateRun
-from releasegate.pytest_plugin.fixtures import Measure
+from releasegate.pytest_plugin.fixtures import Expect
 
 
 @pytest.fixture(scope="module")
@@ -48,33 +48,36 @@ def test_release_version_is_live_on_every_instance(
     instance_versions: list[InstanceVersion],
     release_version: str | None,
     env: Environment,
-    measure: Measure,
+    expect: Expect,
 ) -> None:
     """Every instance runs `--release-version` (or `[post_deploy] release_version`)."""
     expected = release_version or env.model.post_deploy.release_version
     if not expected:
         pytest.skip("no expected version: pass --release-version or set [post_deploy]")
     wrong = disagreeing(expected, instance_versions)
-    measure(
+
+    expect(
         "instances on the release",
         len(instance_versions) - len(wrong),
-        threshold=len(instance_versions),
-        comparison=">=",
-    )
-
-    assert not wrong, (
-        f"{len(wrong)} of {len(instance_versions)} instances do not run {expected}:"
-        f" {describe(wrong)} (env={env.name})"
+        ">=",
+        len(instance_versions),
+        context=f"env={env.name}",
+        message=f"{len(wrong)} of {len(instance_versions)} instances do not run {expected}:"
+        f" {describe(wrong)}",
     )
 
 
 def test_every_instance_runs_the_same_version(
-    instance_versions: list[InstanceVersion], env: Environment, measure: Measure
+    instance_versions: list[InstanceVersion], env: Environment, expect: Expect
 ) -> None:
     """No instance is left behind on another version (a half-finished rollout)."""
     versions = sorted({a.version or "(no answer)" for a in instance_versions})
-    measure("versions live", len(versions), threshold=1, comparison="<=")
 
-    assert len(versions) == 1, (
-        f"{len(versions)} versions live: {describe(instance_versions)} (env={env.name})"
+    expect(
+        "versions live",
+        len(versions),
+        "<=",
+        1,
+        context=f"env={env.name}",
+        message=f"{len(versions)} versions live: {describe(instance_versions)}",
     )

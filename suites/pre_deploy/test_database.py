@@ -11,8 +11,6 @@ import pytest
 
 from releasegate.checks.backups import (
     Backup,
-    BackupError,
-    NoBackupFound,
     RestoreResult,
     SanityQuery,
     backup_from_command,
@@ -21,35 +19,44 @@ from releasegate.checks.backups import (
 )
 from releasegate.checks.database import ping, safe_url
 from releasegate.checks.migrations import (
-    MigrationFailed,
-    MigrationsUnreadable,
     alembic_status,
     check_reversible,
+    judge_at_head,
     version_query_status,
 )
 from releasegate.config import BackupConfig, DatabaseConfig, Environment
-from releasegate.errors import CheckFailed, EvidenceMissing
-from releasegate.pytest_plugin.fixtures import Measure
+from releasegate.errors import (
+    BackupError,
+    CheckFailed,
+    EvidenceMissing,
+    MigrationFailed,
+    MigrationsUnreadable,
+    NoBackupFound,
+)
+from releasegate.pytest_plugin.fixtures import Expect, Measure
 
 
 def test_database_answers_a_query_in_time(
-    database: DatabaseConfig, env: Environment, measure: Measure
+    database: DatabaseConfig, env: Environment, expect: Expect
 ) -> None:
     """`[database] query` (SELECT 1) answers within `query_max` (default 200 ms)."""
     result = ping(database.url, query=database.query, timeout_s=database.timeout)
     limit_ms = database.query_max * 1000
-    measure(
-        "query latency", round(result.latency_ms, 2), unit="ms", threshold=limit_ms, comparison="<="
-    )
 
-    assert result.latency_ms <= limit_ms, (
-        f"{safe_url(database.url)}: {database.query!r} took {result.latency_ms:.1f} ms, over"
-        f" {limit_ms:g} ms ([database] query_max) (env={env.name})"
+    expect(
+        "query latency",
+        result.latency_ms,
+        "<=",
+        limit_ms,
+        unit="ms",
+        context=f"env={env.name}",
+        message=f"{safe_url(database.url)}: {database.query!r} took {result.latency_ms:.1f} ms,"
+        f" over {limit_ms:g} ms ([database] query_max)",
     )
 
 
 def test_schema_is_at_the_expected_migration(
-    database: DatabaseConfig, env: Environment, measure: Measure
+    database: DatabaseConfig, env: Environment, measure: Measure, expect: Expect
 ) -> None:
     """The schema is at alembic's head (or `expected_version`); pending migrations are named."""
     migrations = database.migrations
@@ -58,21 +65,16 @@ def test_schema_is_at_the_expected_migration(
     try:
         if migrations.alembic is not None:
             status = alembic_status(database.url, env.repository_path(migrations.alembic))
-            expected = ", ".join(status.heads)
         else:
             expected = migrations.expected_version or ""  # the model requires both
             status = version_query_status(database.url, migrations.version_query or "", expected)
     except MigrationsUnreadable as exc:  # the gate could not read them: not measured
         raise EvidenceMissing(f"[database.migrations] in {env.path}: {exc}") from None
-    current = ", ".join(status.current) or "(none: an empty schema)"
-    measure("schema version", current, threshold=expected, comparison="==")
+    judged = judge_at_head(status, safe_url(database.url))
+    measure("schema version", judged.measured, threshold=judged.limit, comparison="==")
     measure("pending migrations", len(status.pending), threshold=0, comparison="<=")
 
-    pending = "; ".join(f"{r.id} ({r.message})" for r in status.pending)
-    assert status.at_head, (
-        f"{safe_url(database.url)}: schema at {current}, expected {expected};"
-        f" {len(status.pending)} pending: {pending or 'unknown'} (env={env.name})"
-    )
+    expect.judged(judged, context=f"env={env.name}")
 
 
 def test_migrations_are_reversible(
@@ -121,20 +123,29 @@ def found(backup: Backup | NoBackupFound, env: Environment) -> Backup:
 
 
 def test_newest_backup_is_fresh(
-    backup: Backup | NoBackupFound, backup_config: BackupConfig, env: Environment, measure: Measure
+    backup: Backup | NoBackupFound,
+    backup_config: BackupConfig,
+    env: Environment,
+    measure: Measure,
+    expect: Expect,
 ) -> None:
     """The newest backup is younger than `[database.backup] max_age` (default 24 h)."""
     backup = found(backup, env)
     max_hours = backup_config.max_age / 3600
     age = backup.age_hours()
-    measure("backup age", round(age, 2), unit="h", threshold=round(max_hours, 2), comparison="<=")
     if backup.size_bytes is not None:
         measure("backup size", backup.size_bytes, unit="B")
     where = backup.path or "the backup command"
 
-    assert age <= max_hours, (
-        f"{where}: the newest backup was taken {backup.taken_at:%Y-%m-%d %H:%M} UTC,"
-        f" {age:.1f} h ago, older than {max_hours:g} h ([database.backup] max_age) (env={env.name})"
+    expect(
+        "backup age",
+        age,
+        "<=",
+        max_hours,
+        unit="h",
+        context=f"env={env.name}",
+        message=f"{where}: the newest backup was taken {backup.taken_at:%Y-%m-%d %H:%M} UTC,"
+        f" {age:.1f} h ago, older than {max_hours:g} h ([database.backup] max_age)",
     )
 
 

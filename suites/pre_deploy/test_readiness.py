@@ -7,20 +7,24 @@ import pytest
 from releasegate.checks.health import HealthReport
 from releasegate.config import Environment
 from releasegate.errors import EvidenceMissing
-from releasegate.pytest_plugin.fixtures import Measure
+from releasegate.pytest_plugin.fixtures import Expect, Measure
 
 
-def test_required_environment_variables_are_set(env: Environment, measure: Measure) -> None:
+def test_required_environment_variables_are_set(env: Environment, expect: Expect) -> None:
     """Every variable in `[target] required_env` is set and not empty (names only, never values)."""
     names = env.target.required_env
     if not names:
         pytest.skip(f"no [target] required_env for env={env.name}")
     missing = [name for name in names if not os.environ.get(name)]
-    measure("missing", len(missing), threshold=0, comparison="<=", samples=len(names))
 
-    assert not missing, (
-        f"{len(missing)} of {len(names)} required environment variables not set:"
-        f" {', '.join(missing)} ([target] required_env in {env.path}; env={env.name})"
+    expect(
+        "missing",
+        len(missing),
+        "<=",
+        0,
+        samples=len(names),
+        message=f"{len(missing)} of {len(names)} required environment variables not set:"
+        f" {', '.join(missing)} ([target] required_env in {env.path}; env={env.name})",
     )
 
 

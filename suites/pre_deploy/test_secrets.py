@@ -4,12 +4,12 @@ import pytest
 
 from releasegate.checks.secret_scan import scan_tree
 from releasegate.config import Environment
-from releasegate.pytest_plugin.fixtures import Measure
+from releasegate.pytest_plugin.fixtures import Expect, Measure
 
 SHOWN = 10
 
 
-def test_no_secret_is_committed(env: Environment, measure: Measure) -> None:
+def test_no_secret_is_committed(env: Environment, measure: Measure, expect: Expect) -> None:
     """detect-secrets finds nothing new under `[secret_scan] root`; each finding is named by
     file, line and kind, never by its value."""
     config = env.model.secret_scan
@@ -23,20 +23,19 @@ def test_no_secret_is_committed(env: Environment, measure: Measure) -> None:
         exclude=config.exclude,
         max_files=config.max_files,
     )
-    measure(
-        "secrets found",
-        len(result.findings),
-        threshold=0,
-        comparison="<=",
-        samples=result.files_scanned,
-    )
     if result.suppressed:
         measure("known to the baseline", result.suppressed)
-
     listed = "; ".join(f"{f.path}:{f.line} ({f.kind})" for f in result.findings[:SHOWN])
     more = f"; and {len(result.findings) - SHOWN} more" if len(result.findings) > SHOWN else ""
-    assert not result.findings, (
-        f"{len(result.findings)} possible secrets committed under {result.root}: {listed}{more}."
-        f" Move them to the environment; a false positive goes into the baseline"
-        f" (detect-secrets scan > {config.baseline}) (env={env.name})"
+
+    expect(
+        "secrets found",
+        len(result.findings),
+        "<=",
+        0,
+        samples=result.files_scanned,
+        context=f"env={env.name}",
+        message=f"{len(result.findings)} possible secrets committed under {result.root}:"
+        f" {listed}{more}. Move them to the environment; a false positive goes into the"
+        f" baseline (detect-secrets scan > {config.baseline})",
     )

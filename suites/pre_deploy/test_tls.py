@@ -7,7 +7,7 @@ import pytest
 
 from releasegate.checks.tls import CertificateInfo, inspect_certificate
 from releasegate.config import Environment
-from releasegate.pytest_plugin.fixtures import Measure
+from releasegate.pytest_plugin.fixtures import Expect
 
 
 @cache
@@ -28,29 +28,37 @@ def certificate(tls_host: tuple[str, int] | None, env: Environment) -> Certifica
 
 
 def test_certificate_is_valid_for_the_host(
-    certificate: CertificateInfo, env: Environment, measure: Measure
+    certificate: CertificateInfo, env: Environment, expect: Expect
 ) -> None:
     """The chain verifies against the trusted CAs (and `[tls] ca_file`) and names the host."""
-    measure("verified", "yes" if certificate.verified else "no", threshold="yes", comparison="==")
-
-    assert certificate.verified, (
-        f"{certificate.host}:{certificate.port}: the certificate does not verify:"
+    expect(
+        "verified",
+        "yes" if certificate.verified else "no",
+        "==",
+        "yes",
+        where=f"{certificate.host}:{certificate.port}",
+        context=f"env={env.name}",
+        message=f"{certificate.host}:{certificate.port}: the certificate does not verify:"
         f" {certificate.verify_error} (subject {certificate.subject}, issuer"
-        f" {certificate.issuer}) (env={env.name})"
+        f" {certificate.issuer})",
     )
 
 
 def test_certificate_expires_after_min_days(
-    certificate: CertificateInfo, env: Environment, measure: Measure
+    certificate: CertificateInfo, env: Environment, expect: Expect
 ) -> None:
     """More than `[tls] min_days` (default 14) are left before the certificate expires."""
     minimum = env.model.tls.min_days
-    measure(
-        "days left", round(certificate.days_left, 1), unit="d", threshold=minimum, comparison=">"
-    )
 
-    assert certificate.days_left > minimum, (
-        f"{certificate.host}:{certificate.port}: the certificate expires"
+    expect(
+        "days left",
+        certificate.days_left,
+        ">",
+        minimum,
+        unit="d",
+        where=f"{certificate.host}:{certificate.port}",
+        context=f"env={env.name}",
+        message=f"{certificate.host}:{certificate.port}: the certificate expires"
         f" {certificate.not_after:%Y-%m-%d %H:%M} UTC, in {certificate.days_left:.1f} days"
-        f" (more than {minimum:g} required; [tls] min_days) (env={env.name})"
+        f" (more than {minimum:g} required; [tls] min_days)",
     )

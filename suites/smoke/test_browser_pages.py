@@ -6,25 +6,24 @@ from releasegate.browser import page_checks as judge
 from releasegate.browser.visit import PageVisit
 from releasegate.config import BrowserConfig, Environment
 from releasegate.pytest_plugin.browser_fixtures import BrowserPage, for_pages
-from releasegate.pytest_plugin.fixtures import Measure
+from releasegate.pytest_plugin.fixtures import Expect, Measure
 
 
 def test_page_loads_in_the_browser(
-    page_visit: PageVisit, env: Environment, measure: Measure
+    page_visit: PageVisit, env: Environment, measure: Measure, expect: Expect
 ) -> None:
     """The page loads in the browser with a status below 400."""
     measure("status", page_visit.status, threshold=400, comparison="<")
 
-    problem = judge.load_problem(page_visit, env.name)
-    assert problem is None, problem
+    expect.judged(judge.judge_load(page_visit, env.name))
 
 
 @for_pages(lambda p: bool(p.spec.expect_text or p.spec.expect_selector))
-def test_page_shows_its_expected_content(page_visit: PageVisit, env: Environment) -> None:
+def test_page_shows_its_expected_content(
+    page_visit: PageVisit, env: Environment, expect: Expect
+) -> None:
     """The expected text and element are visible."""
-    problems = judge.content_problems(page_visit, env.name)
-
-    assert not problems, "; ".join(problems)
+    expect.judged(judge.judge_content(page_visit, env.name))
 
 
 def test_page_logs_no_console_errors(
@@ -33,17 +32,18 @@ def test_page_logs_no_console_errors(
     browser_config: BrowserConfig,
     env: Environment,
     measure: Measure,
+    expect: Expect,
 ) -> None:
     """No console error and no uncaught exception while the page loads (allowed ones aside)."""
     judge.require_loaded(page_visit, env.name)
     errors = judge.console_errors(page_visit, browser_page.console_allow(browser_config))
     measure("console errors", len(errors), threshold=0, comparison="<=")
 
-    assert not errors, judge.console_problem(page_visit, errors, env.name)
+    expect.judged(judge.judge_console(page_visit, errors, env.name))
 
 
 def test_page_requests_nothing_that_fails(
-    page_visit: PageVisit, env: Environment, measure: Measure
+    page_visit: PageVisit, env: Environment, measure: Measure, expect: Expect
 ) -> None:
     """Every request the page makes to the target's own origin answers below 400 and
     completes (the page's own document is the load check's)."""
@@ -51,7 +51,7 @@ def test_page_requests_nothing_that_fails(
     failed = judge.failed_requests(page_visit)
     measure("failed requests", len(failed), threshold=0, comparison="<=")
 
-    assert not failed, judge.failed_requests_problem(page_visit, failed, env.name)
+    expect.judged(judge.judge_failed_requests(page_visit, failed, env.name))
 
 
 def test_page_load_time_is_within_threshold(
@@ -60,6 +60,7 @@ def test_page_load_time_is_within_threshold(
     browser_config: BrowserConfig,
     env: Environment,
     measure: Measure,
+    expect: Expect,
 ) -> None:
     """Navigation start to the end of the load event, as the browser timed it."""
     judge.require_loaded(page_visit, env.name)
@@ -70,8 +71,7 @@ def test_page_load_time_is_within_threshold(
     measure("DOM content loaded", timings.dom_content_loaded_ms, unit="ms")
     measure("first contentful paint", timings.first_contentful_paint_ms, unit="ms")
 
-    problem = judge.timing_problem("page load", timings.load_ms, limit, page_visit, env.name)
-    assert problem is None, problem
+    expect.judged(judge.judge_timing("page load", timings.load_ms, limit, page_visit, env.name))
 
 
 def test_page_largest_contentful_paint_is_within_threshold(
@@ -80,6 +80,7 @@ def test_page_largest_contentful_paint_is_within_threshold(
     browser_config: BrowserConfig,
     env: Environment,
     measure: Measure,
+    expect: Expect,
 ) -> None:
     """Largest Contentful Paint (PerformanceObserver) within the threshold."""
     judge.require_loaded(page_visit, env.name)
@@ -87,8 +88,7 @@ def test_page_largest_contentful_paint_is_within_threshold(
     lcp = page_visit.timings.largest_contentful_paint_ms
     measure("largest contentful paint", lcp, unit="ms", threshold=limit * 1000, comparison="<=")
 
-    problem = judge.timing_problem("largest contentful paint", lcp, limit, page_visit, env.name)
-    assert problem is None, problem
+    expect.judged(judge.judge_timing("largest contentful paint", lcp, limit, page_visit, env.name))
 
 
 def test_page_layout_is_stable(
@@ -97,6 +97,7 @@ def test_page_layout_is_stable(
     browser_config: BrowserConfig,
     env: Environment,
     measure: Measure,
+    expect: Expect,
 ) -> None:
     """Cumulative Layout Shift (largest session window) within the threshold."""
     judge.require_loaded(page_visit, env.name)
@@ -104,13 +105,12 @@ def test_page_layout_is_stable(
     cls = page_visit.timings.cumulative_layout_shift
     measure("cumulative layout shift", cls, threshold=limit, comparison="<=")
 
-    problem = judge.layout_shift_problem(page_visit, limit, env.name)
-    assert problem is None, problem
+    expect.judged(judge.judge_layout_shift(page_visit, limit, env.name))
 
 
 @for_pages(lambda p: p.device is not None)
 def test_page_fits_a_phone_screen(
-    page_visit: PageVisit, env: Environment, measure: Measure
+    page_visit: PageVisit, env: Environment, measure: Measure, expect: Expect
 ) -> None:
     """On a phone's screen the page does not scroll sideways."""
     judge.require_loaded(page_visit, env.name)
@@ -123,5 +123,4 @@ def test_page_fits_a_phone_screen(
         comparison="<=",
     )
 
-    problem = judge.overflow_problem(page_visit, env.name)
-    assert problem is None, problem
+    expect.judged(judge.judge_overflow(page_visit, env.name))

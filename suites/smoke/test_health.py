@@ -1,9 +1,10 @@
 """Smoke: the health contract of the target."""
 
-from releasegate.checks.health import HealthContractError, HealthReport, parse_health
+from releasegate.checks.health import HealthReport, judge_services, parse_health
 from releasegate.config import Environment
+from releasegate.errors import HealthContractError
 from releasegate.probe import Probe
-from releasegate.pytest_plugin.fixtures import Measure
+from releasegate.pytest_plugin.fixtures import Expect, Measure
 
 
 def test_health_answers_with_the_contract(
@@ -28,18 +29,22 @@ def test_health_answers_with_the_contract(
         raise AssertionError(f"{exc} (env={env.name})") from None
 
 
-def test_health_status_is_healthy(health: HealthReport, env: Environment, measure: Measure) -> None:
+def test_health_status_is_healthy(health: HealthReport, env: Environment, expect: Expect) -> None:
     """The overall status is healthy."""
-    measure("status", health.status, threshold="healthy", comparison="==")
-
-    assert health.status == "healthy", (
-        f"GET {health.url} reports status {health.status!r} (HTTP {health.http_status}),"
-        f" expected 'healthy' (env={env.name})"
+    expect(
+        "status",
+        health.status,
+        "==",
+        "healthy",
+        where=health.url,
+        context=f"env={env.name}",
+        message=f"GET {health.url} reports status {health.status!r} (HTTP {health.http_status}),"
+        " expected 'healthy'",
     )
 
 
 def test_health_reports_every_service_healthy(
-    health: HealthReport, env: Environment, measure: Measure
+    health: HealthReport, env: Environment, measure: Measure, expect: Expect
 ) -> None:
     """Every service listed by the health endpoint is healthy."""
     for service in health.services.values():
@@ -47,8 +52,4 @@ def test_health_reports_every_service_healthy(
         if service.latency_ms is not None:
             measure(f"{service.name}.latency", service.latency_ms, unit="ms")
 
-    assert health.services, f"GET {health.url} lists no services (env={env.name})"
-    assert not health.unhealthy, (
-        f"GET {health.url}: unhealthy services {health.unhealthy}, expected every service"
-        f" 'healthy' (env={env.name})"
-    )
+    expect.judged(judge_services(health), context=f"env={env.name}")

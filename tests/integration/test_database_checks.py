@@ -18,24 +18,27 @@ from alembic import command
 from alembic.config import Config
 
 from releasegate.checks.backups import (
-    BackupError,
-    BackupToolError,
-    NoBackupFound,
     SanityQuery,
     backup_from_command,
     newest_backup,
     restore_and_check,
 )
-from releasegate.checks.database import DatabaseUnreachable, libpq_url, ping, scratch_database
+from releasegate.checks.database import libpq_url, ping, scratch_database
 from releasegate.checks.migrations import (
-    MigrationFailed,
-    MigrationsUnreadable,
     Revision,
     alembic_status,
     check_reversible,
     version_query_status,
 )
-from releasegate.errors import EvidenceMissing
+from releasegate.errors import (
+    BackupError,
+    BackupToolError,
+    DatabaseUnreachable,
+    EvidenceMissing,
+    MigrationFailed,
+    MigrationsUnreadable,
+    NoBackupFound,
+)
 from tests.integration.pg_cluster import PostgresServer, postgres_bin
 
 pytest_plugins = ["tests.integration.pg_cluster"]

@@ -13,9 +13,6 @@ from sqlalchemy.exc import DBAPIError
 
 from releasegate.checks.backups import (
     Backup,
-    BackupError,
-    BackupToolError,
-    NoBackupFound,
     SanityQuery,
     find_tool,
     judge,
@@ -23,8 +20,6 @@ from releasegate.checks.backups import (
     restore_failure_is_the_tools,
 )
 from releasegate.checks.database import (
-    DatabaseUnreachable,
-    ScratchDatabaseError,
     admin_url,
     libpq_url,
     ping,
@@ -33,12 +28,17 @@ from releasegate.checks.database import (
     split_password,
     sqlalchemy_url,
 )
-from releasegate.checks.migrations import (
+from releasegate.checks.migrations import step_failure_is_the_tools
+from releasegate.errors import (
+    BackupError,
+    BackupToolError,
+    DatabaseUnreachable,
+    EvidenceMissing,
     MigrationFailed,
     MigrationsUnreadable,
-    step_failure_is_the_tools,
+    NoBackupFound,
+    ScratchDatabaseError,
 )
-from releasegate.errors import EvidenceMissing
 
 SECRET = "pw-Xy7-secret"
 MAY_1 = datetime(2024, 5, 1, 2, 30, tzinfo=UTC)

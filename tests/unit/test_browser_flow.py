@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from releasegate.browser.flow import Flow, StepFailed
-from releasegate.errors import CheckFailed, TargetUnreachable
+from releasegate.browser.flow import Flow
+from releasegate.errors import CheckFailed, StepFailed, TargetUnreachable
 
 
 def flow(recorded: list[tuple[str, Any, dict[str, Any]]]) -> Flow:

@@ -11,8 +11,15 @@ from releasegate.browser.recording import ConsoleEntry, FailedRequest
 from releasegate.browser.visit import PageTarget, PageVisit
 from releasegate.browser.vitals import PageTimings
 from releasegate.errors import EvidenceMissing, TargetUnreachable
+from releasegate.outcome import Judged, Judgement
 
 URL = "http://127.0.0.1:8080/dashboard"
+
+
+def problem_of(judged: Judged) -> str | None:
+    """A judged check read as before: None for a pass, else its failure message."""
+    assert judged.judgement is not Judgement.INCONCLUSIVE, judged.message
+    return None if judged.ok else judged.message
 
 
 def visit(**fields: object) -> PageVisit:
@@ -28,7 +35,7 @@ def visit(**fields: object) -> PageVisit:
 
 
 def test_a_page_that_answered_below_400_has_no_load_problem() -> None:
-    assert judge.load_problem(visit(), "prod") is None
+    assert problem_of(judge.judge_load(visit(), "prod")) is None
 
 
 @pytest.mark.parametrize(
@@ -53,7 +60,7 @@ def test_a_page_that_answered_below_400_has_no_load_problem() -> None:
 def test_load_problems_say_what_happened_and_where(
     fields: dict[str, object], expected: str
 ) -> None:
-    problem = judge.load_problem(visit(**fields), "prod")
+    problem = problem_of(judge.judge_load(visit(**fields), "prod"))
 
     assert problem is not None
     assert expected in problem
@@ -65,7 +72,7 @@ def test_an_unreachable_target_is_unreachable_for_every_check() -> None:
     TargetUnreachable (the one rule for a target that does not answer decides)."""
     unreachable = visit(status=None, navigation_error="net::ERR_CONNECTION_REFUSED at http://...")
 
-    for check in (judge.load_problem, judge.content_problems, judge.require_loaded):
+    for check in (judge.judge_load, judge.judge_content, judge.require_loaded):
         with pytest.raises(
             TargetUnreachable,
             match="could not connect to the target: net::ERR_CONNECTION_REFUSED",
@@ -89,7 +96,7 @@ def test_a_browser_that_went_away_is_missing_evidence_not_a_product_failure() ->
     )
 
     with pytest.raises(EvidenceMissing, match=r"failed itself: Page\.goto: Target page"):
-        judge.load_problem(crashed, "prod")
+        judge.judge_load(crashed, "prod")
 
 
 def test_checks_about_a_page_that_did_not_load_cannot_judge_it() -> None:
@@ -99,7 +106,7 @@ def test_checks_about_a_page_that_did_not_load_cannot_judge_it() -> None:
 
 
 def test_missing_content_names_what_is_missing_and_what_the_page_shows() -> None:
-    problems = judge.content_problems(
+    judged = judge.judge_content(
         visit(
             text_visible=False,
             selector_visible=False,
@@ -108,6 +115,7 @@ def test_missing_content_names_what_is_missing_and_what_the_page_shows() -> None
         ),
         "prod",
     )
+    problems = (problem_of(judged) or "").split("; ")
 
     assert problems[0] == "expected text 'Dashboard' is not visible"
     assert problems[1] == "expected element '#counts' is not visible"
@@ -115,7 +123,7 @@ def test_missing_content_names_what_is_missing_and_what_the_page_shows() -> None
 
 
 def test_content_that_is_there_is_no_problem() -> None:
-    assert judge.content_problems(visit(), "prod") == []
+    assert problem_of(judge.judge_content(visit(), "prod")) is None
 
 
 def test_console_errors_count_uncaught_exceptions_and_skip_allowed_ones() -> None:
@@ -132,7 +140,7 @@ def test_console_errors_count_uncaught_exceptions_and_skip_allowed_ones() -> Non
     errors = judge.console_errors(seen, allow=[r"^ResizeObserver loop"])
 
     assert [e.kind for e in errors] == ["error", "pageerror"]
-    message = judge.console_problem(seen, errors, "prod")
+    message = problem_of(judge.judge_console(seen, errors, "prod")) or ""
     assert message.startswith("2 console error(s): error: Failed to load resource: 500; pageerror:")
     assert "(app.js:3:7)" in message
 
@@ -143,7 +151,9 @@ def test_failed_requests_are_listed_with_status_or_failure() -> None:
         FailedRequest("POST", "http://127.0.0.1:8080/api/x", failure="net::ERR_ABORTED"),
     ]
 
-    message = judge.failed_requests_problem(visit(failed_requests=failed), failed, "prod")
+    message = (
+        problem_of(judge.judge_failed_requests(visit(failed_requests=failed), failed, "prod")) or ""
+    )
 
     assert "GET http://127.0.0.1:8080/static/app.js answered 404" in message
     assert "POST http://127.0.0.1:8080/api/x failed: net::ERR_ABORTED" in message
@@ -152,7 +162,9 @@ def test_failed_requests_are_listed_with_status_or_failure() -> None:
 def test_long_lists_are_cut_with_a_count() -> None:
     errors = [ConsoleEntry("error", f"e{i}") for i in range(8)]
 
-    assert judge.console_problem(visit(), errors, "prod").count("; and 3 more") == 1
+    assert (problem_of(judge.judge_console(visit(), errors, "prod")) or "").count(
+        "; and 3 more"
+    ) == 1
 
 
 @pytest.mark.parametrize(
@@ -167,7 +179,7 @@ def test_long_lists_are_cut_with_a_count() -> None:
 def test_timings_are_held_to_their_thresholds(
     value_ms: float, limit_s: float, expected: str | None
 ) -> None:
-    problem = judge.timing_problem("page load", value_ms, limit_s, visit(), "prod")
+    problem = problem_of(judge.judge_timing("page load", value_ms, limit_s, visit(), "prod"))
 
     assert (problem is None) if expected is None else (problem is not None and expected in problem)
 
@@ -175,7 +187,7 @@ def test_timings_are_held_to_their_thresholds(
 def test_a_timing_the_browser_did_not_record_is_missing_evidence() -> None:
     """An empty measurement is never a pass."""
     with pytest.raises(EvidenceMissing, match="recorded no largest contentful paint"):
-        judge.timing_problem("largest contentful paint", None, 2.5, visit(), "prod")
+        judge.judge_timing("largest contentful paint", None, 2.5, visit(), "prod")
 
 
 @pytest.mark.parametrize(
@@ -187,8 +199,10 @@ def test_a_timing_the_browser_did_not_record_is_missing_evidence() -> None:
     ],
 )
 def test_layout_shift_is_held_to_its_threshold(cls: float, expected: str | None) -> None:
-    problem = judge.layout_shift_problem(
-        visit(timings=PageTimings(cumulative_layout_shift=cls)), 0.1, "prod"
+    problem = problem_of(
+        judge.judge_layout_shift(
+            visit(timings=PageTimings(cumulative_layout_shift=cls)), 0.1, "prod"
+        )
     )
 
     assert (problem is None) if expected is None else (problem is not None and expected in problem)
@@ -198,8 +212,10 @@ def test_a_page_wider_than_the_phone_scrolls_sideways() -> None:
     wide = visit(timings=PageTimings(viewport_width=412, scroll_width=980))
     fitting = visit(timings=PageTimings(viewport_width=412, scroll_width=413))
 
-    assert "980 px wide on a 412 px wide screen" in (judge.overflow_problem(wide, "prod") or "")
-    assert judge.overflow_problem(fitting, "prod") is None
+    assert "980 px wide on a 412 px wide screen" in (
+        problem_of(judge.judge_overflow(wide, "prod")) or ""
+    )
+    assert problem_of(judge.judge_overflow(fitting, "prod")) is None
 
 
 ORIGIN = "http://127.0.0.1:8080"

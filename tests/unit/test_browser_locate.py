@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from releasegate.browser.locate import BrowserUnavailable, locate_chromium
-from releasegate.errors import EvidenceMissing
+from releasegate.browser.locate import locate_chromium
+from releasegate.errors import BrowserUnavailable, EvidenceMissing
 
 
 @pytest.fixture

@@ -10,18 +10,24 @@ from pathlib import Path
 
 import pytest
 
-from releasegate.errors import EvidenceMissing
+from releasegate.errors import EvidenceMissing, LoadDidNotRun
 from releasegate.load import thresholds as judge
 from releasegate.load.params import LoadParams
-from releasegate.load.runner import LoadDidNotRun, LoadPlan, LoadRun
+from releasegate.load.runner import LoadPlan, LoadRun
 from releasegate.load.stats import EndpointStats, LoadStats, aggregate
 from releasegate.load.thresholds import LoadEvidence
-from releasegate.outcome import Judgement
+from releasegate.outcome import Judged, Judgement
 from releasegate.probe import TargetUnreachable
 
 WHERE = "profile smoke-load against http://127.0.0.1:1, env=prod"
 TARGET = "http://127.0.0.1:1"
 REFUSED = "ConnectionRefusedError(111, 'Connection refused')"
+
+
+def problem_of(judged: Judged) -> str | None:
+    """A judged check read as before: None for a pass, else its failure message."""
+    assert judged.judgement is not Judgement.INCONCLUSIVE, judged.message
+    return None if judged.ok else judged.message
 
 
 def endpoint(
@@ -82,8 +88,8 @@ def test_a_target_that_answered_nothing_is_unreachable_naming_host_counts_and_er
 
     for judged in (
         lambda: judge.require_enough(refused, 30),
-        lambda: judge.failure_ratio_problem(refused, 0.01, 30),
-        lambda: judge.rps_problem(refused, 3, 30),
+        lambda: judge.judge_failure_ratio(refused, 0.01, 30),
+        lambda: judge.judge_rps(refused, 3, 30),
     ):
         with pytest.raises(TargetUnreachable) as raised:
             judged()
@@ -97,7 +103,7 @@ def test_an_early_stop_with_nothing_answered_is_unreachable_too() -> None:
     stopped = {"stopped": "failure-ratio", "at_s": 2.1, "limit": 0.1, "sustained_s": 2.0}
 
     with pytest.raises(TargetUnreachable):
-        judge.failure_ratio_problem(
+        judge.judge_failure_ratio(
             evidence(endpoint(0, unanswered={3: 40}), stopped=stopped), 0.01, 30
         )
 
@@ -120,7 +126,7 @@ def test_a_run_without_failures_needs_no_answered_statistics() -> None:
 
 def test_no_requests_is_never_a_passing_failure_ratio() -> None:
     with pytest.raises(EvidenceMissing):
-        judge.failure_ratio_problem(evidence(), 0.01, 1)
+        judge.judge_failure_ratio(evidence(), 0.01, 1)
 
 
 @pytest.mark.parametrize(
@@ -128,7 +134,7 @@ def test_no_requests_is_never_a_passing_failure_ratio() -> None:
     [(0, None), (1, None), (2, "failure ratio 2.00% (2 of 100 requests) exceeds 1.00%")],
 )
 def test_failure_ratio_against_its_limit(failures: int, expected: str | None) -> None:
-    problem = judge.failure_ratio_problem(evidence(endpoint(100, failures)), 0.01, 30)
+    problem = problem_of(judge.judge_failure_ratio(evidence(endpoint(100, failures)), 0.01, 30))
 
     assert problem == (None if expected is None else f"{expected} ({WHERE})")
 
@@ -136,7 +142,9 @@ def test_failure_ratio_against_its_limit(failures: int, expected: str | None) ->
 def test_an_early_stop_for_failures_fails_even_below_the_minimum() -> None:
     stopped = {"stopped": "failure-ratio", "at_s": 2.1, "limit": 0.1, "sustained_s": 2.0}
 
-    problem = judge.failure_ratio_problem(evidence(endpoint(12, 6), stopped=stopped), 0.01, 30)
+    problem = problem_of(
+        judge.judge_failure_ratio(evidence(endpoint(12, 6), stopped=stopped), 0.01, 30)
+    )
 
     assert problem is not None
     assert "stopped early after 2.1s: above 10.0% for 2.0s" in problem
@@ -210,9 +218,9 @@ def test_rate_below_the_minimum() -> None:
     slow = endpoint(40, span=20.0)  # 2 requests/s
 
     assert "2.0 answered requests/s (40 answered of 40 sent), below the minimum 5/s" in (
-        judge.rps_problem(evidence(slow), 5, 30) or ""
+        problem_of(judge.judge_rps(evidence(slow), 5, 30)) or ""
     )
-    assert judge.rps_problem(evidence(slow), 1, 30) is None
+    assert problem_of(judge.judge_rps(evidence(slow), 1, 30)) is None
 
 
 def test_the_rate_counts_answered_requests_only() -> None:
@@ -220,7 +228,7 @@ def test_the_rate_counts_answered_requests_only() -> None:
     ran = evidence(endpoint(40, unanswered={5: 960}))
 
     assert "4.0 answered requests/s (40 answered of 1000 sent)" in (
-        judge.rps_problem(ran, 5, 30) or ""
+        problem_of(judge.judge_rps(ran, 5, 30)) or ""
     )
 
 

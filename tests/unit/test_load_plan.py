@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from releasegate.config import load_environment
+from releasegate.errors import LoadRefused
 from releasegate.load.params import LoadParams
-from releasegate.load.runner import LoadRefused, plan_load
+from releasegate.load.runner import plan_load
 
 ENV = """
 [target]

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from releasegate.load.stats import StatsUnreadable, aggregate, percentile, read_history, read_stats
+from releasegate.errors import StatsUnreadable
+from releasegate.load.stats import aggregate, percentile, read_history, read_stats
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from releasegate.checks.secret_scan import Finding, ScanResult, SecretScanError, scan_tree
-from releasegate.errors import EvidenceMissing
+from releasegate.checks.secret_scan import Finding, ScanResult, scan_tree
+from releasegate.errors import EvidenceMissing, SecretScanError
 
 # Planted values are assembled at run time so that this file is not itself a finding for
 # anyone's secret scanner (including this project's own pre-deploy gate).

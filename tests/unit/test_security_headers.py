@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import NamedTuple
+
 import httpx
 import pytest
 
 from releasegate.checks.security_headers import (
     CHECKS,
     SAFE_REFERRER_POLICIES,
-    HeaderVerdict,
     csp_directives,
+    header_judged,
     judge_header,
 )
 from releasegate.target.security import SECURITY_HEADERS
@@ -17,6 +20,26 @@ from releasegate.target.security import SECURITY_HEADERS
 REFERENCE = dict(SECURITY_HEADERS)
 REFERENCE_CSP = SECURITY_HEADERS["Content-Security-Policy"]
 SIX_MONTHS_S = 180 * 86400  # 15552000
+
+
+class HeaderSeen(NamedTuple):
+    """What one header check reports: which check, the header it judged, pass or not, the
+    header's value (None: absent) and why."""
+
+    check: str
+    header: str
+    ok: bool
+    value: object
+    message: str
+
+
+def judged(
+    check: str, headers: Mapping[str, str], *, hsts_min_age_s: float = SIX_MONTHS_S
+) -> HeaderSeen:
+    verdict = judge_header(check, headers, hsts_min_age_s=hsts_min_age_s)
+    return HeaderSeen(
+        check, header_judged(check, headers), verdict.ok, verdict.measured, verdict.message
+    )
 
 
 def headers_without(*names: str) -> dict[str, str]:
@@ -32,7 +55,7 @@ def headers_without(*names: str) -> dict[str, str]:
     "expected",
     [
         pytest.param(
-            HeaderVerdict(
+            HeaderSeen(
                 "csp",
                 "Content-Security-Policy",
                 True,
@@ -42,7 +65,7 @@ def headers_without(*names: str) -> dict[str, str]:
             id="csp",
         ),
         pytest.param(
-            HeaderVerdict(
+            HeaderSeen(
                 "hsts",
                 "Strict-Transport-Security",
                 True,
@@ -52,7 +75,7 @@ def headers_without(*names: str) -> dict[str, str]:
             id="hsts",
         ),
         pytest.param(
-            HeaderVerdict(
+            HeaderSeen(
                 "nosniff",
                 "X-Content-Type-Options",
                 True,
@@ -63,13 +86,13 @@ def headers_without(*names: str) -> dict[str, str]:
         ),
         pytest.param(
             # frame-ancestors is what browsers honour when both are sent
-            HeaderVerdict(
+            HeaderSeen(
                 "frame", "Content-Security-Policy", True, "'none'", "frame-ancestors 'none'"
             ),
             id="frame",
         ),
         pytest.param(
-            HeaderVerdict(
+            HeaderSeen(
                 "referrer",
                 "Referrer-Policy",
                 True,
@@ -80,9 +103,9 @@ def headers_without(*names: str) -> dict[str, str]:
         ),
     ],
 )
-def test_the_reference_service_passes_every_check(expected: HeaderVerdict) -> None:
+def test_the_reference_service_passes_every_check(expected: HeaderSeen) -> None:
     """The reference service's own headers pass each check, with the value and reason shown."""
-    assert judge_header(expected.check, REFERENCE) == expected
+    assert judged(expected.check, REFERENCE) == expected
 
 
 def test_every_check_is_covered_by_the_reference_table() -> None:
@@ -102,13 +125,13 @@ def test_header_names_are_case_insensitive(check: str, case: object) -> None:
     """Header names match whatever their case, as HTTP says."""
     recased = {case(k): v for k, v in REFERENCE.items()}  # type: ignore[operator]
 
-    assert judge_header(check, recased) == judge_header(check, REFERENCE)
+    assert judged(check, recased) == judged(check, REFERENCE)
 
 
 @pytest.mark.parametrize("check", CHECKS)
 def test_an_httpx_headers_object_is_judged_like_a_dict(check: str) -> None:
     """A response's httpx.Headers (case-insensitive, multi-valued) is accepted as it comes."""
-    verdict = judge_header(check, httpx.Headers(REFERENCE))
+    verdict = judged(check, httpx.Headers(REFERENCE))
 
     assert verdict.ok, verdict.message
 
@@ -161,9 +184,9 @@ def test_a_missing_header_fails_its_check_by_name(
     check: str, removed: tuple[str, ...], header: str, message: str
 ) -> None:
     """Without the header the check fails, naming the header, with no value."""
-    verdict = judge_header(check, headers_without(*removed))
+    verdict = judged(check, headers_without(*removed))
 
-    assert verdict == HeaderVerdict(check, header, False, None, message)
+    assert verdict == HeaderSeen(check, header, False, None, message)
 
 
 @pytest.mark.parametrize(
@@ -172,7 +195,7 @@ def test_a_missing_header_fails_its_check_by_name(
 def test_a_missing_csp_fails_only_the_csp_check(check: str) -> None:
     """Each check judges its own header: dropping the CSP leaves the others passing
     (framing is then refused by X-Frame-Options)."""
-    verdict = judge_header(check, headers_without("Content-Security-Policy"))
+    verdict = judged(check, headers_without("Content-Security-Policy"))
 
     assert verdict.ok, verdict.message
 
@@ -180,7 +203,7 @@ def test_a_missing_csp_fails_only_the_csp_check(check: str) -> None:
 @pytest.mark.parametrize("check", CHECKS)
 def test_no_headers_at_all_fail_every_check(check: str) -> None:
     """An empty header set passes nothing."""
-    verdict = judge_header(check, {})
+    verdict = judged(check, {})
 
     assert not verdict.ok
     assert verdict.value is None
@@ -281,18 +304,18 @@ def test_no_headers_at_all_fail_every_check(check: str) -> None:
 )
 def test_csp(policy: str, ok: bool, message: str) -> None:
     """Scripts open to any source, a scheme, or inline code without a nonce or hash are weak."""
-    verdict = judge_header("csp", {"Content-Security-Policy": policy})
+    verdict = judged("csp", {"Content-Security-Policy": policy})
 
-    assert verdict == HeaderVerdict("csp", "Content-Security-Policy", ok, policy, message)
+    assert verdict == HeaderSeen("csp", "Content-Security-Policy", ok, policy, message)
 
 
 def test_a_report_only_csp_enforces_nothing() -> None:
     """Only Content-Security-Policy-Report-Only: missing, and the message says why."""
-    verdict = judge_header(
+    verdict = judged(
         "csp", {"Content-Security-Policy-Report-Only": "default-src 'self'; script-src 'self'"}
     )
 
-    assert verdict == HeaderVerdict(
+    assert verdict == HeaderSeen(
         "csp",
         "Content-Security-Policy",
         False,
@@ -304,9 +327,9 @@ def test_a_report_only_csp_enforces_nothing() -> None:
 
 def test_an_empty_csp_counts_as_missing() -> None:
     """An empty Content-Security-Policy restricts nothing: missing, with the empty value shown."""
-    verdict = judge_header("csp", {"Content-Security-Policy": ""})
+    verdict = judged("csp", {"Content-Security-Policy": ""})
 
-    assert verdict == HeaderVerdict(
+    assert verdict == HeaderSeen(
         "csp", "Content-Security-Policy", False, "", "Content-Security-Policy is missing"
     )
 
@@ -435,9 +458,9 @@ def test_csp_directives(policy: str, expected: dict[str, list[str]]) -> None:
 )
 def test_hsts(value: str, ok: bool, message: str) -> None:
     """HSTS needs a max-age of at least six months (180 days) by default."""
-    verdict = judge_header("hsts", {"Strict-Transport-Security": value})
+    verdict = judged("hsts", {"Strict-Transport-Security": value})
 
-    assert verdict == HeaderVerdict("hsts", "Strict-Transport-Security", ok, value, message)
+    assert verdict == HeaderSeen("hsts", "Strict-Transport-Security", ok, value, message)
 
 
 @pytest.mark.parametrize(
@@ -449,7 +472,7 @@ def test_hsts(value: str, ok: bool, message: str) -> None:
 )
 def test_hsts_six_months_boundary(max_age: int, ok: bool) -> None:
     """The default limit is inclusive: 15552000 s passes, one second less fails."""
-    verdict = judge_header("hsts", {"Strict-Transport-Security": f"max-age={max_age}"})
+    verdict = judged("hsts", {"Strict-Transport-Security": f"max-age={max_age}"})
 
     assert verdict.ok is ok
 
@@ -458,8 +481,8 @@ def test_hsts_limit_is_configurable() -> None:
     """A lower hsts_min_age_s accepts a max-age the default would refuse."""
     headers = {"Strict-Transport-Security": "max-age=86400"}
 
-    assert judge_header("hsts", headers, hsts_min_age_s=86400).ok
-    assert not judge_header("hsts", headers, hsts_min_age_s=86401).ok
+    assert judged("hsts", headers, hsts_min_age_s=86400).ok
+    assert not judged("hsts", headers, hsts_min_age_s=86401).ok
 
 
 # ---------------------------------------------------------------------------------------------
@@ -488,9 +511,9 @@ def test_hsts_limit_is_configurable() -> None:
 )
 def test_nosniff(value: str, ok: bool, message: str) -> None:
     """Only the value `nosniff` (any case) turns MIME sniffing off."""
-    verdict = judge_header("nosniff", {"X-Content-Type-Options": value})
+    verdict = judged("nosniff", {"X-Content-Type-Options": value})
 
-    assert verdict == HeaderVerdict("nosniff", "X-Content-Type-Options", ok, value, message)
+    assert verdict == HeaderSeen("nosniff", "X-Content-Type-Options", ok, value, message)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -502,19 +525,19 @@ def test_nosniff(value: str, ok: bool, message: str) -> None:
     [
         pytest.param(
             {"X-Frame-Options": "DENY"},
-            HeaderVerdict("frame", "X-Frame-Options", True, "DENY", "X-Frame-Options: DENY"),
+            HeaderSeen("frame", "X-Frame-Options", True, "DENY", "X-Frame-Options: DENY"),
             id="xfo-deny",
         ),
         pytest.param(
             {"X-Frame-Options": "sameorigin"},
-            HeaderVerdict(
+            HeaderSeen(
                 "frame", "X-Frame-Options", True, "sameorigin", "X-Frame-Options: sameorigin"
             ),
             id="xfo-sameorigin-any-case",
         ),
         pytest.param(
             {"X-Frame-Options": "ALLOW-FROM https://partner.example"},
-            HeaderVerdict(
+            HeaderSeen(
                 "frame",
                 "X-Frame-Options",
                 False,
@@ -525,14 +548,14 @@ def test_nosniff(value: str, ok: bool, message: str) -> None:
         ),
         pytest.param(
             {"Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'"},
-            HeaderVerdict(
+            HeaderSeen(
                 "frame", "Content-Security-Policy", True, "'none'", "frame-ancestors 'none'"
             ),
             id="frame-ancestors-none-without-xfo",
         ),
         pytest.param(
             {"Content-Security-Policy": "frame-ancestors 'self' https://partner.example"},
-            HeaderVerdict(
+            HeaderSeen(
                 "frame",
                 "Content-Security-Policy",
                 True,
@@ -543,7 +566,7 @@ def test_nosniff(value: str, ok: bool, message: str) -> None:
         ),
         pytest.param(
             {"Content-Security-Policy": "frame-ancestors *", "X-Frame-Options": "DENY"},
-            HeaderVerdict(
+            HeaderSeen(
                 "frame",
                 "Content-Security-Policy",
                 False,
@@ -554,7 +577,7 @@ def test_nosniff(value: str, ok: bool, message: str) -> None:
         ),
         pytest.param(
             {"Content-Security-Policy": "frame-ancestors https:"},
-            HeaderVerdict(
+            HeaderSeen(
                 "frame",
                 "Content-Security-Policy",
                 False,
@@ -565,7 +588,7 @@ def test_nosniff(value: str, ok: bool, message: str) -> None:
         ),
         pytest.param(
             {"Content-Security-Policy": "default-src 'self'"},
-            HeaderVerdict(
+            HeaderSeen(
                 "frame",
                 "X-Frame-Options",
                 False,
@@ -576,7 +599,7 @@ def test_nosniff(value: str, ok: bool, message: str) -> None:
         ),
         pytest.param(
             {"Content-Security-Policy-Report-Only": "frame-ancestors 'none'"},
-            HeaderVerdict(
+            HeaderSeen(
                 "frame",
                 "X-Frame-Options",
                 False,
@@ -587,10 +610,10 @@ def test_nosniff(value: str, ok: bool, message: str) -> None:
         ),
     ],
 )
-def test_frame_protection(headers: dict[str, str], expected: HeaderVerdict) -> None:
+def test_frame_protection(headers: dict[str, str], expected: HeaderSeen) -> None:
     """Framing is refused by CSP frame-ancestors (which wins when present) or X-Frame-Options
     DENY / SAMEORIGIN; ALLOW-FROM and frame-ancestors open to any site are weak."""
-    assert judge_header("frame", headers) == expected
+    assert judged("frame", headers) == expected
 
 
 # ---------------------------------------------------------------------------------------------
@@ -662,15 +685,15 @@ HINT = (
 )
 def test_referrer_policy(value: str, ok: bool, message: str) -> None:
     """The policy browsers apply (the last one they know) must not send full URLs elsewhere."""
-    verdict = judge_header("referrer", {"Referrer-Policy": value})
+    verdict = judged("referrer", {"Referrer-Policy": value})
 
-    assert verdict == HeaderVerdict("referrer", "Referrer-Policy", ok, value, message)
+    assert verdict == HeaderSeen("referrer", "Referrer-Policy", ok, value, message)
 
 
 @pytest.mark.parametrize("policy", sorted(SAFE_REFERRER_POLICIES))
 def test_each_safe_referrer_policy_passes(policy: str) -> None:
     """Every policy in SAFE_REFERRER_POLICIES passes on its own."""
-    verdict = judge_header("referrer", {"Referrer-Policy": policy})
+    verdict = judged("referrer", {"Referrer-Policy": policy})
 
     assert verdict.ok, verdict.message
     assert verdict.message == f"Referrer-Policy: {policy}"
@@ -679,4 +702,4 @@ def test_each_safe_referrer_policy_passes(policy: str) -> None:
 def test_an_unknown_check_is_a_key_error() -> None:
     """A check name outside CHECKS is a programming error, not a verdict."""
     with pytest.raises(KeyError):
-        judge_header("cors", REFERENCE)
+        judged("cors", REFERENCE)

@@ -10,13 +10,8 @@ from typing import Any
 import pytest
 import trustme
 
-from releasegate.checks.tls import (
-    CertificateInfo,
-    TlsUnreachable,
-    host_port_from_url,
-    inspect_certificate,
-)
-from releasegate.errors import ConfigError, EvidenceMissing
+from releasegate.checks.tls import CertificateInfo, host_port_from_url, inspect_certificate
+from releasegate.errors import ConfigError, EvidenceMissing, TlsUnreachable
 from tests.tls_server import plain_server, silent_server, tls_server, unused_port
 
 # days_left is counted from this moment (passed as `now`): the module is imported at collection,

@@ -18,10 +18,6 @@ from releasegate.errors import CheckFailed, EvidenceMissing, TargetUnreachable
 Measure = Callable[..., None]
 
 
-class StepFailed(CheckFailed):
-    """A step of a flow found the page wrong (raised by page helpers with what they saw)."""
-
-
 @dataclass
 class Flow:
     """One journey through the target's pages. Use `with flow.step("create a ticket"):`."""

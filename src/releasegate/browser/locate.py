@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from releasegate.errors import EvidenceMissing
+from releasegate.errors import BrowserUnavailable
 
 CHROMIUM_VAR = "RELEASEGATE_CHROMIUM"
 # Debian/Ubuntu call it chromium (or chromium-browser); Google's builds call it google-chrome
@@ -22,10 +22,6 @@ INSTALL_HINT = (
     "install one (Debian/Ubuntu: apt-get install chromium), or point [browser] executable"
     f" or ${CHROMIUM_VAR} at a Chromium/Chrome binary"
 )
-
-
-class BrowserUnavailable(EvidenceMissing):
-    """No browser could be found or started: the browser checks cannot measure anything."""
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
-"""Judging a page visit: each function is one check's rule, phrased as its failure message.
+"""Judging a page visit: each `judge_*` function is one check's rule, returning a `Judged`
+whose message says what is wrong and where.
 
 Pure functions over `PageVisit` (no browser needed), so every rule is unit-tested. A visit that
-could not reach the target raises `EvidenceMissing` (HOLD); the rest return what is wrong.
+could not reach the target, or a figure the browser did not record, raises `EvidenceMissing`
+(HOLD); the rest is judged pass or fail.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Iterable
 from releasegate.browser.recording import ConsoleEntry, FailedRequest
 from releasegate.browser.visit import PageVisit, is_cut_off
 from releasegate.errors import EvidenceMissing, TargetUnreachable
+from releasegate.outcome import Figures, Judged
 from releasegate.units import format_duration
 
 _MAX_LISTED = 5
@@ -52,37 +55,43 @@ def require_loaded(visit: PageVisit, env_name: str) -> None:
         )
 
 
-def load_problem(visit: PageVisit, env_name: str) -> str | None:
-    """Why the page did not load with a status below 400, or None when it did."""
+def judge_load(visit: PageVisit, env_name: str) -> Judged:
+    """The page loaded with a status below 400; a failure says what happened instead."""
     require_reachable(visit, env_name)
     tail = where(visit, env_name)
+    figures = Figures(measured=visit.status, limit=400, where=visit.target.url)
     if visit.timed_out and visit.navigation_error is None:
-        return (
+        return Judged.failed(
             f"did not finish loading within {format_duration(visit.target.timeout_s)}"
-            f" (the browser's timeout) ({tail})"
+            f" (the browser's timeout) ({tail})",
+            **figures,
         )
     if visit.navigation_error:
-        return f"navigation failed: {visit.navigation_error} ({tail})"
+        return Judged.failed(f"navigation failed: {visit.navigation_error} ({tail})", **figures)
     if visit.status is None:
-        return f"the browser got no response for the page ({tail})"
+        return Judged.failed(f"the browser got no response for the page ({tail})", **figures)
     if visit.status >= 400:
         shown = f"; it shows: {visit.text_excerpt[:160]!r}" if visit.text_excerpt else ""
-        return f"answered {visit.status}, expected a status below 400{shown} ({tail})"
-    return None
+        return Judged.failed(
+            f"answered {visit.status}, expected a status below 400{shown} ({tail})", **figures
+        )
+    return Judged.passed(f"answered {visit.status} ({tail})", **figures)
 
 
-def content_problems(visit: PageVisit, env_name: str) -> list[str]:
-    """Expected text or selector not visible, each named, with what the page shows instead."""
+def judge_content(visit: PageVisit, env_name: str) -> Judged:
+    """Expected text and selector visible; a failure names each one missing ("; " between
+    them) and what the page shows instead."""
     require_loaded(visit, env_name)
     problems = []
     if visit.text_visible is False:
         problems.append(f"expected text {visit.target.expect_text!r} is not visible")
     if visit.selector_visible is False:
         problems.append(f"expected element {visit.target.expect_selector!r} is not visible")
-    if problems:
-        seen = f"title {visit.title!r}, text {visit.text_excerpt[:160]!r}"
-        problems.append(f"the page shows {seen} ({where(visit, env_name)})")
-    return problems
+    if not problems:
+        return Judged.passed(f"the expected content is visible ({where(visit, env_name)})")
+    seen = f"title {visit.title!r}, text {visit.text_excerpt[:160]!r}"
+    problems.append(f"the page shows {seen} ({where(visit, env_name)})")
+    return Judged.failed("; ".join(problems), where=visit.target.url)
 
 
 # What Chromium logs for a request that failed, whoever made it.
@@ -117,9 +126,12 @@ def console_errors(visit: PageVisit, allow: Iterable[str]) -> list[ConsoleEntry]
     ]
 
 
-def console_problem(visit: PageVisit, errors: list[ConsoleEntry], env_name: str) -> str:
+def judge_console(visit: PageVisit, errors: list[ConsoleEntry], env_name: str) -> Judged:
+    """No console error (`console_errors`); a failure lists them."""
+    figures = Figures(measured=len(errors), limit=0, where=visit.target.url)
     listed = _listed([e.line() for e in errors])
-    return f"{len(errors)} console error(s): {listed} ({where(visit, env_name)})"
+    message = f"{len(errors)} console error(s): {listed} ({where(visit, env_name)})"
+    return Judged.failed(message, **figures) if errors else Judged.passed(message, **figures)
 
 
 def failed_requests(visit: PageVisit) -> list[FailedRequest]:
@@ -127,49 +139,68 @@ def failed_requests(visit: PageVisit) -> list[FailedRequest]:
     return list(visit.failed_requests)
 
 
-def failed_requests_problem(visit: PageVisit, failed: list[FailedRequest], env_name: str) -> str:
-    return (
+def judge_failed_requests(visit: PageVisit, failed: list[FailedRequest], env_name: str) -> Judged:
+    """No failed request to the target (`failed_requests`); a failure lists them."""
+    figures = Figures(measured=len(failed), limit=0, where=visit.target.url)
+    message = (
         f"{len(failed)} failed request(s) to the target: {_listed([f.line() for f in failed])}"
         f" ({where(visit, env_name)})"
     )
+    return Judged.failed(message, **figures) if failed else Judged.passed(message, **figures)
 
 
-def timing_problem(
+def judge_timing(
     name: str, value_ms: float | None, limit_s: float, visit: PageVisit, env_name: str
-) -> str | None:
-    """`value_ms` over `limit_s`, phrased; a value the browser did not record is missing
-    evidence (an empty measurement is never a pass)."""
+) -> Judged:
+    """`value_ms` at most `limit_s`; a value the browser did not record is missing evidence
+    (an empty measurement is never a pass)."""
     if value_ms is None:
         raise EvidenceMissing(
             f"the browser recorded no {name} for this page ({where(visit, env_name)})"
         )
+    figures = Figures(measured=value_ms, limit=limit_s * 1000, where=visit.target.url)
+    shown = f"{name} {format_duration(value_ms / 1000)}"
     if value_ms > limit_s * 1000:
-        return (
-            f"{name} {format_duration(value_ms / 1000)} exceeds {format_duration(limit_s)}"
-            f" ({where(visit, env_name)})"
+        return Judged.failed(
+            f"{shown} exceeds {format_duration(limit_s)} ({where(visit, env_name)})", **figures
         )
-    return None
+    return Judged.passed(
+        f"{shown} within {format_duration(limit_s)} ({where(visit, env_name)})", **figures
+    )
 
 
-def layout_shift_problem(visit: PageVisit, limit: float, env_name: str) -> str | None:
+def judge_layout_shift(visit: PageVisit, limit: float, env_name: str) -> Judged:
+    """Cumulative layout shift at most `limit`; not reported by the browser: missing evidence."""
     cls = visit.timings.cumulative_layout_shift
     if cls is None:
         raise EvidenceMissing(
             f"the browser does not report layout shifts ({where(visit, env_name)})"
         )
+    figures = Figures(measured=cls, limit=limit, where=visit.target.url)
     if cls > limit:
-        return f"cumulative layout shift {cls:.3f} exceeds {limit:g} ({where(visit, env_name)})"
-    return None
+        return Judged.failed(
+            f"cumulative layout shift {cls:.3f} exceeds {limit:g} ({where(visit, env_name)})",
+            **figures,
+        )
+    return Judged.passed(
+        f"cumulative layout shift {cls:.3f} within {limit:g} ({where(visit, env_name)})",
+        **figures,
+    )
 
 
-def overflow_problem(visit: PageVisit, env_name: str) -> str | None:
+def judge_overflow(visit: PageVisit, env_name: str) -> Judged:
     """On a phone, the page must not be wider than the screen (sideways scrolling)."""
     width, scroll = visit.timings.viewport_width, visit.timings.scroll_width
     if width is None or scroll is None:
         raise EvidenceMissing(f"the page's width was not measured ({where(visit, env_name)})")
+    figures = Figures(measured=scroll, limit=width, where=visit.target.url)
     if scroll > width + 1:  # one pixel of rounding
-        return (
+        return Judged.failed(
             f"the page is {scroll} px wide on a {width} px wide screen: it scrolls sideways"
-            f" ({where(visit, env_name)})"
+            f" ({where(visit, env_name)})",
+            **figures,
         )
-    return None
+    return Judged.passed(
+        f"the page is {scroll} px wide on a {width} px wide screen ({where(visit, env_name)})",
+        **figures,
+    )

@@ -35,7 +35,7 @@ from releasegate.checks.database import (
     scrub,
     split_password,
 )
-from releasegate.errors import EvidenceMissing
+from releasegate.errors import BackupError, BackupToolError, NoBackupFound
 
 # Epoch seconds reach 1e11 in the year 5138; a bigger number is milliseconds or nanoseconds.
 MAX_EPOCH_SECONDS = 1e11
@@ -53,21 +53,6 @@ _ESCAPES_SCRATCH = re.compile(
 _COPY_FROM_STDIN = re.compile(rb"^COPY\b.*\bFROM\s+stdin\b", re.IGNORECASE)
 CHUNK_BYTES = 1 << 20
 HEAD_BYTES = 512  # enough for the tar header's magic at byte 257
-
-
-class BackupError(Exception):
-    """The backup was looked at and found wrong: none found, empty, unreadable, or it does not
-    restore. A finding about the target (the check fails), unlike `BackupToolError`."""
-
-
-class NoBackupFound(BackupError):
-    """No file matches the glob: the checklist item "take a backup" was not done."""
-
-
-class BackupToolError(EvidenceMissing):
-    """The gate's own tooling failed, so the backup was not judged: a PostgreSQL client tool
-    missing or not runnable, a restore or backup command that timed out, crashed or could not
-    reach the server, a backup command that printed no readable time. Missing evidence (HOLD)."""
 
 
 @dataclass(frozen=True)

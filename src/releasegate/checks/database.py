@@ -20,7 +20,7 @@ from urllib.parse import quote
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from releasegate.errors import EvidenceMissing
+from releasegate.errors import DatabaseUnreachable, ScratchDatabaseError
 from releasegate.redact import Redactor
 
 MASK = "***"
@@ -40,25 +40,6 @@ DEFAULT_HINT = (
     "check the host and port, that the server is running and accepts connections from this "
     "machine (pg_hba.conf, firewall), and the user, password and database name"
 )
-
-
-class DatabaseUnreachable(EvidenceMissing):
-    """The gate could not talk to the database, so it could not check anything there.
-
-    An `EvidenceMissing`, like an unreachable HTTP target: the verdict is HOLD, not a failure of
-    the release. `url` is already password-free; so is `reason`, the driver's first line.
-    """
-
-    def __init__(self, url: str, reason: str | BaseException, *, hint: str = DEFAULT_HINT) -> None:
-        self.url = safe_url(url)
-        self.reason = scrub(first_line(str(reason)) or type(reason).__name__, url)
-        self.hint = hint
-        super().__init__(f"cannot use the database at {self.url}: {self.reason} ({hint})")
-
-
-class ScratchDatabaseError(EvidenceMissing):
-    """The server was reached but a scratch database could not be created or dropped: the
-    gate's own means of checking failed (a user without CREATEDB), so nothing was judged."""
 
 
 @dataclass(frozen=True)

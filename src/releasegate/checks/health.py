@@ -13,11 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from releasegate.errors import HealthContractError
+from releasegate.outcome import Judged
+
 STATUSES = ("healthy", "degraded", "down")
-
-
-class HealthContractError(ValueError):
-    """The health endpoint answered, but not in the shape of the contract."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +37,23 @@ class HealthReport:
     def unhealthy(self) -> dict[str, str]:
         """Service name -> what it reported, for every service that is not healthy."""
         return {n: s.status for n, s in self.services.items() if s.status != "healthy"}
+
+
+def judge_services(report: HealthReport) -> Judged:
+    """Every service the health endpoint lists is healthy (and it lists some)."""
+    if not report.services:
+        return Judged.failed(f"GET {report.url} lists no services", where=report.url)
+    unhealthy = report.unhealthy
+    if unhealthy:
+        return Judged.failed(
+            f"GET {report.url}: unhealthy services {unhealthy}, expected every service 'healthy'",
+            measured=len(unhealthy),
+            limit=0,
+            where=report.url,
+        )
+    return Judged.passed(
+        f"GET {report.url}: {len(report.services)} services healthy", measured=0, limit=0
+    )
 
 
 def parse_health(url: str, http_status: int, payload: Any) -> HealthReport:

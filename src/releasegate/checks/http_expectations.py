@@ -1,7 +1,7 @@
 """What an endpoint or page must answer, checked against a `Probe`. Pure; no pytest.
 
-Each function returns the problems it found as sentences that name the URL, what came back and
-what was expected; an empty list means the expectation holds.
+`judge_answer` judges one answer (a `Judged`); `answer_problems` lists what it found wrong as
+sentences that name the URL, what came back and what was expected (an empty list: it holds).
 
 Expected text in an HTML answer is looked for in the text a person reads, not in the markup:
 `Tom &amp; Jerry` reads "Tom & Jerry" and `Hello <b>world</b>` reads "Hello world", while a
@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from html.parser import HTMLParser
 from typing import Any
 
+from releasegate.outcome import Figures, Judged
 from releasegate.probe import Probe
 from releasegate.units import format_duration
 
@@ -83,7 +84,7 @@ def is_html(content_type: str | None) -> bool:
     return media_type in HTML_TYPES
 
 
-def text_problem(label: str, content_type: str | None, body: str, text: str) -> str | None:
+def _missing_text(label: str, content_type: str | None, body: str, text: str) -> str | None:
     """Why `text` is not in the answer, or None when it is: for HTML, in the text a person reads
     (whitespace collapsed on both sides); for anything else, in the body as it came."""
     if not is_html(content_type):
@@ -131,7 +132,7 @@ def answer_problems(
         problems.append(f"{probe.label} answered {probe.status}, expected {wanted}")
     if text is not None:
         content_type = probe.response.headers.get("content-type")
-        problem = text_problem(probe.label, content_type, probe.response.text, text)
+        problem = _missing_text(probe.label, content_type, probe.response.text, text)
         if problem is not None:
             problems.append(problem)
     if json_subset:
@@ -142,3 +143,18 @@ def answer_problems(
         else:
             problems += [f"{probe.label}: {p}" for p in _subset_mismatches(json_subset, body)]
     return problems
+
+
+def judge_answer(
+    probe: Probe,
+    statuses: tuple[int, ...],
+    text: str | None = None,
+    json_subset: Mapping[str, Any] | None = None,
+) -> Judged:
+    """The answer judged: a failure lists every problem (`answer_problems`), `measured` is the
+    status (None: no answer in time) against the expected ones."""
+    problems = answer_problems(probe, statuses, text, json_subset)
+    figures = Figures(measured=probe.status, limit=list(statuses), where=probe.url)
+    if problems:
+        return Judged.failed("; ".join(problems), **figures)
+    return Judged.passed(f"{probe.label} answered {probe.status} as expected", **figures)

@@ -24,7 +24,6 @@ from sqlalchemy import Engine, create_engine, pool
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from releasegate.checks.database import (
-    DatabaseUnreachable,
     connect,
     first_line,
     safe_url,
@@ -33,28 +32,11 @@ from releasegate.checks.database import (
     sqlalchemy_url,
     text_rows,
 )
-from releasegate.errors import EvidenceMissing
+from releasegate.errors import DatabaseUnreachable, MigrationFailed, MigrationsUnreadable
+from releasegate.outcome import Figures, Judged
 
 CONNECT_TIMEOUT_S = 10
 CONFIG_SUFFIXES = (".ini", ".toml")
-
-
-class MigrationError(Exception):
-    """Something about the migrations went wrong; the message names the file, key or revision.
-
-    Never raised itself: `MigrationFailed` is a finding about the release (the check fails),
-    `MigrationsUnreadable` is the gate unable to read or run them (missing evidence, HOLD).
-    """
-
-
-class MigrationFailed(MigrationError):
-    """The release's migrations were run and found wrong: a step raised, or two heads."""
-
-
-class MigrationsUnreadable(MigrationError, EvidenceMissing):
-    """The gate could not read or run the migrations, so nothing was judged: the script
-    directory or config missing or unreadable, a revision file that does not load here, a
-    version query that fails, alembic's own machinery refusing, the database lost midway."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +59,22 @@ class MigrationStatus:
     @property
     def at_head(self) -> bool:
         return set(self.current) == set(self.heads)
+
+
+def judge_at_head(status: MigrationStatus, where: str) -> Judged:
+    """The schema is at the release's head(s); a failure names the pending migrations.
+    `measured` is the current version(s), `limit` the expected one(s), as text."""
+    current = ", ".join(status.current) or "(none: an empty schema)"
+    expected = ", ".join(status.heads)
+    figures = Figures(measured=current, limit=expected, where=where)
+    if status.at_head:
+        return Judged.passed(f"{where}: schema at {expected}", **figures)
+    pending = "; ".join(f"{r.id} ({r.message})" for r in status.pending)
+    return Judged.failed(
+        f"{where}: schema at {current}, expected {expected};"
+        f" {len(status.pending)} pending: {pending or 'unknown'}",
+        **figures,
+    )
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from detect_secrets.core.secrets_collection import SecretsCollection
 from detect_secrets.exceptions import InvalidFile, UnableToReadBaselineError
 from detect_secrets.settings import default_settings, get_plugins, get_settings, transient_settings
 
-from releasegate.errors import EvidenceMissing
+from releasegate.errors import SecretScanError
 
 # Never source: version control internals, installed dependencies and bytecode. Scanning them is
 # slow and reports other people's test fixtures as our secrets.
@@ -54,10 +54,6 @@ _FILE_REGEX_FILTER = "detect_secrets.filters.regex.should_exclude_file"
 # detect-secrets keeps its plugin and filter settings in one process-wide singleton that
 # `transient_settings` swaps in and out; two scans in threads at once would use each other's.
 _SETTINGS_LOCK = threading.Lock()
-
-
-class SecretScanError(EvidenceMissing):
-    """The tree could not be scanned completely, so "no secrets found" cannot be claimed."""
 
 
 @dataclass(frozen=True, order=True)

@@ -26,13 +26,9 @@ from urllib.parse import urlsplit
 
 from cryptography import x509
 
-from releasegate.errors import ConfigError, EvidenceMissing
+from releasegate.errors import ConfigError, TlsUnreachable
 
 _SECONDS_PER_DAY = 86_400.0
-
-
-class TlsUnreachable(EvidenceMissing):
-    """No TLS handshake completed with host:port (refused, timed out, not TLS, DNS)."""
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from releasegate.config import (
     load_for_review,
     with_placeholders,
 )
-from releasegate.errors import ConfigError, EvidenceMissing, ReleasegateError
+from releasegate.errors import ConfigError, EvidenceMissing, UsageError
 from releasegate.evidence.decide import Decision, ExitCode
 from releasegate.evidence.policy import explain, lint, lint_errors
 from releasegate.evidence.results import EvidenceError, Results, read_results
@@ -671,6 +671,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(ExitCode.HOLD)
     except click.ClickException as exc:
         _fail(exc.format_message())
-    except ReleasegateError as exc:
+    except UsageError as exc:  # not ReleasegateError: missing evidence is no usage error
         _fail(str(exc))
     sys.exit(0)

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from releasegate.config import Environment
-from releasegate.errors import EvidenceMissing
+from releasegate.errors import LoadDidNotRun
+from releasegate.errors import LoadRefused as LoadRefused  # re-exported: the CLI imports it here
 from releasegate.evidence.results import write_atomically
 from releasegate.load.params import LoadParams
 from releasegate.load.stats import answered_path
@@ -37,14 +38,6 @@ STATS_PREFIX = "locust"
 # ending the processes): time to spawn, to stop users and to write the reports.
 _GRACE_S = 20.0
 _STOP_WAIT_S = 5.0
-
-
-class LoadRefused(EvidenceMissing):
-    """The guardrails refuse this load run (nothing was started)."""
-
-
-class LoadDidNotRun(EvidenceMissing):
-    """Locust crashed, could not load the locustfile, or its workers never came."""
 
 
 @dataclass(frozen=True)

@@ -24,13 +24,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from releasegate.errors import StatsUnreadable
+
 AGGREGATED = "Aggregated"
 ANSWERED_SUFFIX = "_answered.json"
 ANSWERED_VERSION = 1
-
-
-class StatsUnreadable(Exception):
-    """Locust left no statistics, or statistics this version cannot read."""
 
 
 # Locust 2.47's histogram buckets (`locust.stats.bucket_response_time`): (below this many ms,

@@ -1,5 +1,5 @@
 """Judging a load run: did it run, and did the target keep up? Pure functions over `LoadRun`
-figures, each one check's rule phrased as its failure message.
+figures, each one check's rule returning a `Judged` (its message says what was seen).
 
 No requests, or fewer than `min_requests` answered, is missing evidence: Locust reports a
 failure ratio of 0.0 when nothing ran, which is not a pass. Requests sent and none answered
@@ -20,13 +20,12 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from releasegate.errors import EvidenceMissing
+from releasegate.errors import EvidenceMissing, LoadDidNotRun, StatsUnreadable, TargetUnreachable
 from releasegate.load.latency import ROUNDING_CAVEAT, judge_histogram
 from releasegate.load.params import OFF_TARGET
-from releasegate.load.runner import LoadDidNotRun, LoadRun
-from releasegate.load.stats import EndpointStats, LoadStats, StatsUnreadable, read_stats
-from releasegate.outcome import Judgement
-from releasegate.probe import TargetUnreachable
+from releasegate.load.runner import LoadRun
+from releasegate.load.stats import EndpointStats, LoadStats, read_stats
+from releasegate.outcome import Figures, Judged, Judgement
 from releasegate.slo.judge import at_most_message
 
 
@@ -137,8 +136,8 @@ def require_enough(evidence: LoadEvidence, minimum: int) -> EndpointStats:
     return total
 
 
-def failure_ratio_problem(evidence: LoadEvidence, limit: float, minimum: int) -> str | None:
-    """Failures over `limit`. A run the guard stopped for its failure ratio fails even with
+def judge_failure_ratio(evidence: LoadEvidence, limit: float, minimum: int) -> Judged:
+    """Failures at most `limit`. A run the guard stopped for its failure ratio fails even with
     fewer than `minimum` requests: the sustained ratio is the evidence."""
     stopped = evidence.stopped or {}
     total = require_answered(evidence)
@@ -151,25 +150,21 @@ def failure_ratio_problem(evidence: LoadEvidence, limit: float, minimum: int) ->
             f"; stopped early after {stopped.get('at_s')}s: above"
             f" {float(str(stopped.get('limit'))):.1%} for {stopped.get('sustained_s')}s"
         )
+    seen = f"failure ratio {ratio:.2%} ({total.failures} of {total.requests} requests)"
+    figures = Figures(measured=ratio, limit=limit, samples=total.requests)
     if ratio > limit or aborted:
-        return (
-            f"failure ratio {ratio:.2%} ({total.failures} of {total.requests} requests) exceeds"
-            f" {limit:.2%}{aborted} ({evidence.where})"
-        )
-    return None
+        return Judged.failed(f"{seen} exceeds {limit:.2%}{aborted} ({evidence.where})", **figures)
+    return Judged.passed(f"{seen} within {limit:.2%} ({evidence.where})", **figures)
 
 
 @dataclass(frozen=True)
-class LatencyFinding:
-    """One percentile against its limit: the judgement, the estimate (Locust's bucket, None
-    without samples), the answered samples, and the message (without where it ran: callers add
-    `evidence.where` once, however many endpoints are listed)."""
+class LatencyFinding(Judged):
+    """One percentile judged against its limit: `measured` is the estimate (Locust's bucket,
+    None without samples), `samples` the answered samples; the message does not say where it
+    ran (callers add `evidence.where` once, however many endpoints are listed). `too_few`: no
+    interval, because there were no samples or too few for one."""
 
-    judgement: Judgement
-    estimate: float | None
-    samples: int
-    message: str
-    too_few: bool = False  # no interval: no samples, or too few for one
+    too_few: bool = False
 
 
 def judge_latency(
@@ -183,10 +178,10 @@ def judge_latency(
     if samples is None:
         return LatencyFinding(
             Judgement.INCONCLUSIVE,
-            None,
-            0,
             f"{name}: {endpoint.failures} of {endpoint.requests} requests failed and answered"
             " ones cannot be told from unanswered ones",
+            limit=limit_ms,
+            samples=0,
         )
     counted = sum(samples.values())
     unanswered = endpoint.unanswered or 0
@@ -199,9 +194,9 @@ def judge_latency(
     if counted == 0:
         return LatencyFinding(
             Judgement.INCONCLUSIVE,
-            None,
-            0,
             f"{name}: no answered requests of {endpoint.requests} sent{note}",
+            limit=limit_ms,
+            samples=0,
             too_few=True,
         )
     found = judge_histogram(samples, q, limit_ms, confidence)
@@ -220,20 +215,29 @@ def judge_latency(
             f" {found.needed} needed{note}"
         )
     return LatencyFinding(
-        found.judgement, found.estimate, counted, message, too_few=found.interval is None
+        found.judgement,
+        message,
+        measured=found.estimate,
+        limit=limit_ms,
+        samples=counted,
+        too_few=found.interval is None,
     )
 
 
-def rps_problem(evidence: LoadEvidence, minimum_rps: float, minimum: int) -> str | None:
-    """Answered requests per second below `minimum_rps`: requests refused do not count as
+def judge_rps(evidence: LoadEvidence, minimum_rps: float, minimum: int) -> Judged:
+    """Answered requests per second at least `minimum_rps`: requests refused do not count as
     served."""
     total = require_enough(evidence, minimum)
     rps = total.answered_rps
     if rps is None:
         raise EvidenceMissing(f"no request rate could be computed ({evidence.where})")
+    seen = (
+        f"{rps:.1f} answered requests/s ({total.answered_requests} answered of"
+        f" {total.requests} sent)"
+    )
+    figures = Figures(measured=rps, limit=minimum_rps, samples=total.answered_requests)
     if rps < minimum_rps:
-        return (
-            f"{rps:.1f} answered requests/s ({total.answered_requests} answered of"
-            f" {total.requests} sent), below the minimum {minimum_rps:g}/s ({evidence.where})"
+        return Judged.failed(
+            f"{seen}, below the minimum {minimum_rps:g}/s ({evidence.where})", **figures
         )
-    return None
+    return Judged.passed(f"{seen}, at least {minimum_rps:g}/s ({evidence.where})", **figures)

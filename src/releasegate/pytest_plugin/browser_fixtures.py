@@ -22,16 +22,11 @@ from playwright.sync_api import Error as PlaywrightError
 
 from releasegate.browser.artefacts import ArtefactStore
 from releasegate.browser.flow import Flow
-from releasegate.browser.locate import (
-    INSTALL_HINT,
-    BrowserExecutable,
-    BrowserUnavailable,
-    locate_chromium,
-)
+from releasegate.browser.locate import INSTALL_HINT, BrowserExecutable, locate_chromium
 from releasegate.browser.recording import ContextRecording
 from releasegate.browser.visit import PageTarget, PageVisit, visit_page
 from releasegate.config import BrowserConfig, BrowserLogin, Page
-from releasegate.errors import EvidenceMissing
+from releasegate.errors import BrowserUnavailable, EvidenceMissing
 from releasegate.pytest_plugin._keys import ARTEFACTS, GATE_RUN, GateRun
 from releasegate.pytest_plugin.fixtures import Measure
 
