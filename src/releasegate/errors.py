@@ -55,3 +55,34 @@ class CheckFailed(AssertionError):
         self.measured = measured
         self.threshold = threshold
         self.url = url
+
+
+# --- ops: watch, monitor, rollout ----------------------------------------------------------
+
+
+class OpsError(ReleasegateError):
+    """Base of the errors of the jobs around a deploy: watch, monitor, rollout."""
+
+
+class TimelineUnreadable(OpsError):
+    """A timeline file that is missing or not ours."""
+
+
+class UptimeUnreadable(OpsError):
+    """An uptime.json that is missing, truncated or not ours."""
+
+
+class MonitorError(OpsError):
+    """The monitor cannot go on (a check run refused its configuration): one line, exit 3."""
+
+
+class CheckInterrupted(OpsError):
+    """The monitor was stopped while a check ran; that check is not recorded."""
+
+
+class RolloutError(OpsError):
+    """The rollout cannot go on as asked (its plan no longer matches it): one line, exit 3."""
+
+
+class StateUnreadable(OpsError):
+    """A rollout state file that is missing, not ours, or of another shape."""

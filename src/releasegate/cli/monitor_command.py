@@ -20,32 +20,35 @@ import click
 from releasegate.cli.common import fail as _fail
 from releasegate.cli.common import reports_dir_option, suites_option
 from releasegate.config import MONITOR_MAX_S, Environment, load_environment
+from releasegate.errors import MonitorError
 from releasegate.evidence.results import now
 from releasegate.evidence.runs import new_run_id
-from releasegate.ops.monitor.uptime_monitor import (
+from releasegate.ops.monitor.gate_check import (
+    GateCheck,
+    GateCommand,
+    canary_answers,
+    target_answers,
+)
+from releasegate.ops.monitor.uptime_history import (
     CHECKS_DIR,
     LOGS_DIR,
     MONITORS_DIR,
     UPTIME_FILE,
-    Alert,
     AlertRecord,
     CheckRecord,
-    GateCheck,
-    GateCommand,
-    Monitor,
-    MonitorError,
-    MonitorExit,
     MonitorSettings,
-    Schedule,
     UptimeHistory,
-    alert_payload,
-    canary_answers,
     carry_over,
+)
+from releasegate.ops.monitor.uptime_session import Monitor, Schedule
+from releasegate.ops.monitor.uptime_tracker import (
+    Alert,
+    MonitorExit,
+    alert_payload,
     format_ratio,
     format_span,
     monitor_exit,
     summarise,
-    target_answers,
 )
 from releasegate.ops.verdict_actions import NotificationRecord, notify
 from releasegate.stages import STAGES

@@ -23,7 +23,7 @@ import click
 from releasegate.cli.common import fail as _fail
 from releasegate.cli.common import reports_dir_option, suites_option
 from releasegate.config import Environment, load_environment
-from releasegate.errors import ConfigError
+from releasegate.errors import ConfigError, RolloutError, StateUnreadable
 from releasegate.evidence.decide import ExitCode
 from releasegate.evidence.runs import new_run_id
 from releasegate.ops.rollout.engine import (
@@ -32,10 +32,8 @@ from releasegate.ops.rollout.engine import (
     STATUS_VERDICT,
     Event,
     Rollout,
-    RolloutError,
     RolloutState,
     RolloutStatus,
-    StateUnreadable,
     digest,
     find_rollouts,
     new_state,
@@ -270,7 +268,7 @@ def _print_status(state: RolloutState, folder: Path) -> None:
     for number, stage in enumerate(state.stages, start=1):
         share = f"{stage.percent:g} %" if stage.percent is not None else "-"
         marker = ">" if number - 1 == state.current and not state.finished else " "
-        verdict = stage.verdict or "-"
+        verdict = stage.verdict.name if stage.verdict is not None else "-"
         click.echo(
             f" {marker}{number} {stage.name:16} {share:>7}  {stage.status:11} {verdict:8}"
             f" {stage.reason[:100]}"
@@ -287,7 +285,7 @@ def _notify(env: Environment, state: RolloutState) -> None:
     """The rollout's outcome to the environment's webhook (the gates' own runs do not send),
     under its `[notify] on` filter."""
     config = env.model.notify
-    verdict = STATUS_VERDICT[state.status]
+    verdict = STATUS_VERDICT[state.status].name
     if config.webhook_url is None or state.status == "running" or verdict not in config.on:
         return
     text = f"releasegate rollout {state.plan} on {state.environment}: {state.status.upper()}"

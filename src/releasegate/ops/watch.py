@@ -14,7 +14,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -28,9 +27,10 @@ import httpx
 
 from releasegate.config import Environment
 from releasegate.documents import read_document
+from releasegate.errors import TimelineUnreadable
 from releasegate.evidence.results import write_atomically
 from releasegate.net import same_target
-from releasegate.ops.processes import stop_group
+from releasegate.ops.processes import run_in_group
 from releasegate.redact import Redactor
 
 SCHEMA = "releasegate.timeline/1"
@@ -83,10 +83,6 @@ class Timeline:
     @property
     def command_failed(self) -> bool:
         return self.stopped_by != "command" or self.command_exit != 0
-
-
-class TimelineUnreadable(Exception):
-    """A timeline file that is missing or not ours."""
 
 
 def read_timeline(path: Path) -> Timeline:
@@ -308,22 +304,6 @@ def probe_for(plan: WatchPlan, duration_s: float, *, environment: str, label: st
     return timeline
 
 
-def _popen(command: str | Sequence[str], log: Path, cwd: Path | None) -> subprocess.Popen[bytes]:
-    handle = log.open("wb")
-    try:
-        return subprocess.Popen(
-            command,
-            shell=isinstance(command, str),
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            cwd=cwd,
-            start_new_session=True,  # its own process group, to stop all of it
-        )
-    finally:
-        handle.close()
-
-
 def run_watch(
     plan: WatchPlan,
     command: str | Sequence[str],
@@ -344,31 +324,26 @@ def run_watch(
     state: dict[str, Phase] = {"phase": "before"}
     prober = _Prober(plan, lambda: state["phase"])
     prober.start()
-    process: subprocess.Popen[bytes] | None = None
     try:
         time.sleep(plan.before_s)
         state["phase"] = "during"
         timeline.command_started_t = round(prober.now(), 4)
-        process = _popen(command, log, cwd)
-        on_start()
-        try:
-            timeline.command_exit = process.wait(plan.max_duration_s)
-            timeline.stopped_by = "command"
-        except subprocess.TimeoutExpired:
-            stop_group(process)
-            timeline.stopped_by = "max_duration"
+        ran = run_in_group(
+            command, log=log, timeout_s=plan.max_duration_s, cwd=cwd, on_start=on_start
+        )
         timeline.command_ended_t = round(prober.now(), 4)
-        state["phase"] = "after"
-        time.sleep(plan.after_s)
-    except KeyboardInterrupt:
+        if ran.start_error is not None:  # the command could not start at all
+            log.write_text(f"could not start {shown!r}: {ran.start_error}\n")
+            timeline.stopped_by = "not_started"
+        else:
+            timeline.command_exit = ran.exit_code
+            timeline.stopped_by = "max_duration" if ran.timed_out else "command"
+            state["phase"] = "after"
+            time.sleep(plan.after_s)
+    except KeyboardInterrupt:  # the command's group is stopped already
         timeline.stopped_by = "interrupted"
-        if process is not None:
-            stop_group(process)
+        if timeline.command_started_t is not None and timeline.command_ended_t is None:
             timeline.command_ended_t = round(prober.now(), 4)
-    except OSError as exc:  # the command could not start at all
-        log.write_text(f"could not start {shown!r}: {exc}\n")
-        timeline.command_ended_t = round(prober.now(), 4)
-        timeline.stopped_by = "not_started"
     finally:
         timeline.duration_s = round(prober.now(), 4)
         prober.stop()
