@@ -86,3 +86,16 @@ class RolloutError(OpsError):
 
 class StateUnreadable(OpsError):
     """A rollout state file that is missing, not ours, or of another shape."""
+
+
+class BaselineUnanswered(EvidenceMissing):
+    """No sample of the baseline got an answer from the target: no baseline was written."""
+
+
+class RolloutRefused(OpsError):
+    """A rollout command that cannot act as asked (no such rollout, another target, a changed
+    plan, another one unfinished): one line, exit 3."""
+
+
+class RolloutBusy(OpsError):
+    """Another process is running this rollout (or starting one of its plan) right now: exit 2."""

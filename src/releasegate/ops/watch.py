@@ -25,12 +25,13 @@ from typing import Literal
 
 import httpx
 
-from releasegate.config import Environment
+from releasegate.config import Environment, WatchConfig
 from releasegate.documents import read_document
 from releasegate.errors import TimelineUnreadable
 from releasegate.evidence.results import write_atomically
 from releasegate.net import same_target
 from releasegate.ops.processes import run_in_group
+from releasegate.outcome import Judged, Judgement, Verdict
 from releasegate.redact import Redactor
 
 SCHEMA = "releasegate.timeline/1"
@@ -351,19 +352,10 @@ def run_watch(
     return timeline
 
 
-@dataclass(frozen=True)
-class WatchVerdict:
-    """The judgement of a timeline: ok, and the line that says why."""
-
-    ok: bool
-    message: str
-    summary: TimelineSummary
-
-
-def judge_timeline(timeline: Timeline, *, max_failed: int, max_gap_s: float) -> WatchVerdict:
-    """Downtime found (not ok) when more probes failed than allowed or the longest time without
-    a successful probe is over the limit. Whether there is evidence at all is the caller's
-    question (`evidence_problem`)."""
+def judge_timeline(timeline: Timeline, *, max_failed: int, max_gap_s: float) -> Judged:
+    """Downtime found (a failure) when more probes failed than allowed or the longest time
+    without a successful probe is over the limit; `measured` is the timeline's summary.
+    Whether there is evidence at all is `judge_watch`'s question (`evidence_problem`)."""
     summary = summarise(timeline)
     parts = [
         f"{summary.failed} of {summary.probes} probes failed (at most {max_failed})",
@@ -376,7 +368,30 @@ def judge_timeline(timeline: Timeline, *, max_failed: int, max_gap_s: float) -> 
         top = sorted(summary.errors.items(), key=lambda kv: -kv[1])[:3]
         parts.append("errors: " + "; ".join(f"{n}x {e}" for e, n in top))
     ok = summary.failed <= max_failed and summary.longest_gap_s <= max_gap_s
-    return WatchVerdict(ok, ", ".join(parts), summary)
+    judge = Judged.passed if ok else Judged.failed
+    return judge(
+        ", ".join(parts),
+        measured=summary,
+        limit=(max_failed, max_gap_s),
+        samples=summary.probes,
+        where=timeline.target_url,
+    )
+
+
+def judge_watch(timeline: Timeline, config: WatchConfig) -> Judged:
+    """A deploy watch (or a rollout's soak) judged with the environment's `[watch]` limits:
+    inconclusive when the timeline cannot show it (`evidence_problem`), else `judge_timeline`."""
+    problem = evidence_problem(timeline)
+    if problem is not None:
+        return Judged.inconclusive(problem, where=timeline.target_url)
+    return judge_timeline(timeline, max_failed=config.max_failed, max_gap_s=config.max_gap)
+
+
+def watch_verdict(judged: Judged) -> Verdict:
+    """What a judged watch decides: no downtime GO, downtime ROLLBACK, no evidence HOLD."""
+    if judged.judgement is Judgement.INCONCLUSIVE:
+        return Verdict.HOLD
+    return Verdict.GO if judged.ok else Verdict.ROLLBACK
 
 
 def evidence_problem(timeline: Timeline) -> str | None:

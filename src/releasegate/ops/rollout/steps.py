@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from releasegate.config import Command, Environment
+from releasegate.errors import EvidenceMissing
 from releasegate.evidence.runs import scrub_tree
+from releasegate.ops.baseline_capture import take_baseline
 from releasegate.ops.gate_run import GateCommand, read_gate_decision, run_gate_process
 from releasegate.ops.processes import TERMINATE_GRACE_S, run_in_group
 from releasegate.ops.rollout.engine import (
@@ -29,9 +31,10 @@ from releasegate.ops.rollout.engine import (
 )
 from releasegate.ops.rollout.plan import PlanStage, RolloutPlan
 from releasegate.ops.verdict_actions import show_command
-from releasegate.ops.watch import evidence_problem, judge_timeline, probe_for, watch_plan
+from releasegate.ops.watch import judge_watch, probe_for, watch_plan, watch_verdict
 from releasegate.outcome import Verdict
 from releasegate.slo.baseline import BASELINE_VAR
+from releasegate.slo.synthetic import BASELINE_FILE
 
 
 def run_command(
@@ -181,13 +184,10 @@ def real_actions(context: RolloutContext) -> Actions:
         # not timeline.json: the post-deploy gate takes the newest of those as the deploy's
         path = context.stage_dir(index) / f"soak-{attempt}.json"
         timeline.write(path, redactor)
-        problem = evidence_problem(timeline)
-        config = env.model.watch
-        judged = judge_timeline(timeline, max_failed=config.max_failed, max_gap_s=config.max_gap)
-        verdict = Verdict.HOLD if problem else (Verdict.GO if judged.ok else Verdict.ROLLBACK)
+        judged = judge_watch(timeline, env.model.watch)
         return SoakRecord(
-            verdict=verdict,
-            message=redactor.redact(problem or judged.message),
+            verdict=watch_verdict(judged),
+            message=redactor.redact(judged.message),
             probes=len(timeline.probes),
             failed=sum(1 for p in timeline.probes if not p.ok),
             duration_s=timeline.duration_s,
@@ -243,24 +243,11 @@ def real_actions(context: RolloutContext) -> Actions:
         return record
 
     def baseline() -> tuple[str | None, str]:
-        from releasegate.errors import EvidenceMissing
-        from releasegate.slo.baseline import synthetic_plan
-        from releasegate.slo.synthetic import BASELINE_FILE, take_samples
-
         try:
-            sampling = synthetic_plan(env)
+            taken = take_baseline(env, context.target, context.folder / BASELINE_FILE)
         except EvidenceMissing as exc:
             return None, str(exc)
-        samples = take_samples(context.target, sampling, environment=env.name)
-        if not samples.latencies():
-            return None, f"no answer from {redactor.redact(context.target)}"
-        path = context.folder / BASELINE_FILE
-        samples.write(path, redactor)
-        return (
-            str(path.relative_to(context.folder)),
-            f"baseline: {len(samples.samples)} samples of {', '.join(samples.endpoints())}"
-            f" in {samples.elapsed_s:.1f}s",
-        )
+        return str(taken.path.relative_to(context.folder)), taken.line()
 
     return Actions(traffic=traffic, soak=soak, gates=gates, rollback=rollback, baseline=baseline)
 
