@@ -10,12 +10,13 @@ abort it); 3 usage or configuration error.
 from __future__ import annotations
 
 import contextlib
+import functools
 import signal
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -35,6 +36,7 @@ from releasegate.ops.rollout.engine import (
 )
 from releasegate.ops.rollout.operate import (
     LOCK_FILE,
+    RolloutRef,
     find_rollout,
     fresh,
     locked,
@@ -218,79 +220,57 @@ def _notify(env: Environment, state: RolloutState) -> None:
 # --- acting on an existing rollout -----------------------------------------------------------
 
 
+def existing_rollout_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options that name an existing rollout and give its files and values again, passed
+    to the command as one `RolloutRef`."""
+
+    @functools.wraps(command)
+    def with_ref(
+        env_name: str | None,
+        rollout_id: str | None,
+        reports_dir: Path,
+        plan_path: Path | None,
+        base_url: str | None,
+        release_version: str | None,
+        **rest: Any,
+    ) -> None:
+        ref = RolloutRef(env_name, rollout_id, reports_dir, plan_path, base_url, release_version)
+        command(ref, **rest)
+
+    for option in reversed(
+        (env_option, id_option, reports_option, plan_option, base_url_option, release_option)
+    ):
+        with_ref = option(with_ref)
+    return with_ref
+
+
 def _warn(line: str) -> None:
     click.echo(f"warning: {line}", err=True)
 
 
 @rollout_group.command("resume")
-@env_option
-@id_option
-@reports_option
-@plan_option
-@base_url_option
-@release_option
+@existing_rollout_options
 @click.option(
     "--retry-traffic",
     is_flag=True,
     help="run the current stage's traffic command again (after it failed or was cut off)",
 )
-def resume_command(
-    env_name: str | None,
-    rollout_id: str | None,
-    reports_dir: Path,
-    plan_path: Path | None,
-    base_url: str | None,
-    release_version: str | None,
-    retry_traffic: bool,
-) -> None:
+def resume_command(ref: RolloutRef, retry_traffic: bool) -> None:
     """Go on with a held or interrupted rollout from where it stopped: gates run again, a
     promoted stage is never re-run, a traffic command only with --retry-traffic."""
-    folder, state = find_rollout(env_name, rollout_id, reports_dir, unfinished=True)
-    context = reopen(
-        folder,
-        state,
-        reports_dir,
-        env_name=env_name,
-        plan_path=plan_path,
-        base_url=base_url,
-        release_version=release_version,
-        allow_changed_plan=state.status in ("rolling_back", "rollback_failed"),
-        warn=_warn,
-    )
+    context = reopen(ref, to_roll_back=False, warn=_warn)
+    state = context.state
     click.echo(f"rollout {state.id}: resuming ({state.status})")
     _drive(context, retry_traffic=retry_traffic)
 
 
 @rollout_group.command("abort")
-@env_option
-@id_option
-@reports_option
-@plan_option
-@base_url_option
-@release_option
+@existing_rollout_options
 @click.option("--no-rollback", is_flag=True, help="stop without running the rollback command")
-def abort_command(
-    env_name: str | None,
-    rollout_id: str | None,
-    reports_dir: Path,
-    plan_path: Path | None,
-    base_url: str | None,
-    release_version: str | None,
-    no_rollback: bool,
-) -> None:
+def abort_command(ref: RolloutRef, no_rollback: bool) -> None:
     """Stop an unfinished rollout for good, running the plan's rollback command."""
-    folder, state = find_rollout(env_name, rollout_id, reports_dir, unfinished=True)
-    context = reopen(
-        folder,
-        state,
-        reports_dir,
-        env_name=env_name,
-        plan_path=plan_path,
-        base_url=base_url,
-        release_version=release_version,
-        allow_changed_plan=True,
-        warn=_warn,
-    )
+    context = reopen(ref, to_roll_back=True, warn=_warn)
+    folder, state = context.folder, context.state
     with _busy_is_hold(), locked(folder / LOCK_FILE, f"rollout {state.id}"):
         context = fresh(context)
         save = state_saver(folder / STATE_FILE, context.env.redactor)

@@ -22,6 +22,7 @@ from releasegate.config import Command, NotifyConfig
 from releasegate.evidence.decide import Decision
 from releasegate.evidence.results import Results, now, write_atomically
 from releasegate.ops.processes import run_in_group
+from releasegate.outcome import Verdict
 from releasegate.redact import Redactor
 
 ACTIONS_DIR = "actions"
@@ -148,6 +149,13 @@ def _execute(
 # --- notifications ---------------------------------------------------------------------------
 
 
+_SLACK_ICON = {
+    Verdict.GO: ":white_check_mark:",
+    Verdict.ROLLBACK: ":rotating_light:",
+    Verdict.HOLD: ":warning:",
+}
+
+
 def notification_payload(
     decision: Decision, results: Results | None, style: str, link: str
 ) -> dict[str, Any]:
@@ -156,9 +164,8 @@ def notification_payload(
     environment = run.environment if run else "?"
     reasons = [r.line() for r in decision.reasons[:5]]
     if style == "slack":
-        icon = {"GO": ":white_check_mark:", "ROLLBACK": ":rotating_light:", "HOLD": ":warning:"}
         head = (
-            f"{icon[decision.verdict.name]} *releasegate {decision.verdict.name}*"
+            f"{_SLACK_ICON[decision.verdict]} *releasegate {decision.verdict.name}*"
             f" on `{environment}`"
             + (f" (release {run.release_version})" if run and run.release_version else "")
         )

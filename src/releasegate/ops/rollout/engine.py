@@ -241,7 +241,7 @@ def new_state(
 @dataclass(frozen=True)
 class Actions:
     """What each step does. `attempt` counts from 1 within a stage (soak and gates again after a
-    HOLD); the real ones are in `rollout_actions`, tests give fakes."""
+    HOLD); the real ones are `releasegate.ops.rollout.steps.real_actions`, tests give fakes."""
 
     traffic: Callable[[int, PlanStage], CommandRecord]
     soak: Callable[[int, PlanStage, int], SoakRecord | None]  # None: the stage has no soak

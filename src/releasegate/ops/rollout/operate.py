@@ -11,7 +11,7 @@ import contextlib
 import fcntl
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from releasegate.config import Environment, load_environment
@@ -168,22 +168,29 @@ def _same(value: str, wanted: str | None, what: str) -> str:
     return value
 
 
-def reopen(
-    folder: Path,
-    state: RolloutState,
-    reports_dir: Path,
-    *,
-    env_name: str | None,
-    plan_path: Path | None,
-    base_url: str | None,
-    release_version: str | None,
-    allow_changed_plan: bool,
-    warn: Callable[[str], None],
-) -> RolloutContext:
-    """The rollout's environment, plan and target again. The environment and plan files can
-    be given anew (another checkout path); the plan must be the one it started with, except to
-    roll back (abort, or a rollback that failed), when its current rollback command is used
-    (and `warn` says so)."""
+@dataclass(frozen=True)
+class RolloutRef:
+    """An existing rollout as the command line names it (`--env` or `--id`), with the files
+    and values it may be given again."""
+
+    env_name: str | None
+    rollout_id: str | None
+    reports_dir: Path
+    plan_path: Path | None = None
+    base_url: str | None = None
+    release_version: str | None = None
+
+
+def reopen(ref: RolloutRef, *, to_roll_back: bool, warn: Callable[[str], None]) -> RolloutContext:
+    """An unfinished rollout (`find_rollout`) with its environment, plan and target again, to
+    resume it or, `to_roll_back`, abort it. The environment and plan files can be given anew
+    (another checkout path); the plan must be the one it started with, except to roll back
+    (abort, or a rollback that failed), when its current rollback command is used (and `warn`
+    says so)."""
+    folder, state = find_rollout(ref.env_name, ref.rollout_id, ref.reports_dir, unfinished=True)
+    env_name, plan_path, base_url = ref.env_name, ref.plan_path, ref.base_url
+    release_version = ref.release_version
+    allow_changed_plan = to_roll_back or state.status in ("rolling_back", "rollback_failed")
     env = load_environment(env_name if env_name and env_name.endswith(".toml") else state.env_file)
     if env.name != state.environment:
         raise RolloutRefused(
@@ -221,7 +228,7 @@ def reopen(
         )
     else:
         version = state.release_version
-    return RolloutContext(env, plan, state, folder, reports_dir, target, version)
+    return RolloutContext(env, plan, state, folder, ref.reports_dir, target, version)
 
 
 def notify_outcome(env: Environment, state: RolloutState) -> NotificationRecord | None:
