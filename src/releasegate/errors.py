@@ -164,3 +164,47 @@ class LoadDidNotRun(EvidenceMissing):
 
 class StatsUnreadable(ReleasegateError):
     """Locust left no statistics, or statistics this version cannot read."""
+
+
+# --- ops: watch, monitor, rollout ----------------------------------------------------------
+
+
+class OpsError(ReleasegateError):
+    """Base of the errors of the jobs around a deploy: watch, monitor, rollout."""
+
+
+class TimelineUnreadable(OpsError):
+    """A timeline file that is missing or not ours."""
+
+
+class UptimeUnreadable(OpsError):
+    """An uptime.json that is missing, truncated or not ours."""
+
+
+class MonitorError(OpsError, UsageError):
+    """The monitor cannot go on (a check run refused its configuration): one line, exit 3."""
+
+
+class CheckInterrupted(OpsError):
+    """The monitor was stopped while a check ran; that check is not recorded."""
+
+
+class RolloutError(OpsError, UsageError):
+    """The rollout cannot go on as asked (its plan no longer matches it): one line, exit 3."""
+
+
+class StateUnreadable(OpsError):
+    """A rollout state file that is missing, not ours, or of another shape."""
+
+
+class BaselineUnanswered(EvidenceMissing):
+    """No sample of the baseline got an answer from the target: no baseline was written."""
+
+
+class RolloutRefused(OpsError, UsageError):
+    """A rollout command that cannot act as asked (no such rollout, another target, a changed
+    plan, another one unfinished): one line, exit 3."""
+
+
+class RolloutBusy(OpsError):
+    """Another process is running this rollout (or starting one of its plan) right now: exit 2."""

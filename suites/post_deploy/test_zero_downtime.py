@@ -6,15 +6,10 @@ import pytest
 
 from releasegate.config import Environment
 from releasegate.errors import EvidenceMissing, EvidenceStale
-from releasegate.ops.watch import (
-    TIMELINE_FILE,
-    Timeline,
-    evidence_problem,
-    find_timeline,
-    judge_timeline,
-)
+from releasegate.ops.watch import TIMELINE_FILE, Timeline, find_timeline, judge_watch, summarise
+from releasegate.outcome import Judgement
 from releasegate.pytest_plugin import GateRun
-from releasegate.pytest_plugin.fixtures import Measure
+from releasegate.pytest_plugin.fixtures import Expect, Measure
 
 
 @pytest.fixture(scope="module")
@@ -47,15 +42,17 @@ def timeline(gate_run: GateRun, env: Environment) -> Timeline:
     return search.timeline
 
 
-def test_deploy_caused_no_downtime(timeline: Timeline, env: Environment, measure: Measure) -> None:
+def test_deploy_caused_no_downtime(
+    timeline: Timeline, env: Environment, measure: Measure, expect: Expect
+) -> None:
     """While the deploy command ran, at most `[watch] max_failed` probes failed (default 0) and
     no stretch without a successful probe was longer than `max_gap` (default 2 s)."""
-    problem = evidence_problem(timeline)
-    if problem is not None:
-        raise EvidenceMissing(f"{problem} (watch of {timeline.started_at}; env={env.name})")
     config = env.model.watch
-    verdict = judge_timeline(timeline, max_failed=config.max_failed, max_gap_s=config.max_gap)
-    summary = verdict.summary
+    judged = judge_watch(timeline, config)
+    context = f"watch of {timeline.started_at}; env={env.name}"
+    if judged.judgement is Judgement.INCONCLUSIVE:  # no evidence: nothing to measure
+        expect.judged(judged, context=context)
+    summary = summarise(timeline)
     measure(
         "failed probes",
         summary.failed,
@@ -72,4 +69,4 @@ def test_deploy_caused_no_downtime(timeline: Timeline, env: Environment, measure
         samples=summary.probes,
     )
 
-    assert verdict.ok, f"downtime during `{timeline.command}`: {verdict.message} (env={env.name})"
+    expect.judged(judged, context=f"downtime during `{timeline.command}`; {context}")

@@ -3,12 +3,12 @@
 import pytest
 
 from releasegate.config import Environment
-from releasegate.errors import EvidenceMissing
+from releasegate.errors import BaselineUnanswered, EvidenceMissing
+from releasegate.ops.baseline_capture import take_baseline
 from releasegate.pytest_plugin import GateRun
 from releasegate.pytest_plugin.fixtures import Measure
-from releasegate.slo.baseline import synthetic_plan
 from releasegate.slo.statistics import nearest_rank
-from releasegate.slo.synthetic import BASELINE_FILE, take_samples
+from releasegate.slo.synthetic import BASELINE_FILE
 
 
 def test_latency_baseline_is_captured(
@@ -18,16 +18,15 @@ def test_latency_baseline_is_captured(
     after the deploy the SLO gate compares its own samples with the newest baseline."""
     if not env.model.pre_deploy.baseline:
         pytest.skip(f"[pre_deploy] baseline = false for env={env.name}")
-    samples = take_samples(gate_run.base_url, synthetic_plan(env), environment=env.name)
-    answered = samples.latencies()
-    if not answered:
-        raise EvidenceMissing(
-            f"no answer from {gate_run.redactor.redact(gate_run.base_url)} in"
-            f" {len(samples.samples)} requests: no baseline written (env={env.name})"
+    try:
+        taken = take_baseline(
+            env, gate_run.base_url, gate_run.run_dir / BASELINE_FILE, gate_run.redactor
         )
-    path = gate_run.run_dir / BASELINE_FILE
-    samples.write(path, gate_run.redactor)
-    measure("samples", len(answered), samples=len(samples.samples))
+    except BaselineUnanswered as exc:
+        raise EvidenceMissing(f"{exc} (env={env.name})") from None
+    answered = taken.samples.latencies()
+
+    measure("samples", len(answered), samples=len(taken.samples.samples))
     for name, q in (("p50", 0.5), ("p95", 0.95)):
         value = nearest_rank(answered, q)
         measure(name, None if value is None else round(value, 2), unit="ms", samples=len(answered))

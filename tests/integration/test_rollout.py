@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from releasegate.ops.rollout.engine import RolloutState, find_rollouts
+from releasegate.outcome import Verdict
 from releasegate.target.process import ReferenceServiceProcess
 from tests.integration.conftest import ROOT, gate_env, write_env
 
@@ -217,7 +218,7 @@ def test_the_rolled_back_stage_says_what_was_wrong(
     space, _ = rolled_back
     third = space.state().stages[2]
 
-    assert third.verdict == "ROLLBACK"
+    assert third.verdict is Verdict.ROLLBACK
     assert "failed" in third.reason
     assert third.soaks[-1].failed > 0
 

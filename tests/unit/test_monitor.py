@@ -13,33 +13,27 @@ from pathlib import Path
 import pytest
 
 from releasegate.config import load_environment
-from releasegate.errors import ConfigError
-from releasegate.ops.monitor.uptime_monitor import (
+from releasegate.errors import ConfigError, MonitorError, UptimeUnreadable
+from releasegate.ops.monitor.gate_check import GateCheck, GateCommand, GateRun, classify, run_gates
+from releasegate.ops.monitor.uptime_history import (
     UPTIME_SCHEMA,
-    Alert,
     AlertRecord,
     CheckRecord,
-    GateCheck,
-    GateCommand,
-    GateRun,
-    Monitor,
-    MonitorError,
-    MonitorExit,
     MonitorSettings,
     Outcome,
-    Schedule,
-    Tracker,
     UptimeHistory,
-    UptimeUnreadable,
+    carry_over,
+    read_uptime,
+)
+from releasegate.ops.monitor.uptime_session import Monitor, Schedule, run_schedule
+from releasegate.ops.monitor.uptime_tracker import (
+    Alert,
+    MonitorExit,
+    Tracker,
     alert_payload,
     availability,
-    carry_over,
-    classify,
     format_span,
     monitor_exit,
-    read_uptime,
-    run_gates,
-    run_schedule,
 )
 from releasegate.ops.verdict_actions import NotificationRecord
 from releasegate.redact import MASK, Redactor

@@ -15,12 +15,8 @@ from releasegate.evidence.results import (
     RunInfo,
     write_atomically,
 )
-from releasegate.ops.monitor.uptime_monitor import (
-    CheckRecord,
-    MonitorSettings,
-    Tracker,
-    UptimeHistory,
-)
+from releasegate.ops.monitor.uptime_history import CheckRecord, MonitorSettings, UptimeHistory
+from releasegate.ops.monitor.uptime_tracker import Tracker
 from releasegate.report.model import format_measurement
 from releasegate.report.site import build_site
 

@@ -14,7 +14,6 @@ from releasegate.ops.rollout.engine import (
     Rollout,
     RolloutState,
     SoakRecord,
-    Verdict,
     find_rollouts,
     new_state,
     read_state,
@@ -22,6 +21,7 @@ from releasegate.ops.rollout.engine import (
     worst,
 )
 from releasegate.ops.rollout.plan import PlanStage, RolloutPlan, load_plan
+from releasegate.outcome import Verdict
 from releasegate.redact import Redactor
 
 PLAN = """
@@ -218,7 +218,7 @@ def test_hold_is_recorded_with_its_reason(tmp_path: Path, state_file: Path) -> N
     assert (state.status, state.stages[1].status, state.stages[1].verdict) == (
         "held",
         "held",
-        "HOLD",
+        Verdict.HOLD,
     )
     assert "gates HOLD" in state.reason
 
@@ -381,7 +381,11 @@ def test_state_is_written_before_each_step(tmp_path: Path, state_file: Path) -> 
 
 @pytest.mark.parametrize(
     ("verdicts", "expected"),
-    [(("GO", "GO"), "GO"), (("GO", "HOLD"), "HOLD"), (("HOLD", "ROLLBACK"), "ROLLBACK")],
+    [
+        ((Verdict.GO, Verdict.GO), Verdict.GO),
+        ((Verdict.GO, Verdict.HOLD), Verdict.HOLD),
+        ((Verdict.HOLD, Verdict.ROLLBACK), Verdict.ROLLBACK),
+    ],
     ids=["go", "hold-beats-go", "rollback-beats-hold"],
 )
 def test_worst_verdict(verdicts: tuple[Verdict, ...], expected: Verdict) -> None:
@@ -507,7 +511,7 @@ def test_gate_attempts_are_never_reused_after_a_cut(tmp_path: Path, state_file: 
 def test_a_plan_with_other_stages_is_refused_before_anything_runs(
     tmp_path: Path, state_file: Path
 ) -> None:
-    from releasegate.ops.rollout.engine import RolloutError
+    from releasegate.errors import RolloutError
 
     engine(make_plan(tmp_path), Script(gates={"10%": ["HOLD"]}), state_file).run()
     other = tmp_path / "other"

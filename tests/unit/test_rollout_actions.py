@@ -10,6 +10,7 @@ import pytest
 
 from releasegate.ops.rollout.engine import CommandRecord
 from releasegate.ops.rollout.steps import gate_verdict, run_command
+from releasegate.outcome import Verdict
 
 
 def run(
@@ -98,17 +99,17 @@ def write_decision(run_dir: Path, run_id: str, verdict: str) -> None:
 @pytest.mark.parametrize(
     ("decided", "exit_code", "expected"),
     [
-        ("GO", 0, "GO"),
-        ("ROLLBACK", 1, "ROLLBACK"),
-        (None, 1, "HOLD"),  # a crash exits 1 too: no decision, no rollback
-        (None, 0, "HOLD"),
-        ("GO", 1, "HOLD"),
-        ("HOLD", 2, "HOLD"),
+        ("GO", 0, Verdict.GO),
+        ("ROLLBACK", 1, Verdict.ROLLBACK),
+        (None, 1, Verdict.HOLD),  # a crash exits 1 too: no decision, no rollback
+        (None, 0, Verdict.HOLD),
+        ("GO", 1, Verdict.HOLD),
+        ("HOLD", 2, Verdict.HOLD),
     ],
     ids=["go", "rollback", "crash", "exit-0-no-decision", "disagree", "hold"],
 )
 def test_a_gate_run_verdict_needs_its_own_decision(
-    tmp_path: Path, decided: str | None, exit_code: int, expected: str
+    tmp_path: Path, decided: str | None, exit_code: int, expected: Verdict
 ) -> None:
     run_dir = tmp_path / "run-1"
     if decided:
@@ -125,5 +126,5 @@ def test_another_runs_decision_is_not_this_runs(tmp_path: Path) -> None:
 
     verdict, message = gate_verdict(tmp_path / "run-2", "run-2", 0, tmp_path / "gates.log")
 
-    assert verdict == "HOLD"
+    assert verdict is Verdict.HOLD
     assert "run-1" in message

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from releasegate.evidence.decision_file import DecisionRecord
 from releasegate.evidence.results import Results
-from releasegate.ops.monitor.uptime_monitor import UptimeHistory
+from releasegate.ops.monitor.uptime_history import UptimeHistory
 from releasegate.ops.rollout.engine import RolloutState
 
 DOCS = Path(__file__).parents[2] / "docs"

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from releasegate.config import WatchConfig
+from releasegate.errors import TimelineUnreadable
 from releasegate.ops.watch import (
     SCHEMA,
     TIMELINE_FILE,
@@ -26,15 +28,17 @@ from releasegate.ops.watch import (
     Timeline,
     TimelineSearch,
     TimelineSummary,
-    TimelineUnreadable,
     WatchPlan,
     evidence_problem,
     find_timeline,
     judge_timeline,
+    judge_watch,
     read_timeline,
     run_watch,
     summarise,
+    watch_verdict,
 )
+from releasegate.outcome import Judgement, Verdict
 from releasegate.redact import MASK, Redactor
 
 
@@ -278,7 +282,7 @@ def test_judge_timeline_thresholds(max_failed: int, max_gap_s: float, expected: 
     )
 
     assert verdict.ok is expected
-    assert (verdict.summary.failed, verdict.summary.longest_gap_s) == (2, 1.5)
+    assert (verdict.measured.failed, verdict.measured.longest_gap_s) == (2, 1.5)
 
 
 def test_judge_timeline_message_names_counts_limits_worst_outage_and_errors() -> None:
@@ -1006,3 +1010,33 @@ def test_run_watch_refuses_a_plan_without_paths(tmp_path: Path) -> None:
         run_watch(plan, python("pass"), environment="local", log=tmp_path / "deploy.log")
 
     assert not (tmp_path / "deploy.log").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# judge_watch: the evidence question first, then the figures
+
+
+def test_judge_watch_without_evidence_is_inconclusive_and_holds() -> None:
+    """A deploy command that failed shows nothing about downtime: HOLD, with the reason."""
+    seen = timeline(MIDDLE_OUTAGE, duration_s=3.0)
+    seen.command_exit = 7
+
+    judged = judge_watch(seen, WatchConfig())
+
+    assert judged.judgement is Judgement.INCONCLUSIVE
+    assert "exited 7" in judged.message
+    assert watch_verdict(judged) is Verdict.HOLD
+
+
+@pytest.mark.parametrize(
+    ("max_failed", "expected"), [(2, Verdict.GO), (1, Verdict.ROLLBACK)], ids=["go", "rollback"]
+)
+def test_judge_watch_with_evidence_judges_the_figures(max_failed: int, expected: Verdict) -> None:
+    probes = [dataclasses.replace(p, phase="after") for p in MIDDLE_OUTAGE]
+
+    judged = judge_watch(
+        timeline(probes, duration_s=3.0), WatchConfig(max_failed=max_failed, max_gap=10.0)
+    )
+
+    assert watch_verdict(judged) is expected
+    assert judged.samples == 6

@@ -1,8 +1,8 @@
 """`releasegate monitor`: the gates on a schedule, an uptime history, alerts on state changes.
 
-It parses, wires the core (`releasegate.ops.monitor.uptime_monitor`) to the terminal and
-the webhook, prints one line per check and a summary, and exits 0 (up, objective met), 1 (down,
-or below the objective), 2 (nothing measured) or 3 (usage or configuration error).
+It parses, has the core wire the monitor (`releasegate.ops.monitor.monitor_setup`), prints one
+line per check and a summary, and exits 0 (up, objective met), 1 (down, or below the
+objective), 2 (nothing measured) or 3 (usage or configuration error).
 """
 
 from __future__ import annotations
@@ -17,38 +17,26 @@ from types import FrameType
 
 import click
 
-from releasegate.cli.common import fail as _fail
-from releasegate.cli.common import reports_dir_option, suites_option
+from releasegate.cli.common import fail, reports_dir_option, suites_option
 from releasegate.config import MONITOR_MAX_S, Environment, load_environment
-from releasegate.evidence.results import now
-from releasegate.evidence.runs import new_run_id
-from releasegate.ops.monitor.uptime_monitor import (
-    CHECKS_DIR,
-    LOGS_DIR,
-    MONITORS_DIR,
+from releasegate.errors import MonitorError
+from releasegate.ops.monitor.monitor_setup import build_monitor, monitor_settings, new_monitor
+from releasegate.ops.monitor.uptime_history import (
     UPTIME_FILE,
-    Alert,
     AlertRecord,
     CheckRecord,
-    GateCheck,
-    GateCommand,
-    Monitor,
-    MonitorError,
-    MonitorExit,
-    MonitorSettings,
-    Schedule,
     UptimeHistory,
-    alert_payload,
-    canary_answers,
-    carry_over,
+)
+from releasegate.ops.monitor.uptime_session import Schedule
+from releasegate.ops.monitor.uptime_tracker import (
+    MonitorExit,
     format_ratio,
     format_span,
     monitor_exit,
     summarise,
-    target_answers,
 )
-from releasegate.ops.verdict_actions import NotificationRecord, notify
-from releasegate.stages import STAGES
+from releasegate.ops.pytest_argv import stage_markers
+from releasegate.ops.verdict_actions import NotificationRecord
 from releasegate.units import parse_duration
 
 
@@ -58,11 +46,11 @@ def _duration(option: str, text: str | None, default: float) -> float:
     try:
         seconds = parse_duration(text)
     except ValueError as exc:
-        _fail(f"{option}: {exc}")
+        fail(f"{option}: {exc}")
     if seconds <= 0:
-        _fail(f"{option}: must be more than 0 (got {text!r})")
+        fail(f"{option}: must be more than 0 (got {text!r})")
     if seconds > MONITOR_MAX_S:
-        _fail(f"{option}: at most 31 days: a monitor is bounded (got {text!r})")
+        fail(f"{option}: at most 31 days: a monitor is bounded (got {text!r})")
     return seconds
 
 
@@ -70,17 +58,11 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def _stages(names: Sequence[str], default: Sequence[str]) -> list[str]:
-    if not names:
-        return list(default)
-    chosen: list[str] = []
-    for name in names:
-        stage = name.replace("-", "_")
-        if stage not in STAGES:
-            known = ", ".join(s.replace("_", "-") for s in STAGES)
-            _fail(f"--stage: unknown stage {name!r}; stages: {known}")
-        chosen.append(stage)
-    return list(dict.fromkeys(chosen))
+def _stages(names: Sequence[str]) -> list[str]:
+    try:
+        return stage_markers(names)
+    except ValueError as exc:
+        fail(f"--stage: {exc}")
 
 
 @contextmanager
@@ -98,14 +80,6 @@ def _stop_on_signals() -> Iterator[threading.Event]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-
-
-def _link(env: Environment, folder: Path, monitor_id: str) -> str:
-    """Where a person reads the history: the published site's uptime page, else the file."""
-    report_url = env.model.notify.report_url
-    if report_url:
-        return f"{report_url.rstrip('/')}/uptime/{monitor_id}/index.html"
-    return (folder / UPTIME_FILE).resolve().as_uri()
 
 
 def _sent_text(sent: NotificationRecord | None) -> str:
@@ -162,35 +136,24 @@ def monitor_command(
     """
     env = load_environment(env_name)
     config = env.model.monitor
-    settings = MonitorSettings(
-        stages=_stages(stages, config.stages),
+    settings = monitor_settings(
+        env,
+        stages=_stages(stages),
         every_s=_duration("--every", every, config.every),
         for_s=_duration("--for", for_, config.for_),
         max_checks=max_checks,
-        alert_after=alert_after or config.alert_after,
-        objective=config.objective,
-        check_timeout_s=config.check_timeout,
-        canary_url=config.canary_url or env.model.target.canary_url,
+        alert_after=alert_after,
     )
     try:
         target = env.base_url(base_url)
     except ValueError as exc:
-        _fail(f"--base-url: {exc}")
+        fail(f"--base-url: {exc}")
     if not suites.is_dir():
-        _fail(f"{suites}: no such folder of gate suites (run from your repository, or --suites)")
+        fail(f"{suites}: no such folder of gate suites (run from your repository, or --suites)")
     redact = env.redactor.redact
-    monitor_id = new_run_id(env.name)
-    folder = reports_dir / MONITORS_DIR / monitor_id
-    history = UptimeHistory(
-        id=monitor_id,
-        environment=env.name,
-        target_url=redact(target) if target else None,
-        started_at=now(),
-        settings=settings,
-    )
-    carried = carry_over(reports_dir / MONITORS_DIR, history, history.started_at)
+    started = new_monitor(env, settings, target, reports_dir)
+    monitor_id, folder, carried = started.history.id, started.folder, started.carried
     if carried is not None:
-        history.incidents = [carried]
         state = "down" if carried.confirmed else "failing"
         failed = _count(carried.failed_checks, "failed check")
         click.echo(
@@ -216,7 +179,16 @@ def monitor_command(
     click.echo(f"history: {folder / UPTIME_FILE}")
 
     with _stop_on_signals() as stop:
-        monitor = _monitor(env, history, folder, target, suites, base_url, stop)
+        monitor = build_monitor(
+            env,
+            started,
+            target=target,
+            suites=suites,
+            base_url=base_url,
+            stopped=stop.is_set,
+            on_check=lambda check: _say_check(env, check),
+            on_alert=lambda alert: _say_alert(env, alert),
+        )
         try:
             monitor.run(
                 Schedule(settings.every_s, settings.for_s, settings.max_checks),
@@ -224,103 +196,36 @@ def monitor_command(
                 stopped=stop.is_set,
             )
         except MonitorError as exc:
-            _fail(redact(str(exc)))
+            fail(redact(str(exc)))
         except OSError as exc:  # the reports folder cannot be written (full, read-only, a file)
-            _fail(
+            fail(
                 redact(
                     f"{exc.filename or folder}: cannot write the monitor's files: {exc.strerror}"
                 )
             )
         except Exception as exc:  # recorded in the history (status failed); one line here
-            _fail(redact(f"the monitor stopped on an error: {type(exc).__name__}: {exc}"))
+            fail(redact(f"the monitor stopped on an error: {type(exc).__name__}: {exc}"))
     _summary(monitor.history, folder)
     sys.exit(int(monitor_exit(monitor.history)))
 
 
-def _monitor(
-    env: Environment,
-    history: UptimeHistory,
-    folder: Path,
-    target: str | None,
-    suites: Path,
-    base_url: str | None,
-    stop: threading.Event,
-) -> Monitor:
-    """The core monitor, wired to the real gate runs, probes, webhook and terminal."""
-    redactor = env.redactor
-    settings = history.settings
-    timeout = env.target.timeout
-    link = _link(env, folder, history.id)
-
-    def target_silent() -> str | None:
-        assert target is not None
-        return target_answers(
-            target,
-            env.target.health_path,
-            headers=env.target.headers,
-            timeout_s=timeout,
-            retries=env.target.retries,
-            verify_tls=env.target.verify_tls,
-            redactor=redactor,
+def _say_check(env: Environment, check: CheckRecord) -> None:
+    click.echo(
+        env.redactor.redact(
+            f"{check.started_at:%H:%M:%S} check {check.number}: {check.outcome.upper()}"
+            f" in {format_span(check.duration_s)}: {check.reason}"
         )
-
-    def canary_silent() -> str | None:
-        assert settings.canary_url is not None
-        return canary_answers(settings.canary_url, timeout_s=timeout)
-
-    check = GateCheck(
-        GateCommand(
-            env_file=env.path,
-            stages=settings.stages,
-            checks_dir=folder / CHECKS_DIR,
-            logs_dir=folder / LOGS_DIR,
-            timeout_s=settings.check_timeout_s,
-            suites=suites,
-            base_url=base_url,
-        ),
-        redactor,
-        target=target_silent if target else None,
-        canary=canary_silent if settings.canary_url else None,
-        stopped=stop.is_set,
     )
 
-    def send(alert: Alert) -> NotificationRecord | None:
-        payload = alert_payload(
-            alert,
-            environment=env.name,
-            target_url=history.target_url,
-            monitor_id=history.id,
-            style=env.model.notify.format,
-            link=link,
-        )
-        return notify(env.model.notify, payload, redactor)
 
-    def on_check(check: CheckRecord) -> None:
-        click.echo(
-            redactor.redact(
-                f"{check.started_at:%H:%M:%S} check {check.number}: {check.outcome.upper()}"
-                f" in {format_span(check.duration_s)}: {check.reason}"
-            )
-        )
-
-    def on_alert(alert: AlertRecord) -> None:
-        what = (
-            f"DOWN since {alert.since:%H:%M:%S}"
-            f" ({_count(alert.consecutive_failures, 'failed check')} in a row)"
-            if alert.event == "down"
-            else f"RECOVERED after {format_span(alert.duration_s)} down"
-        )
-        click.echo(redactor.redact(f"  alert: {what}; {_sent_text(alert.notification)}"))
-
-    return Monitor(
-        history,
-        folder / UPTIME_FILE,
-        check,
-        send,
-        redactor,
-        on_check=on_check,
-        on_alert=on_alert,
+def _say_alert(env: Environment, alert: AlertRecord) -> None:
+    what = (
+        f"DOWN since {alert.since:%H:%M:%S}"
+        f" ({_count(alert.consecutive_failures, 'failed check')} in a row)"
+        if alert.event == "down"
+        else f"RECOVERED after {format_span(alert.duration_s)} down"
     )
+    click.echo(env.redactor.redact(f"  alert: {what}; {_sent_text(alert.notification)}"))
 
 
 def _summary(history: UptimeHistory, folder: Path) -> None:

@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from releasegate.config import Environment
+from releasegate.config import Environment, load_environment
+from releasegate.errors import ConfigError
 from releasegate.evidence.decide import Decision, decide, decide_missing
 from releasegate.evidence.decision_file import (
     DECISION_FILE,
@@ -20,7 +21,7 @@ from releasegate.evidence.decision_file import (
     write_decision,
 )
 from releasegate.evidence.results import EvidenceError, Results, read_results
-from releasegate.evidence.runs import resolve_run_dir
+from releasegate.evidence.runs import LATEST, resolve_run_dir
 from releasegate.ops.verdict_actions import (
     HookRecord,
     HookRequest,
@@ -124,3 +125,22 @@ def conclude(
     record = build_record(decision, results, run_dir, actions)
     path = write_decision(run_dir, record, redactor)
     return Conclusion(decision, results, record, path)
+
+
+def missing_run(run_dir: Path) -> str | None:
+    """Why `run_dir` is no run to decide (it does not exist; the newest runs beside it are
+    named), or None."""
+    if run_dir.exists():
+        return None
+    runs = sorted(p.name for p in run_dir.parent.glob("*") if p.is_dir() and p.name != LATEST)
+    known = f"; runs there: {', '.join(runs[-5:])}" if runs else ""
+    return f"{run_dir}: no such run directory{known}"
+
+
+def environment_of_run(run_dir: Path) -> Environment | None:
+    """The environment a run was made for, when its file is still here (for hooks, notify)."""
+    try:
+        name = read_results(resolve_run_dir(run_dir)).run.environment
+        return load_environment(name)
+    except (EvidenceError, ConfigError):
+        return None

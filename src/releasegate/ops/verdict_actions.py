@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +21,8 @@ from pydantic import BaseModel, ConfigDict
 from releasegate.config import Command, NotifyConfig
 from releasegate.evidence.decide import Decision
 from releasegate.evidence.results import Results, now, write_atomically
+from releasegate.ops.processes import run_in_group
+from releasegate.outcome import Verdict
 from releasegate.redact import Redactor
 
 ACTIONS_DIR = "actions"
@@ -97,31 +98,32 @@ def run_hook(
             return HookRecord(kind=request.kind, command=shown, executed=False, reason=note)
         return earlier.model_copy(update={"reason": note})
     os.close(fd)
-    record = _execute(request, shown, extra_env, redactor)
+    log = marker.parent / f"{request.kind}.log"
+    record = _execute(request, shown, extra_env, redactor, log)
     write_atomically(marker, record.model_dump_json(indent=2))
-    (marker.parent / f"{request.kind}.log").write_text(record.output, encoding="utf-8")
+    log.write_text(record.output, encoding="utf-8")  # masked: the raw output is replaced
     return record
 
 
 def _execute(
-    request: HookRequest, shown: str, extra_env: Mapping[str, str], redactor: Redactor
+    request: HookRequest,
+    shown: str,
+    extra_env: Mapping[str, str],
+    redactor: Redactor,
+    log: Path,
 ) -> HookRecord:
     started_at = now().isoformat()
-    started = time.monotonic()
-    shell = isinstance(request.command, str)
-    try:
-        process = subprocess.Popen(
-            request.command,
-            # a string is the environment file owner's shell command, run as written
-            shell=shell,
-            cwd=request.cwd,
-            env={**os.environ, **extra_env},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,  # its own process group, so a timeout ends all of it
-        )
-    except OSError as exc:
+    # a hook past its timeout is killed at once (SIGKILL): a rollback must not linger
+    ran = run_in_group(
+        request.command,
+        log=log,
+        timeout_s=request.timeout_s,
+        cwd=request.cwd,
+        env={**os.environ, **extra_env},
+        first=signal.SIGKILL,
+    )
+    if ran.start_error is not None:
+        exc = ran.start_error
         return HookRecord(
             kind=request.kind,
             command=shown,
@@ -131,26 +133,27 @@ def _execute(
             duration_s=0.0,
             output=redactor.redact(f"cannot start: {exc.strerror or exc}"),
         )
-    timed_out = False
-    try:
-        output, _ = process.communicate(timeout=request.timeout_s)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        os.killpg(process.pid, signal.SIGKILL)
-        output, _ = process.communicate()
+    output = log.read_text(encoding="utf-8", errors="replace")
     return HookRecord(
         kind=request.kind,
         command=shown,
         executed=True,
-        exit_code=process.returncode,
-        timed_out=timed_out,
+        exit_code=-signal.SIGKILL if ran.timed_out else ran.exit_code,
+        timed_out=ran.timed_out,
         started_at=started_at,
-        duration_s=round(time.monotonic() - started, 3),
-        output=redactor.redact(output or "")[-_OUTPUT_LIMIT:],
+        duration_s=ran.duration_s,
+        output=redactor.redact(output)[-_OUTPUT_LIMIT:],
     )
 
 
 # --- notifications ---------------------------------------------------------------------------
+
+
+_SLACK_ICON = {
+    Verdict.GO: ":white_check_mark:",
+    Verdict.ROLLBACK: ":rotating_light:",
+    Verdict.HOLD: ":warning:",
+}
 
 
 def notification_payload(
@@ -161,9 +164,8 @@ def notification_payload(
     environment = run.environment if run else "?"
     reasons = [r.line() for r in decision.reasons[:5]]
     if style == "slack":
-        icon = {"GO": ":white_check_mark:", "ROLLBACK": ":rotating_light:", "HOLD": ":warning:"}
         head = (
-            f"{icon[decision.verdict.name]} *releasegate {decision.verdict.name}*"
+            f"{_SLACK_ICON[decision.verdict]} *releasegate {decision.verdict.name}*"
             f" on `{environment}`"
             + (f" (release {run.release_version})" if run and run.release_version else "")
         )

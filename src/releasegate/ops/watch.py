@@ -14,7 +14,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -26,11 +25,13 @@ from typing import Literal
 
 import httpx
 
-from releasegate.config import Environment
+from releasegate.config import Environment, WatchConfig
 from releasegate.documents import read_document
+from releasegate.errors import TimelineUnreadable
 from releasegate.evidence.results import write_atomically
 from releasegate.net import same_target
-from releasegate.ops.processes import stop_group
+from releasegate.ops.processes import run_in_group
+from releasegate.outcome import Judged, Judgement, Verdict
 from releasegate.redact import Redactor
 
 SCHEMA = "releasegate.timeline/1"
@@ -83,10 +84,6 @@ class Timeline:
     @property
     def command_failed(self) -> bool:
         return self.stopped_by != "command" or self.command_exit != 0
-
-
-class TimelineUnreadable(Exception):
-    """A timeline file that is missing or not ours."""
 
 
 def read_timeline(path: Path) -> Timeline:
@@ -308,22 +305,6 @@ def probe_for(plan: WatchPlan, duration_s: float, *, environment: str, label: st
     return timeline
 
 
-def _popen(command: str | Sequence[str], log: Path, cwd: Path | None) -> subprocess.Popen[bytes]:
-    handle = log.open("wb")
-    try:
-        return subprocess.Popen(
-            command,
-            shell=isinstance(command, str),
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            cwd=cwd,
-            start_new_session=True,  # its own process group, to stop all of it
-        )
-    finally:
-        handle.close()
-
-
 def run_watch(
     plan: WatchPlan,
     command: str | Sequence[str],
@@ -344,31 +325,26 @@ def run_watch(
     state: dict[str, Phase] = {"phase": "before"}
     prober = _Prober(plan, lambda: state["phase"])
     prober.start()
-    process: subprocess.Popen[bytes] | None = None
     try:
         time.sleep(plan.before_s)
         state["phase"] = "during"
         timeline.command_started_t = round(prober.now(), 4)
-        process = _popen(command, log, cwd)
-        on_start()
-        try:
-            timeline.command_exit = process.wait(plan.max_duration_s)
-            timeline.stopped_by = "command"
-        except subprocess.TimeoutExpired:
-            stop_group(process)
-            timeline.stopped_by = "max_duration"
+        ran = run_in_group(
+            command, log=log, timeout_s=plan.max_duration_s, cwd=cwd, on_start=on_start
+        )
         timeline.command_ended_t = round(prober.now(), 4)
-        state["phase"] = "after"
-        time.sleep(plan.after_s)
-    except KeyboardInterrupt:
+        if ran.start_error is not None:  # the command could not start at all
+            log.write_text(f"could not start {shown!r}: {ran.start_error}\n")
+            timeline.stopped_by = "not_started"
+        else:
+            timeline.command_exit = ran.exit_code
+            timeline.stopped_by = "max_duration" if ran.timed_out else "command"
+            state["phase"] = "after"
+            time.sleep(plan.after_s)
+    except KeyboardInterrupt:  # the command's group is stopped already
         timeline.stopped_by = "interrupted"
-        if process is not None:
-            stop_group(process)
+        if timeline.command_started_t is not None and timeline.command_ended_t is None:
             timeline.command_ended_t = round(prober.now(), 4)
-    except OSError as exc:  # the command could not start at all
-        log.write_text(f"could not start {shown!r}: {exc}\n")
-        timeline.command_ended_t = round(prober.now(), 4)
-        timeline.stopped_by = "not_started"
     finally:
         timeline.duration_s = round(prober.now(), 4)
         prober.stop()
@@ -376,19 +352,10 @@ def run_watch(
     return timeline
 
 
-@dataclass(frozen=True)
-class WatchVerdict:
-    """The judgement of a timeline: ok, and the line that says why."""
-
-    ok: bool
-    message: str
-    summary: TimelineSummary
-
-
-def judge_timeline(timeline: Timeline, *, max_failed: int, max_gap_s: float) -> WatchVerdict:
-    """Downtime found (not ok) when more probes failed than allowed or the longest time without
-    a successful probe is over the limit. Whether there is evidence at all is the caller's
-    question (`evidence_problem`)."""
+def judge_timeline(timeline: Timeline, *, max_failed: int, max_gap_s: float) -> Judged:
+    """Downtime found (a failure) when more probes failed than allowed or the longest time
+    without a successful probe is over the limit; `measured` is the timeline's summary.
+    Whether there is evidence at all is `judge_watch`'s question (`evidence_problem`)."""
     summary = summarise(timeline)
     parts = [
         f"{summary.failed} of {summary.probes} probes failed (at most {max_failed})",
@@ -401,7 +368,30 @@ def judge_timeline(timeline: Timeline, *, max_failed: int, max_gap_s: float) -> 
         top = sorted(summary.errors.items(), key=lambda kv: -kv[1])[:3]
         parts.append("errors: " + "; ".join(f"{n}x {e}" for e, n in top))
     ok = summary.failed <= max_failed and summary.longest_gap_s <= max_gap_s
-    return WatchVerdict(ok, ", ".join(parts), summary)
+    judge = Judged.passed if ok else Judged.failed
+    return judge(
+        ", ".join(parts),
+        measured=summary,
+        limit=(max_failed, max_gap_s),
+        samples=summary.probes,
+        where=timeline.target_url,
+    )
+
+
+def judge_watch(timeline: Timeline, config: WatchConfig) -> Judged:
+    """A deploy watch (or a rollout's soak) judged with the environment's `[watch]` limits:
+    inconclusive when the timeline cannot show it (`evidence_problem`), else `judge_timeline`."""
+    problem = evidence_problem(timeline)
+    if problem is not None:
+        return Judged.inconclusive(problem, where=timeline.target_url)
+    return judge_timeline(timeline, max_failed=config.max_failed, max_gap_s=config.max_gap)
+
+
+def watch_verdict(judged: Judged) -> Verdict:
+    """What a judged watch decides: no downtime GO, downtime ROLLBACK, no evidence HOLD."""
+    if judged.judgement is Judgement.INCONCLUSIVE:
+        return Verdict.HOLD
+    return Verdict.GO if judged.ok else Verdict.ROLLBACK
 
 
 def evidence_problem(timeline: Timeline) -> str | None:

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from jinja2 import Environment as Templates
 
+from releasegate.errors import TimelineUnreadable
 from releasegate.ops.rollout.engine import STATUS_VERDICT, RolloutState, find_rollouts
-from releasegate.ops.watch import TimelineUnreadable, read_timeline
+from releasegate.ops.watch import read_timeline
 from releasegate.report import charts
 
 
@@ -57,7 +58,7 @@ def _gate_links(state: RolloutState, site: Path) -> dict[str, list[tuple[str, st
         for gate in stage.gates:
             page = site / "runs" / gate.run_id / "index.html"
             href = f"../../runs/{gate.run_id}/index.html" if page.exists() else None
-            rows.append((f"{'+'.join(gate.gates)}: {gate.verdict}", href))
+            rows.append((f"{'+'.join(gate.gates)}: {gate.verdict.name}", href))
         links[stage.name] = rows
     return links
 
@@ -69,7 +70,7 @@ def build_rollout_pages(reports_dir: Path, site: Path, templates: Templates) -> 
     for folder, state in find_rollouts(reports_dir):
         page_dir = site / "rollouts" / state.id
         page_dir.mkdir(parents=True, exist_ok=True)
-        verdict = STATUS_VERDICT[state.status]
+        verdict = STATUS_VERDICT[state.status].name
         chart = _probe_chart(folder, state)
         page = templates.get_template("rollout.html.j2").render(
             root="../../",

@@ -29,10 +29,11 @@ from jinja2 import PackageLoader, select_autoescape
 
 from releasegate.browser.artefacts import redact_file
 from releasegate.config import environments_dir
+from releasegate.errors import TimelineUnreadable
 from releasegate.evidence.results import CAUSE_UNREACHABLE, now
 from releasegate.evidence.runs import scrub_tree
 from releasegate.load.stats import read_history
-from releasegate.ops.watch import TIMELINE_FILE, TimelineUnreadable, read_timeline
+from releasegate.ops.watch import TIMELINE_FILE, read_timeline
 from releasegate.redact import Redactor
 from releasegate.report import charts
 from releasegate.report.masking import RunSecrets, SecretsByEnvironment

@@ -19,7 +19,8 @@ from typing import Any
 
 from jinja2 import Environment as Templates
 
-from releasegate.ops.monitor.uptime_monitor import (
+from releasegate.errors import UptimeUnreadable
+from releasegate.ops.monitor.uptime_history import (
     CHECKS_DIR,
     LOGS_DIR,
     MONITORS_DIR,
@@ -27,11 +28,12 @@ from releasegate.ops.monitor.uptime_monitor import (
     CheckRecord,
     UptimeHistory,
     UptimeSummary,
-    UptimeUnreadable,
+    read_uptime,
+)
+from releasegate.ops.monitor.uptime_tracker import (
     format_ratio,
     format_span,
     monitor_exit,
-    read_uptime,
     summarise,
 )
 from releasegate.report import charts

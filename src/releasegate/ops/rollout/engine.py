@@ -21,20 +21,41 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    TypeAdapter,
+    WithJsonSchema,
+)
 
 from releasegate.documents import read_document
+from releasegate.errors import RolloutError, StateUnreadable
 from releasegate.evidence.results import write_atomically
 from releasegate.ops.rollout.plan import PlanStage, RolloutPlan, slug
+from releasegate.outcome import Verdict, VerdictName
 from releasegate.redact import Redactor
 
 SCHEMA = "releasegate.rollout/1"
 STATE_FILE = "state.json"
 ROLLOUTS_DIR = "rollouts"
 
-Verdict = Literal["GO", "ROLLBACK", "HOLD"]
+
+def _verdict(value: object) -> Verdict:
+    return value if isinstance(value, Verdict) else Verdict.parse(str(value))
+
+
+# A verdict in state.json: written as its name ("GO"), as it always was
+VerdictWord = Annotated[
+    Verdict,
+    PlainValidator(_verdict),
+    PlainSerializer(lambda verdict: verdict.name, return_type=str),
+    WithJsonSchema(TypeAdapter(VerdictName).json_schema()),
+]
 # pending -> traffic -> soak -> gates -> promoted | held | rolled_back; not_run after a rollback
 StageStatus = Literal["pending", "traffic", "soak", "gates", "promoted", "held", "rolled_back"]
 RolloutStatus = Literal[
@@ -44,16 +65,17 @@ RolloutStatus = Literal[
 FINISHED: frozenset[RolloutStatus] = frozenset({"completed", "rolled_back", "aborted"})
 # The verdict a rollout's status amounts to (the page's colour, `[notify] on`)
 STATUS_VERDICT: dict[RolloutStatus, Verdict] = {
-    "completed": "GO",
-    "rolled_back": "ROLLBACK",
-    "rollback_failed": "ROLLBACK",
-    "aborted": "ROLLBACK",
-    "rolling_back": "HOLD",
-    "held": "HOLD",
-    "interrupted": "HOLD",
-    "running": "HOLD",
+    "completed": Verdict.GO,
+    "rolled_back": Verdict.ROLLBACK,
+    "rollback_failed": Verdict.ROLLBACK,
+    "aborted": Verdict.ROLLBACK,
+    "rolling_back": Verdict.HOLD,
+    "held": Verdict.HOLD,
+    "interrupted": Verdict.HOLD,
+    "running": Verdict.HOLD,
 }
-_SEVERITY: dict[Verdict, int] = {"GO": 0, "HOLD": 1, "ROLLBACK": 2}
+# A stage's soak and gates combined: downtime or a failed gate outweighs missing evidence
+_SEVERITY = (Verdict.GO, Verdict.HOLD, Verdict.ROLLBACK)
 
 
 def _now() -> str:
@@ -90,7 +112,7 @@ class CommandRecord(_Model):
 class SoakRecord(_Model):
     """The probes of one soak, judged like a deploy watch."""
 
-    verdict: Verdict
+    verdict: VerdictWord
     message: str
     probes: int = 0
     failed: int = 0
@@ -104,7 +126,7 @@ class GateRecord(_Model):
 
     run_id: str
     gates: list[str]
-    verdict: Verdict
+    verdict: VerdictWord
     exit_code: int | None
     message: str
     duration_s: float = 0.0
@@ -119,7 +141,7 @@ class StageState(_Model):
     traffic: CommandRecord | None = None
     soaks: list[SoakRecord] = Field(default_factory=list)
     gates: list[GateRecord] = Field(default_factory=list)
-    verdict: Verdict | None = None
+    verdict: VerdictWord | None = None
     reason: str = ""
     attempts: int = 0  # soak-and-gate attempts started (counted before each starts: unique ids)
     started_at: str | None = None
@@ -174,14 +196,6 @@ class RolloutState(_Model):
         return next(s for s in self.stages if s.name == name)
 
 
-class RolloutError(Exception):
-    """The rollout cannot go on as asked (its plan no longer matches it): one line, exit 3."""
-
-
-class StateUnreadable(Exception):
-    """A state file that is missing, not ours, or of another shape."""
-
-
 def read_state(path: Path) -> RolloutState:
     raw = read_document(path, SCHEMA, StateUnreadable)
     try:
@@ -227,7 +241,7 @@ def new_state(
 @dataclass(frozen=True)
 class Actions:
     """What each step does. `attempt` counts from 1 within a stage (soak and gates again after a
-    HOLD); the real ones are in `rollout_actions`, tests give fakes."""
+    HOLD); the real ones are `releasegate.ops.rollout.steps.real_actions`, tests give fakes."""
 
     traffic: Callable[[int, PlanStage], CommandRecord]
     soak: Callable[[int, PlanStage, int], SoakRecord | None]  # None: the stage has no soak
@@ -237,7 +251,7 @@ class Actions:
 
 
 def worst(*verdicts: Verdict) -> Verdict:
-    return max(verdicts, key=lambda v: _SEVERITY[v])
+    return max(verdicts, key=_SEVERITY.index)
 
 
 class Rollout:
@@ -277,7 +291,7 @@ class Rollout:
         if stage is not None:
             if stage.status != "traffic":  # a traffic hold stays one: resume must not skip it
                 stage.status = "held"
-            stage.verdict = "HOLD"
+            stage.verdict = Verdict.HOLD
             stage.reason = reason
         self.state.status = "held"
         self.state.reason = reason
@@ -287,7 +301,7 @@ class Rollout:
     def _roll_back(self, stage: StageState | None, reason: str) -> RolloutStatus:
         if stage is not None:
             stage.status = "rolled_back"
-            stage.verdict = stage.verdict or "ROLLBACK"
+            stage.verdict = Verdict.ROLLBACK if stage.verdict is None else stage.verdict
             stage.reason = stage.reason or reason
             stage.ended_at = _now()
         self.state.reason = reason
@@ -407,25 +421,27 @@ class Rollout:
         soak = self.actions.soak(index, spec, attempt)
         if soak is not None:
             stage.soaks.append(soak)
-            self._event("soak", f"soak {soak.verdict}: {soak.message}", stage)
-            if soak.verdict == "ROLLBACK":  # downtime while soaking: no gate can undo that
-                stage.verdict, stage.reason = "ROLLBACK", f"soak: {soak.message}"
+            self._event("soak", f"soak {soak.verdict.name}: {soak.message}", stage)
+            if soak.verdict is Verdict.ROLLBACK:  # downtime while soaking: no gate can undo that
+                stage.verdict, stage.reason = Verdict.ROLLBACK, f"soak: {soak.message}"
                 return self._roll_back(stage, f"stage {stage.name}: downtime while soaking")
         stage.status = "gates"
         self.save()
         gate = self.actions.gates(index, spec, attempt)
         stage.gates.append(gate)
-        self._event("gates", f"gates {'+'.join(gate.gates)}: {gate.verdict}: {gate.message}", stage)
+        self._event(
+            "gates", f"gates {'+'.join(gate.gates)}: {gate.verdict.name}: {gate.message}", stage
+        )
         verdicts: list[Verdict] = [gate.verdict] + ([soak.verdict] if soak else [])
         verdict = worst(*verdicts)
         reasons = [f"gates: {gate.message}"] + ([f"soak: {soak.message}"] if soak else [])
-        if verdict == "GO":
-            stage.status, stage.verdict, stage.reason = "promoted", "GO", ""
+        if verdict is Verdict.GO:
+            stage.status, stage.verdict, stage.reason = "promoted", Verdict.GO, ""
             stage.ended_at = _now()
             self._event("promoted", f"stage {stage.name} promoted", stage)
             return None
-        if verdict == "ROLLBACK":
-            stage.verdict, stage.reason = "ROLLBACK", "; ".join(reasons)
+        if verdict is Verdict.ROLLBACK:
+            stage.verdict, stage.reason = Verdict.ROLLBACK, "; ".join(reasons)
             return self._roll_back(stage, f"stage {stage.name}: the gates said ROLLBACK")
         return self._hold(stage, f"stage {stage.name}: {'; '.join(reasons)}")
 

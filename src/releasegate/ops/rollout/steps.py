@@ -11,37 +11,30 @@ from __future__ import annotations
 import os
 import shlex
 import signal
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from releasegate.config import Command, Environment
-from releasegate.evidence.decide import ExitCode
-from releasegate.evidence.decision_file import DECISION_FILE, DecisionRecord
+from releasegate.errors import EvidenceMissing
 from releasegate.evidence.runs import scrub_tree
-from releasegate.ops.processes import stop_group
+from releasegate.ops.baseline_capture import take_baseline
+from releasegate.ops.gate_run import GateCommand, read_gate_decision, run_gate_process
+from releasegate.ops.processes import TERMINATE_GRACE_S, run_in_group
 from releasegate.ops.rollout.engine import (
     Actions,
     CommandRecord,
     GateRecord,
     RolloutState,
     SoakRecord,
-    Verdict,
     stage_folder,
 )
 from releasegate.ops.rollout.plan import PlanStage, RolloutPlan
 from releasegate.ops.verdict_actions import show_command
-from releasegate.ops.watch import evidence_problem, judge_timeline, probe_for, watch_plan
+from releasegate.ops.watch import judge_watch, probe_for, watch_plan, watch_verdict
+from releasegate.outcome import Verdict
 from releasegate.slo.baseline import BASELINE_VAR
-
-_VERDICTS: dict[int, Verdict] = {
-    ExitCode.GO: "GO",
-    ExitCode.ROLLBACK: "ROLLBACK",
-    ExitCode.HOLD: "HOLD",
-}
+from releasegate.slo.synthetic import BASELINE_FILE
 
 
 def run_command(
@@ -56,36 +49,22 @@ def run_command(
 ) -> CommandRecord:
     """Run `command` once, output to `log`, in its own process group so a timeout or Ctrl-C
     ends all of it. Ctrl-C propagates after the group is stopped (the caller saves state)."""
-    log.parent.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
     record = CommandRecord(command=shown, log=log.name)
-    with log.open("wb") as handle:
-        try:
-            process = subprocess.Popen(
-                command,
-                # a string is the plan author's shell command, run as written
-                shell=isinstance(command, str),
-                cwd=cwd,
-                env={**os.environ, **extra_env},
-                stdout=handle,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        except OSError as exc:
-            record.error = f"cannot start: {exc.strerror or exc}"
-            handle.write(record.error.encode() + b"\n")
-            return record
-        try:
-            record.exit_code = process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            record.timed_out = True
-            stop_group(process, first=stop_signal)
-        except KeyboardInterrupt:
-            stop_group(process, first=stop_signal)
-            raise
-        finally:
-            record.duration_s = round(time.monotonic() - started, 3)
+    ran = run_in_group(
+        command,
+        log=log,
+        timeout_s=timeout_s,
+        cwd=cwd,
+        env={**os.environ, **extra_env},
+        first=stop_signal,
+    )
+    if ran.start_error is not None:
+        record.error = f"cannot start: {ran.start_error.strerror or ran.start_error}"
+        log.write_text(record.error + "\n", encoding="utf-8")
+        return record
+    record.exit_code = ran.exit_code
+    record.timed_out = ran.timed_out
+    record.duration_s = ran.duration_s
     return record
 
 
@@ -127,17 +106,22 @@ class RolloutContext:
     def gate_run_id(self, index: int, attempt: int) -> str:
         return f"{self.state.id}-{stage_folder(index, self.plan.stages[index].name)}-{attempt}"
 
+    def gate_command(self, index: int) -> GateCommand:
+        """The stage's gates as a `releasegate run`: its run under the reports folder (the
+        report site lists it), its output in the stage's folder."""
+        return GateCommand(
+            env_file=Path(self.state.env_file),
+            stages=[gate.replace("_", "-") for gate in self.plan.stages[index].gates],
+            checks_dir=self.reports_dir,
+            logs_dir=self.stage_dir(index),
+            timeout_s=self.plan.settings.gates_timeout,
+            suites=Path(self.state.suites),
+            base_url=self.target,
+            release_version=self.release_version,
+        )
+
     def gate_argv(self, index: int, attempt: int) -> list[str]:
-        stage = self.plan.stages[index]
-        argv = [sys.executable, "-m", "releasegate", "run", "--env", self.state.env_file]
-        for gate in stage.gates:
-            argv += ["--stage", gate.replace("_", "-")]
-        argv += ["--base-url", self.target, "--run-id", self.gate_run_id(index, attempt)]
-        argv += ["--reports-dir", str(self.reports_dir.resolve()), "--suites", self.state.suites]
-        argv.append("--no-notify")  # the rollout reports the stage; one message per gate is noise
-        if self.release_version:
-            argv += ["--release-version", self.release_version]
-        return argv
+        return self.gate_command(index).argv(self.gate_run_id(index, attempt))
 
     @property
     def baseline_file(self) -> Path | None:
@@ -153,20 +137,14 @@ def gate_verdict(
 ) -> tuple[Verdict, str]:
     """The gate run's verdict: its decision.json, when that is this run's and agrees with the
     exit code. A crash (Python exits 1 too) or a missing decision is HOLD, never a verdict."""
-    try:
-        record = DecisionRecord.model_validate_json((run_dir / DECISION_FILE).read_text())
-    except (OSError, ValueError):
-        return "HOLD", f"the gate run wrote no decision (exit {exit_code}); see {log}"
-    expected = _VERDICTS.get(exit_code if exit_code is not None else -1)
-    if expected is None or record.run.id != run_id or record.verdict != expected:
-        return "HOLD", (
-            f"the gate run's decision ({record.verdict}, run {record.run.id}) does not match its"
-            f" exit code {exit_code}; see {log}"
-        )
+    decision = read_gate_decision(run_dir, run_id, exit_code)
+    if decision.verdict is None or decision.record is None:
+        return Verdict.HOLD, f"{decision.problem}; see {log}"
+    record = decision.record
     reasons = [r.message for r in record.reasons[:3]]
     counts = ", ".join(f"{n} {o}" for o, n in record.evidence.counts.items() if n)
     summary = "; ".join(reasons) if reasons else f"{record.verdict} ({counts or 'no checks'})"
-    return expected, summary
+    return decision.verdict, summary
 
 
 def real_actions(context: RolloutContext) -> Actions:
@@ -206,13 +184,10 @@ def real_actions(context: RolloutContext) -> Actions:
         # not timeline.json: the post-deploy gate takes the newest of those as the deploy's
         path = context.stage_dir(index) / f"soak-{attempt}.json"
         timeline.write(path, redactor)
-        problem = evidence_problem(timeline)
-        config = env.model.watch
-        judged = judge_timeline(timeline, max_failed=config.max_failed, max_gap_s=config.max_gap)
-        verdict: Verdict = "HOLD" if problem else ("GO" if judged.ok else "ROLLBACK")
+        judged = judge_watch(timeline, env.model.watch)
         return SoakRecord(
-            verdict=verdict,
-            message=redactor.redact(problem or judged.message),
+            verdict=watch_verdict(judged),
+            message=redactor.redact(judged.message),
             probes=len(timeline.probes),
             failed=sum(1 for p in timeline.probes if not p.ok),
             duration_s=timeline.duration_s,
@@ -222,34 +197,31 @@ def real_actions(context: RolloutContext) -> Actions:
     def gates(index: int, stage: PlanStage, attempt: int) -> GateRecord:
         run_id = context.gate_run_id(index, attempt)
         log = context.stage_dir(index) / f"gates-{attempt}.log"
-        started = time.monotonic()
         baseline = context.baseline_file
-        record = scrubbed(
-            log,
-            lambda: run_command(
-                context.gate_argv(index, attempt),
-                timeout_s=plan.settings.gates_timeout,
-                cwd=context.env.repository,
-                log=log,
-                shown="releasegate run",
-                extra_env={BASELINE_VAR: str(baseline)} if baseline else {},
-                # SIGINT: the run writes its evidence as interrupted, and decides
-                stop_signal=signal.SIGINT,
-            ),
+        process = run_gate_process(
+            context.gate_command(index),
+            run_id,
+            redactor,
+            environ={**os.environ, **({BASELINE_VAR: str(baseline)} if baseline else {})},
+            log=log,
+            cwd=context.env.repository,
+            grace_s=TERMINATE_GRACE_S,
         )
-        run_dir = context.reports_dir / run_id
-        if record.timed_out:
-            verdict: Verdict = "HOLD"
+        assert process is not None
+        if process.timed_out:
+            verdict = Verdict.HOLD
             message = f"the gate run took over {plan.settings.gates_timeout:g}s and was stopped"
         else:
-            verdict, message = gate_verdict(run_dir, run_id, record.exit_code, log)
+            verdict, message = gate_verdict(
+                context.reports_dir / run_id, run_id, process.exit_code, log
+            )
         return GateRecord(
             run_id=run_id,
             gates=[g.replace("_", "-") for g in stage.gates],
             verdict=verdict,
-            exit_code=record.exit_code,
+            exit_code=process.exit_code,
             message=redactor.redact(message),
-            duration_s=round(time.monotonic() - started, 3),
+            duration_s=process.duration_s,
             log=str(log.relative_to(context.folder)),
         )
 
@@ -271,24 +243,11 @@ def real_actions(context: RolloutContext) -> Actions:
         return record
 
     def baseline() -> tuple[str | None, str]:
-        from releasegate.errors import EvidenceMissing
-        from releasegate.slo.baseline import synthetic_plan
-        from releasegate.slo.synthetic import BASELINE_FILE, take_samples
-
         try:
-            sampling = synthetic_plan(env)
+            taken = take_baseline(env, context.target, context.folder / BASELINE_FILE)
         except EvidenceMissing as exc:
             return None, str(exc)
-        samples = take_samples(context.target, sampling, environment=env.name)
-        if not samples.latencies():
-            return None, f"no answer from {redactor.redact(context.target)}"
-        path = context.folder / BASELINE_FILE
-        samples.write(path, redactor)
-        return (
-            str(path.relative_to(context.folder)),
-            f"baseline: {len(samples.samples)} samples of {', '.join(samples.endpoints())}"
-            f" in {samples.elapsed_s:.1f}s",
-        )
+        return str(taken.path.relative_to(context.folder)), taken.line()
 
     return Actions(traffic=traffic, soak=soak, gates=gates, rollback=rollback, baseline=baseline)
 
