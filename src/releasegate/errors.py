@@ -55,3 +55,15 @@ class CheckFailed(AssertionError):
         self.measured = measured
         self.threshold = threshold
         self.url = url
+
+
+# --- slo ---
+
+
+class SamplesUnreadable(ReleasegateError):
+    """A samples or baseline file (`releasegate.samples/1`) that is missing or not ours."""
+
+
+class PrometheusUnavailable(EvidenceMissing):
+    """Prometheus could not be asked, or did not answer the query with a number: the SLO gate
+    could not measure (HOLD), with the query in the message."""

@@ -9,10 +9,10 @@ import random
 import numpy as np
 import pytest
 
+from releasegate.outcome import Judgement
 from releasegate.slo import judge as slo_judge
 from releasegate.slo.statistics import (
     Interval,
-    Judgement,
     Latencies,
     _kth_difference,
     burn_rate,
