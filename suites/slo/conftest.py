@@ -69,7 +69,8 @@ def slo(env: Environment) -> SloConfig:
 
 @pytest.fixture
 def source(request: pytest.FixtureRequest) -> SliSource:
-    """The SLI source of this check, set up when a check first needs it."""
+    """The SLI source of this check (`synthetic`, `prometheus`, `load`: the fixture
+    `<name>_source`), set up when a check first needs it."""
     found: SliSource = request.getfixturevalue(f"{request.param}_source")
     return found
 

@@ -174,9 +174,9 @@ def measurements(sli: Sli, objective: Objective) -> list[Measurement]:
     """The SLI against its objective as results.json keeps it: the value (None when there is
     none), its unit, the limit, the sample count, source and window; then the interval's
     bounds as `<name> interval low` / `high` (the report site charts them)."""
-    latency = objective.quantile is not None
-    unit, scale, digits = ("ms", 1.0, 4) if latency else ("%", 100.0, 4)
-    name = objective.measurement
+    # latency in ms; ratios as percentages
+    unit, scale = ("ms", 1.0) if objective.quantile is not None else ("%", 100.0)
+    name, digits = objective.measurement, 4
     bounds: tuple[float, float] | None = None
     value: float | None = None
     if isinstance(sli, Percentile):
