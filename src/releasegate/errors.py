@@ -208,3 +208,15 @@ class RolloutRefused(OpsError, UsageError):
 
 class RolloutBusy(OpsError):
     """Another process is running this rollout (or starting one of its plan) right now: exit 2."""
+
+
+# --- slo ---
+
+
+class SamplesUnreadable(ReleasegateError):
+    """A samples or baseline file (`releasegate.samples/1`) that is missing or not ours."""
+
+
+class PrometheusUnavailable(EvidenceMissing):
+    """Prometheus could not be asked, or did not answer the query with a number: the SLO gate
+    could not measure (HOLD), with the query in the message."""

@@ -1,17 +1,64 @@
 import os
+import time
 from pathlib import Path
 
 import pytest
 
-from releasegate.config import Environment, SloConfig
-from releasegate.pytest_plugin import GateRun, mark_folder
+from releasegate.config import Environment, PrometheusConfig, SloConfig
+from releasegate.errors import EvidenceMissing
+from releasegate.load.runner import LOAD_DIR, STATS_PREFIX
+from releasegate.load.stats import LoadStats, StatsUnreadable, read_stats
+from releasegate.load.thresholds import LoadEvidence, require_answered
+from releasegate.pytest_plugin import GateRun, current_run, mark_folder
 from releasegate.slo.baseline import BASELINE_VAR, BaselineChoice, choose_baseline, synthetic_plan
+from releasegate.slo.prometheus import Prometheus
+from releasegate.slo.sli import SliSource
+from releasegate.slo.sources import (
+    LoadStatistics,
+    PrometheusMetrics,
+    SyntheticSamples,
+    burn_windows,
+    table,
+)
 from releasegate.slo.synthetic import SAMPLES_FILE, SampleSet, take_samples
+
+# how long a Prometheus started beside the reference service may take to scrape it first
+SCRAPE_WAIT_S = 20.0
+# the bundled Prometheus scrapes every second: two scrapes after the synthetic samples
+BUNDLED_SCRAPES_S = 2.5
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     mark_folder(items, Path(__file__).parent, "slo")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """One check per objective the environment sets and source that measures it
+    (`p95-synthetic`, `error_ratio-prometheus`), and one per burn-rate pair of windows
+    (`5m-1h`: short, then long)."""
+    run = current_run(metafunc.config)
+    if run is None:
+        return
+    slo, name = run.env.model.slo, run.env.name
+    if "objective" in metafunc.fixturenames:
+        checks = [pytest.param(o, s, id=f"{o.key}-{s}") for o, s in table(slo)]
+        nothing = pytest.mark.skip(reason=f"no [slo] objective and source for env={name}")
+        metafunc.parametrize(
+            ("objective", "source"),
+            checks or [pytest.param(None, None, id="none", marks=nothing)],
+            indirect=["source"],
+        )
+    if "burn_window" in metafunc.fixturenames:
+        pairs = [
+            pytest.param(w, id=run.redactor.redact(f"{w.short}-{w.long}"))
+            for w in burn_windows(slo)
+        ]
+        nothing = pytest.mark.skip(
+            reason=f"no [slo.prometheus] burn_windows, or no [slo] availability_min or"
+            f" error_ratio_max, for env={name}"
+        )
+        metafunc.parametrize("burn_window", pairs or [pytest.param(None, id="none", marks=nothing)])
 
 
 @pytest.fixture(scope="session")
@@ -20,17 +67,90 @@ def slo(env: Environment) -> SloConfig:
     return env.model.slo
 
 
+@pytest.fixture
+def source(request: pytest.FixtureRequest) -> SliSource:
+    """The SLI source of this check (`synthetic`, `prometheus`, `load`: the fixture
+    `<name>_source`), set up when a check first needs it."""
+    found: SliSource = request.getfixturevalue(f"{request.param}_source")
+    return found
+
+
 @pytest.fixture(scope="session")
 def synthetic(gate_run: GateRun, slo: SloConfig) -> SampleSet:
     """The gate's own samples of the key endpoints (kept in the run as samples.json); not one
-    answered because the target could not be reached: TargetUnreachable."""
+    answered because the target could not be reached: TargetUnreachable. A Prometheus started
+    beside the reference service scrapes once first, so that it sees them."""
     if not slo.synthetic.enabled:
         pytest.skip("[slo.synthetic] enabled = false")
+    if gate_run.prometheus_url and slo.prometheus is not None:
+        Prometheus(gate_run.prometheus_url).wait_until_scraping(SCRAPE_WAIT_S)
     plan = synthetic_plan(gate_run.env)
     samples = take_samples(gate_run.base_url, plan, environment=gate_run.env.name)
     samples.write(gate_run.run_dir / SAMPLES_FILE, gate_run.redactor)
     samples.raise_if_unreachable()
     return samples
+
+
+@pytest.fixture(scope="session")
+def synthetic_source(synthetic: SampleSet, slo: SloConfig) -> SyntheticSamples:
+    """SLIs from the synthetic samples."""
+    return SyntheticSamples(synthetic, slo.confidence)
+
+
+@pytest.fixture(scope="session")
+def prometheus_config(slo: SloConfig, env: Environment) -> PrometheusConfig:
+    """`[slo.prometheus]`; the checks skip where an environment has none."""
+    if slo.prometheus is None:
+        pytest.skip(f"no [slo.prometheus] for env={env.name}")
+    return slo.prometheus
+
+
+@pytest.fixture(scope="session")
+def prometheus_source(
+    prometheus_config: PrometheusConfig,
+    slo: SloConfig,
+    gate_run: GateRun,
+    request: pytest.FixtureRequest,
+) -> PrometheusMetrics:
+    """SLIs from the configured Prometheus, or the one started beside the reference service;
+    that one has seen only this run's traffic, so it first gets the synthetic samples and the
+    scrapes that follow them."""
+    url = gate_run.prometheus_url or prometheus_config.url
+    if url is None:
+        raise EvidenceMissing(
+            f"no Prometheus: set [slo.prometheus] url in {gate_run.env.path}, or"
+            " [reference] prometheus = true with Prometheus installed (apt-get install prometheus)"
+        )
+    client = Prometheus(str(url).rstrip("/"), timeout_s=prometheus_config.timeout)
+    if gate_run.prometheus_url:
+        request.getfixturevalue("synthetic")
+        time.sleep(BUNDLED_SCRAPES_S)
+    return PrometheusMetrics.read(client, prometheus_config, slo.confidence, gate_run.env.name)
+
+
+@pytest.fixture(scope="session")
+def load_stats(gate_run: GateRun) -> LoadStats:
+    """This run's load stage statistics; skipped when the load stage did not run."""
+    path: Path = gate_run.run_dir / LOAD_DIR / f"{STATS_PREFIX}.json"
+    if not path.is_file():
+        pytest.skip(
+            "the load stage did not run in this run (releasegate run --stage load --stage slo)"
+        )
+    try:
+        return read_stats(path)
+    except StatsUnreadable as exc:
+        pytest.skip(f"the load stage left no statistics to read: {exc}")
+
+
+@pytest.fixture(scope="session")
+def load_source(
+    load_stats: LoadStats, gate_run: GateRun, slo: SloConfig, env: Environment
+) -> LoadStatistics:
+    """SLIs from all requests of this run's load stage, if any were answered
+    (`TargetUnreachable` when requests went out and none came back)."""
+    where = f"load stage, env={env.name}"
+    total = require_answered(LoadEvidence(load_stats, None, where, target=gate_run.base_url))
+    return LoadStatistics(total, slo.confidence, env.name)
 
 
 @pytest.fixture(scope="session")

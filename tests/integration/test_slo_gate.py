@@ -91,7 +91,18 @@ def run_slo(
 
 
 def synthetic_outcomes(run: GateRun) -> dict[str, str]:
-    return {k: v for k, v in run.outcomes().items() if k.startswith("test_synthetic")}
+    """The checks of the synthetic samples: the objectives from them, and the baseline's."""
+    return {
+        k: v
+        for k, v in run.outcomes().items()
+        if k.endswith("-synthetic]") or k.startswith("test_regression.py")
+    }
+
+
+# the checks of the synthetic samples, and the comparison with the baseline
+SYNTHETIC = "synthetic or regressed"
+# the latency percentiles of the synthetic samples
+PERCENTILES = "p50-synthetic or p95-synthetic or p99-synthetic"
 
 
 def test_a_healthy_service_meets_every_objective(
@@ -99,22 +110,17 @@ def test_a_healthy_service_meets_every_objective(
 ) -> None:
     """450 samples: percentiles with intervals under the objectives, and 450 error-free
     samples show an error ratio under 1 %: GO. Every sample is kept in samples.json."""
-    run = run_slo(run_gate, tmp_path, healthy_service.base_url, "-k", "synthetic")
+    run = run_slo(run_gate, tmp_path, healthy_service.base_url, "-k", SYNTHETIC)
 
     outcomes = synthetic_outcomes(run)
+    assert outcomes["test_objectives.py::test_objective[p95-synthetic]"] == "passed", run.output
+    assert outcomes["test_objectives.py::test_objective[error_ratio-synthetic]"] == "passed"
+    assert outcomes["test_objectives.py::test_objective[availability-synthetic]"] == "passed"
     assert (
-        outcomes["test_synthetic.py::test_latency_percentile_meets_the_objective[p95]"] == "passed"
-    ), run.output
-    assert outcomes["test_synthetic.py::test_error_ratio_meets_the_objective"] == "passed"
-    assert outcomes["test_synthetic.py::test_availability_meets_the_objective"] == "passed"
-    assert (
-        outcomes["test_synthetic.py::test_latency_has_not_regressed_against_the_baseline"]
+        outcomes["test_regression.py::test_latency_has_not_regressed_against_the_baseline"]
         == "skipped"
     )
-    p95 = {
-        m.name: m
-        for m in run.check("test_latency_percentile_meets_the_objective[p95]").measurements
-    }
+    p95 = {m.name: m for m in run.check("test_objective[p95-synthetic]").measurements}
     assert p95["p95"].samples == 450
     assert p95["p95"].source == "synthetic"
     assert p95["p95 interval low"].value is not None
@@ -129,10 +135,10 @@ def test_latency_over_the_objective_fails_with_value_and_interval(
     service = start_service("latency=600ms")
 
     run = run_slo(
-        run_gate, tmp_path, service.base_url, "-k", "synthetic", requests=100, concurrency=10
+        run_gate, tmp_path, service.base_url, "-k", SYNTHETIC, requests=100, concurrency=10
     )
 
-    check = run.check("test_latency_percentile_meets_the_objective[p95]")
+    check = run.check("test_objective[p95-synthetic]")
     assert check.outcome == "failed", run.output
     found = re.search(
         r"p95 latency (\d+\.\d) ms \(95% interval (\d+\.\d)\.\.(\d+\.\d) ms, 100 samples\) exceeds 500 ms",
@@ -148,28 +154,28 @@ def test_an_error_ratio_of_five_percent_fails(
 ) -> None:
     service = start_service("error-ratio=0.05")
 
-    run = run_slo(run_gate, tmp_path, service.base_url, "-k", "synthetic")
+    run = run_slo(run_gate, tmp_path, service.base_url, "-k", SYNTHETIC)
 
-    check = run.check("test_error_ratio_meets_the_objective")
+    check = run.check("test_objective[error_ratio-synthetic]")
     assert check.outcome == "failed", run.output
     assert "exceeds 1.000%" in check.message
     assert "95% interval" in check.message
-    assert run.check("test_availability_meets_the_objective").outcome == "failed"
+    assert run.check("test_objective[availability-synthetic]").outcome == "failed"
 
 
 def test_too_few_samples_are_inconclusive_and_say_how_many_would_do(
     run_gate: RunGate, healthy_service: ReferenceServiceProcess, tmp_path: Path
 ) -> None:
     """20 samples: no 95 % interval for a p95 (72 needed), nor an error ratio under 1 %."""
-    run = run_slo(run_gate, tmp_path, healthy_service.base_url, "-k", "synthetic", requests=20)
+    run = run_slo(run_gate, tmp_path, healthy_service.base_url, "-k", SYNTHETIC, requests=20)
 
-    p95 = run.check("test_latency_percentile_meets_the_objective[p95]")
+    p95 = run.check("test_objective[p95-synthetic]")
     assert p95.outcome == "error", run.output
     assert "20 samples are too few for a 95% interval; 72 needed" in p95.message
-    errors = run.check("test_error_ratio_meets_the_objective")
+    errors = run.check("test_objective[error_ratio-synthetic]")
     assert errors.outcome == "error"
     assert "381 event-free samples would show it" in errors.message
-    assert run.check("test_latency_percentile_meets_the_objective[p50]").outcome == "passed"
+    assert run.check("test_objective[p50-synthetic]").outcome == "passed"
     assert decide(run.results).verdict is Verdict.HOLD
 
 
@@ -193,7 +199,7 @@ def test_a_tripled_latency_under_the_objective_fails_against_the_baseline(
     take_baseline(service.base_url, tmp_path / "reports")
     service.set_faults(["latency=60ms"])
 
-    run = run_slo(run_gate, tmp_path, service.base_url, "-k", "synthetic", requests=200)
+    run = run_slo(run_gate, tmp_path, service.base_url, "-k", SYNTHETIC, requests=200)
 
     check = run.check("test_latency_has_not_regressed_against_the_baseline")
     assert check.outcome == "failed", run.output
@@ -204,7 +210,7 @@ def test_a_tripled_latency_under_the_objective_fails_against_the_baseline(
     )
     assert found, check.message
     assert 30 < float(found.group(2)) <= float(found.group(1)) <= float(found.group(3)) < 50
-    assert run.check("test_latency_percentile_meets_the_objective[p95]").outcome == "passed"
+    assert run.check("test_objective[p95-synthetic]").outcome == "passed"
     assert decide(run.results).verdict is Verdict.ROLLBACK
 
 
@@ -252,13 +258,13 @@ def test_requests_that_time_out_count_as_slow_not_as_missing(
         tmp_path,
         service.base_url,
         "-k",
-        "percentile",
+        PERCENTILES,
         requests=100,
         concurrency=16,
         target_extra='timeout = "0.5s"',
     )
 
-    check = run.check("test_latency_percentile_meets_the_objective[p95]")
+    check = run.check("test_objective[p95-synthetic]")
     assert check.outcome == "failed", run.output
     found = re.search(r"p95 latency >=(\d+)\.\d ms .*, (\d+) without an answer", check.message)
     assert found, check.message
@@ -274,9 +280,9 @@ def test_a_target_refusing_every_request_is_unreachable(run_gate: RunGate, tmp_p
         port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
 
-    run = run_slo(run_gate, tmp_path, url, "-k", "percentile", requests=20)
+    run = run_slo(run_gate, tmp_path, url, "-k", PERCENTILES, requests=20)
 
-    check = run.check("test_latency_percentile_meets_the_objective[p95]")
+    check = run.check("test_objective[p95-synthetic]")
     assert check.outcome == "error", run.output
     assert f"{url}: none of 20 requests got an answer; 20x ConnectError" in check.message
     assert decide(run.results).verdict is not Verdict.GO
@@ -305,7 +311,16 @@ def traffic(prometheus: PrometheusServer, url: str, requests: int, concurrency: 
 
 
 def prometheus_outcomes(run: GateRun) -> dict[str, str]:
-    return {k: v for k, v in run.outcomes().items() if k.startswith("test_prometheus")}
+    """The checks from Prometheus: the objectives from its metrics, and the burn rates."""
+    return {
+        k: v
+        for k, v in run.outcomes().items()
+        if k.endswith("-prometheus]") or k.startswith("test_burn_rate.py")
+    }
+
+
+# the checks from Prometheus's metrics, and the error budget's burn rates
+PROMETHEUS_CHECKS = "prometheus or burning"
 
 
 @needs_prometheus
@@ -320,21 +335,15 @@ def test_prometheus_backed_checks_pass_a_healthy_service(
             tmp_path,
             healthy_service.base_url,
             "-k",
-            "prometheus",
+            PROMETHEUS_CHECKS,
             extra=PROMETHEUS_TABLE.format(url=prometheus.url),
         )
 
     outcomes = prometheus_outcomes(run)
-    assert (
-        outcomes["test_prometheus.py::test_prometheus_latency_p95_meets_the_objective"] == "passed"
-    ), run.output
-    assert (
-        outcomes["test_prometheus.py::test_prometheus_error_ratio_meets_the_objective"] == "passed"
-    )
-    assert (
-        outcomes["test_prometheus.py::test_error_budget_is_not_burning_fast[fast burn]"] == "passed"
-    )
-    p95 = run.check("test_prometheus_latency_p95_meets_the_objective").measurements[0]
+    assert outcomes["test_objectives.py::test_objective[p95-prometheus]"] == "passed", run.output
+    assert outcomes["test_objectives.py::test_objective[error_ratio-prometheus]"] == "passed"
+    assert outcomes["test_burn_rate.py::test_error_budget_is_not_burning_fast[30s-1m]"] == "passed"
+    p95 = run.check("test_objective[p95-prometheus]").measurements[0]
     assert p95.source == "prometheus"
     assert (p95.samples or 0) >= 400
 
@@ -356,19 +365,17 @@ def test_prometheus_backed_checks_fail_latency_and_errors(
             tmp_path,
             service.base_url,
             "-k",
-            "prometheus",
+            PROMETHEUS_CHECKS,
             extra=PROMETHEUS_TABLE.format(url=prometheus.url),
         )
 
-    latency = run.check("test_prometheus_latency_p95_meets_the_objective")
+    latency = run.check("test_objective[p95-prometheus]")
     assert latency.outcome == "failed", run.output
     assert "exceeds 500 ms" in latency.message
     assert "window 1m" in latency.message
-    assert run.check("test_prometheus_error_ratio_meets_the_objective").outcome == "failed", (
-        run.output
-    )
-    assert run.check("test_error_budget_is_not_burning_fast[fast burn]").outcome == "passed"
-    burn = run.check("test_error_budget_is_not_burning_fast[slow burn]")
+    assert run.check("test_objective[error_ratio-prometheus]").outcome == "failed", run.output
+    assert run.check("test_error_budget_is_not_burning_fast[30s-1m]").outcome == "passed"
+    burn = run.check("test_error_budget_is_not_burning_fast[30s-2m]")
     assert burn.outcome == "failed", run.output
     assert "error budget burning at" in burn.message
     assert "above 3x for a 99.000% objective" in burn.message
@@ -386,13 +393,13 @@ def test_a_stopped_prometheus_is_inconclusive_with_the_query_shown(
         tmp_path,
         healthy_service.base_url,
         "-k",
-        "prometheus",
+        PROMETHEUS_CHECKS,
         extra=PROMETHEUS_TABLE.format(url=prometheus.url),
     )
 
     outcomes = prometheus_outcomes(run)
     assert set(outcomes.values()) - {"skipped"} == {"error"}, run.output
-    message = run.check("test_prometheus_error_ratio_meets_the_objective").message
+    message = run.check("test_objective[error_ratio-prometheus]").message
     assert "Prometheus unreachable" in message
     assert "http_requests_total" in message
     assert decide(run.results).verdict is Verdict.HOLD

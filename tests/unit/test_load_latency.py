@@ -11,12 +11,15 @@ import pytest
 
 from releasegate.load.latency import (
     histogram_interval,
+    histogram_percentile,
     judge_histogram,
     judge_reported,
-    slo_verdict,
 )
 from releasegate.load.stats import bucket_edges
 from releasegate.outcome import Judgement
+from releasegate.slo.judge import judge
+from releasegate.slo.objectives import Indicator, Objective
+from releasegate.slo.sli import Origin
 from releasegate.slo.statistics import percentile_interval
 
 
@@ -139,7 +142,8 @@ def test_the_slo_gates_verdict_on_load_statistics(
     histogram: dict[int, int] | None, limit: float, expected: Judgement, says: str
 ) -> None:
     """The SLO gate reading the load stage judges Locust's buckets like the load gate does."""
-    verdict = slo_verdict(histogram, 0.95, limit, 0.95, "load stage, env=prod")
+    sli = histogram_percentile(histogram, 0.95, 0.95, Origin("locust", "load stage, env=prod"))
+    verdict = judge(sli, Objective(Indicator.LATENCY, limit, 0.95))
 
     assert verdict.judgement is expected
     assert says in verdict.message

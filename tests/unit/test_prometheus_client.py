@@ -10,10 +10,12 @@ import math
 import httpx
 import pytest
 
-from releasegate.errors import EvidenceMissing
+from releasegate.errors import EvidenceMissing, PrometheusUnavailable
 from releasegate.outcome import Judgement
-from releasegate.slo import judge as slo_judge
-from releasegate.slo.prometheus import Prometheus, PrometheusUnavailable, bucket_query, render
+from releasegate.slo.judge import judge
+from releasegate.slo.objectives import Indicator, Objective
+from releasegate.slo.prometheus import Prometheus, bucket_query, render
+from releasegate.slo.sli import BucketPercentile, Origin
 from releasegate.slo.statistics import BucketInterval, histogram_interval
 
 QUERY = "sum(rate(http_requests_total[5m]))"
@@ -181,7 +183,8 @@ def test_the_p95_interval_is_the_bucket_bounds_around_its_ranks(
 def test_a_histogram_percentile_is_judged_by_its_bucket_bounds(
     interval: BucketInterval | None, limit_ms: float, judgement: Judgement, words: str
 ) -> None:
-    verdict = slo_judge.histogram_latency(280.0, interval, 0.95, limit_ms, "env=prod")
+    sli = BucketPercentile(Origin("prometheus", "env=prod"), 0.95, 280.0, interval, 900)
+    verdict = judge(sli, Objective(Indicator.LATENCY, limit_ms, 0.95))
 
     assert verdict.judgement is judgement
     assert words in verdict.message

@@ -10,15 +10,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from releasegate.errors import EvidenceMissing
+from releasegate.errors import EvidenceMissing, SamplesUnreadable
 from releasegate.net import normalise_url
 from releasegate.outcome import Judgement
 from releasegate.probe import TargetUnreachable
 from releasegate.redact import MASK, Redactor
-from releasegate.slo import judge as slo_judge
+from releasegate.slo.judge import judge
+from releasegate.slo.objectives import Indicator, Objective
+from releasegate.slo.sli import Origin, percentile
 from releasegate.slo.synthetic import (
     SamplePlan,
-    SamplesUnreadable,
     Target,
     read_samples,
     take_samples,
@@ -139,7 +140,8 @@ def test_timeouts_are_samples_censored_at_the_timeout() -> None:
     )
 
     latencies = samples.censored_latencies()
-    verdict = slo_judge.latency(latencies, 0.95, 500.0, 0.95, "env=prod")
+    sli = percentile(latencies, 0.95, 0.95, Origin("synthetic", "env=prod"))
+    verdict = judge(sli, Objective(Indicator.LATENCY, 500.0, 0.95))
 
     assert latencies.censored == 40
     assert len(latencies.observed) == 160

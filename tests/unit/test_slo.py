@@ -9,10 +9,10 @@ import random
 import numpy as np
 import pytest
 
-from releasegate.slo import judge as slo_judge
+from releasegate.outcome import Judgement
+from releasegate.slo.judge import regression
 from releasegate.slo.statistics import (
     Interval,
-    Judgement,
     Latencies,
     _kth_difference,
     burn_rate,
@@ -392,7 +392,7 @@ def test_too_little_power_says_how_many_samples_would_do() -> None:
     assert result.judgement is Judgement.INCONCLUSIVE
     assert result.power < 0.8
     assert result.samples_needed > 25
-    verdict = slo_judge.regression(result, "GET /api/x", 0.2, 0.01, "env=prod")
+    verdict = regression(result, "GET /api/x", 0.2, 0.01, "env=prod")
     assert verdict.judgement is Judgement.INCONCLUSIVE
     assert f"about {result.samples_needed} samples a side would give 80%" in verdict.message
     assert "power to see" in verdict.message
@@ -419,7 +419,7 @@ def test_a_failed_comparison_names_the_shift_its_interval_and_the_minimum() -> N
     baseline, current = lognormal_pair(5, 100, 1.6, 300)
     result = compare_to_baseline(baseline, current, min_increase_ms=10)
 
-    verdict = slo_judge.regression(result, "GET /api/x", 0.2, 0.01, "env=prod")
+    verdict = regression(result, "GET /api/x", 0.2, 0.01, "env=prod")
 
     assert verdict.judgement is Judgement.FAIL
     assert "GET /api/x is slower than before the deploy: shift +" in verdict.message

@@ -1,6 +1,7 @@
 """Latency percentiles from Locust's response-time histograms, judged as honestly as the SLO
-gate judges raw samples. Pure functions; used by the load gate and by the SLO gate's reading of
-the load stage's statistics, so the two never disagree on the same evidence.
+gate judges raw samples. Pure functions; used by the load gate (`judge_histogram`) and by the
+SLO gate's load-statistics source (`histogram_percentile`, judged by `releasegate.slo.judge`),
+so the two never disagree on the same evidence.
 
 Locust keeps a histogram, not the samples, and rounds each response time into a bucket first
 (`locust.stats.bucket_response_time`, Locust 2.47): whole milliseconds below 100 ms, then two
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 
 from releasegate.load.stats import bucket_edges
 from releasegate.outcome import Judgement
-from releasegate.slo.judge import Verdict, at_most_message
+from releasegate.slo.sli import Origin, Percentile, Unmeasured, too_few
 from releasegate.slo.statistics import (
     Interval,
     judge_at_most,
@@ -96,11 +97,7 @@ class LatencyJudgement:
         """`620 ms (95% interval 600..650 ms, 40 samples)`, or why there is no interval."""
         if self.interval is None:
             return f"{self.samples} samples, too few for an interval; {self.needed} needed"
-        i = self.interval
-        return (
-            f"{i.estimate:g} {unit} ({i.confidence:.0%} interval {i.lower:g}..{i.upper:g} {unit},"
-            f" {i.samples} samples)"
-        )
+        return self.interval.text(unit, digits=None)
 
 
 def judge_histogram(
@@ -116,35 +113,18 @@ def judge_histogram(
     )
 
 
-def slo_verdict(
-    histogram: Mapping[int, int] | None, q: float, limit_ms: float, confidence: float, where: str
-) -> Verdict:
-    """The SLO gate's latency verdict over a Locust histogram, phrased like
-    `slo_judge.latency`'s; `slo_judge.enforce` turns it into the check's outcome. None (answered
-    requests cannot be told from unanswered ones) and an empty histogram are inconclusive."""
-    name = f"p{q * 100:g} latency"
+def histogram_percentile(
+    histogram: Mapping[int, int] | None, q: float, confidence: float, origin: Origin
+) -> Percentile | Unmeasured:
+    """The q-quantile of a Locust histogram as an SLI: its interval widened to Locust's
+    rounding, said as whole milliseconds. None (answered requests cannot be told from
+    unanswered ones), an empty histogram and too few samples for an interval are unmeasured."""
     if histogram is None:
-        return Verdict(
-            Judgement.INCONCLUSIVE,
-            None,
-            f"{name}: answered requests cannot be told from unanswered ones ({where})",
-        )
-    found = judge_histogram(histogram, q, limit_ms, confidence)
-    if found.samples == 0:
-        return Verdict(Judgement.INCONCLUSIVE, None, f"{name}: no answered requests ({where})")
-    if found.interval is None:
-        return Verdict(
-            Judgement.INCONCLUSIVE,
-            None,
-            f"{name}: {found.samples} samples are too few for a {confidence:.0%} interval;"
-            f" {found.needed} needed ({where})",
-        )
-    message = at_most_message(
-        found.judgement,
-        name,
-        found.describe("ms"),
-        f"{limit_ms:g} ms",
-        f" ({where})",
-        caveat=ROUNDING_CAVEAT,
-    )
-    return Verdict(found.judgement, found.interval, message)
+        return Unmeasured(origin, "answered requests cannot be told from unanswered ones")
+    n = sum(histogram.values())
+    if n == 0:
+        return Unmeasured(origin, "no answered requests")
+    interval = histogram_interval(histogram, q, confidence)
+    if interval is None:
+        return too_few(origin, n, q, confidence)
+    return Percentile(origin, q, interval, caveat=ROUNDING_CAVEAT, digits=None)

@@ -1,4 +1,5 @@
-"""Where the baseline (latency samples taken before the deploy) is, and how one is taken.
+"""Where the baseline (latency samples taken before the deploy) is, how one is taken, and
+each endpoint's latency now compared with it.
 
 A baseline counts only for the target it was taken of (its recorded URL, normalised) and only
 while it is younger than `[slo.baseline] max_age` by the time it records (not its file's
@@ -11,13 +12,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from releasegate.config import Environment
-from releasegate.errors import EvidenceMissing
+from releasegate.config import Environment, SloConfig
+from releasegate.errors import EvidenceMissing, SamplesUnreadable
+from releasegate.evidence.results import Measurement
+from releasegate.outcome import Judged
+from releasegate.slo.judge import regression
+from releasegate.slo.statistics import Regression, compare_to_baseline
 from releasegate.slo.synthetic import (
     BASELINE_FILE,
     SamplePlan,
     SampleSet,
-    SamplesUnreadable,
     Target,
     read_samples,
 )
@@ -187,3 +191,70 @@ def find_baseline(
         return path if path.is_absolute() else env.path.resolve().parent.parent / path
     found = _baselines_of(env, reports_dir, exclude)
     return found[0][1] if found else None
+
+
+@dataclass(frozen=True)
+class EndpointShift:
+    """One endpoint's latency now against the baseline: the comparison (None with too few
+    samples) and its judgement."""
+
+    endpoint: str
+    result: Regression | None
+    judged: Judged
+
+    def measurements(self, min_increase: float) -> list[Measurement]:
+        """The median and p95 ratios and the shift with its interval (none without a
+        comparison); the report site charts the median ratio against 1 + `min_increase`."""
+        r, name = self.result, self.endpoint
+        if r is None:
+            return []
+        return [
+            Measurement(
+                name=f"{name} median vs baseline",
+                value=round(r.median_ratio, 3),
+                unit="x",
+                threshold=round(1 + min_increase, 3),
+                comparison="<=",
+                samples=r.current_samples,
+                source="baseline",
+            ),
+            Measurement(name=f"{name} p95 vs baseline", value=round(r.p95_ratio, 3), unit="x"),
+            Measurement(
+                name=f"{name} shift vs baseline",
+                value=round(r.shift_ms, 3),
+                unit="ms",
+                threshold=round(r.threshold_ms, 3),
+                comparison="<=",
+                samples=r.current_samples,
+                source="baseline",
+            ),
+            Measurement(
+                name=f"{name} shift interval low", value=round(r.shift_lower_ms, 3), unit="ms"
+            ),
+            Measurement(
+                name=f"{name} shift interval high", value=round(r.shift_upper_ms, 3), unit="ms"
+            ),
+        ]
+
+
+def compare_endpoints(
+    current: SampleSet, baseline: SampleSet, slo: SloConfig, where: str
+) -> list[EndpointShift]:
+    """Each sampled endpoint now against the baseline (requests without an answer counted as
+    the timeout on both sides), judged against the minimum increase that matters."""
+    config = slo.baseline
+    shifts = []
+    for endpoint in current.endpoints():
+        before, now = baseline.censored_latencies(endpoint), current.censored_latencies(endpoint)
+        result = compare_to_baseline(
+            before.values(),
+            now.values(),
+            alpha=config.alpha,
+            min_increase=config.min_increase,
+            min_increase_ms=slo.regression_floor_ms(),
+            censored_baseline=before.censored,
+            censored_current=now.censored,
+        )
+        judged = regression(result, endpoint, config.min_increase, config.alpha, where)
+        shifts.append(EndpointShift(endpoint, result, judged))
+    return shifts

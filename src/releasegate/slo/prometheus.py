@@ -6,18 +6,16 @@ answer, or a query that returns no series (an SLI computed from nothing is not a
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from releasegate.errors import EvidenceMissing
-
-
-class PrometheusUnavailable(EvidenceMissing):
-    """Prometheus could not be asked, or did not answer the query with a number."""
+from releasegate.errors import PrometheusUnavailable
 
 
 @dataclass(frozen=True)
@@ -39,6 +37,19 @@ class Prometheus:
                 f"the query returned {len(result)} series; aggregate it to one ({where})"
             )
         return _number(result[0]["value"][1], where)
+
+    def wait_until_scraping(self, timeout_s: float) -> bool:
+        """Wait until Prometheus has scraped its targets once (`sum(up) >= 1`), for at most
+        `timeout_s`; whether it has. A Prometheus that just started has not: traffic before
+        its first scrape is invisible to increase() and rate()."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            with contextlib.suppress(PrometheusUnavailable):
+                if self.query("sum(up)") >= 1:
+                    return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.25)
 
     def buckets(self, promql: str, at: float | None = None) -> list[tuple[float, float]]:
         """A histogram's cumulative buckets, `(le, value)` sorted by `le` (+Inf last), from a

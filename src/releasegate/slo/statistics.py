@@ -53,11 +53,14 @@ class Interval:
         """Whether `value` (the estimate or a bound) is censored: the truth is at least it."""
         return self.censored > 0 and self.censor_at is not None and value >= self.censor_at
 
-    def text(self, unit: str = "", digits: int = 1) -> str:
+    def text(self, unit: str = "", digits: int | None = 1) -> str:
+        """`412.3 ms (95% interval 400.1..420.2 ms, 450 samples)`; `digits` None shows the
+        values as they are (`:g`: Locust's whole milliseconds, its bucket edges at .5)."""
         u = f" {unit}" if unit else ""
 
         def shown(value: float) -> str:
-            return f"{'>=' if self.at_least(value) else ''}{value:.{digits}f}"
+            number = f"{value:g}" if digits is None else f"{value:.{digits}f}"
+            return f"{'>=' if self.at_least(value) else ''}{number}"
 
         censored = ""
         if self.censored and self.censor_at is not None:

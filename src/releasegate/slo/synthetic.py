@@ -21,9 +21,9 @@ from pathlib import Path
 import httpx
 
 from releasegate.documents import read_document
+from releasegate.errors import SamplesUnreadable, TargetUnreachable
 from releasegate.evidence.results import write_atomically
 from releasegate.net import normalise_url
-from releasegate.probe import TargetUnreachable
 from releasegate.redact import Redactor
 from releasegate.slo.statistics import Latencies
 
@@ -192,10 +192,6 @@ class SampleSet:
 
     def write(self, path: Path, redactor: Redactor | None = None) -> None:
         write_atomically(path, self.to_json(redactor))
-
-
-class SamplesUnreadable(Exception):
-    """A samples or baseline file that is missing or not ours."""
 
 
 def read_samples(path: Path) -> SampleSet:
