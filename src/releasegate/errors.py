@@ -82,14 +82,11 @@ class DatabaseUnreachable(EvidenceMissing):
     the release. `url` is stored password-free; so is `reason`, the driver's first line.
     """
 
-    def __init__(self, url: str, reason: str | BaseException, *, hint: str | None = None) -> None:
-        # The masking rules live with the database code, which imports this module: imported
-        # here, when one is raised, not at the top.
-        from releasegate.checks.database import DEFAULT_HINT, first_line, safe_url, scrub
-
-        self.url = safe_url(url)
-        self.reason = scrub(first_line(str(reason)) or type(reason).__name__, url)
-        self.hint = DEFAULT_HINT if hint is None else hint
+    def __init__(self, url: str, reason: str, hint: str) -> None:
+        # made by `checks.database.unreachable`, which masks the URL and the reason first
+        self.url = url
+        self.reason = reason
+        self.hint = hint
         super().__init__(f"cannot use the database at {self.url}: {self.reason} ({self.hint})")
 
 

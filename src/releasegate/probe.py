@@ -146,3 +146,51 @@ class ProbeClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One request: seconds since the start, endpoint label, status (None: no answer),
+    latency in ms (until the answer, or the error), and the error if there was one."""
+
+    t: float
+    endpoint: str
+    status: int | None
+    latency_ms: float
+    error: str | None = None
+
+    @property
+    def server_error(self) -> bool:
+        """A failure the SLO counts: a 5xx, or no answer at all."""
+        return self.status is None or self.status >= 500
+
+    @property
+    def rate_limited(self) -> bool:
+        return self.status == 429
+
+    @property
+    def transport_error(self) -> bool:
+        """No answer because the target could not be reached (refused, reset, DNS, connect
+        timeout), as opposed to no answer in time (a read timeout: the target was slow)."""
+        name = (self.error or "").partition(":")[0]
+        return self.status is None and name in TRANSPORT_ERRORS
+
+
+# httpx's errors that say the target was not reached or dropped the connection; a ReadTimeout
+# or WriteTimeout is a target that took the request and did not answer in time: a measurement
+TRANSPORT_ERRORS = frozenset(
+    {
+        "ConnectError",
+        "ConnectTimeout",
+        "PoolTimeout",
+        "ReadError",
+        "WriteError",
+        "NetworkError",
+        "RemoteProtocolError",
+        "LocalProtocolError",
+        "ProtocolError",
+        "ProxyError",
+        "UnsupportedProtocol",
+        "TransportError",
+    }
+)

@@ -6,7 +6,7 @@ import pytest
 from releasegate.checks.cache import judge_cache, observe_cache
 from releasegate.config import Environment
 from releasegate.errors import EvidenceMissing, TargetUnreachable
-from releasegate.evidence.reachability import note_answer
+from releasegate.ops.reachability import note_answer
 from releasegate.probe import ProbeClient
 from releasegate.pytest_plugin import GateRun
 from releasegate.pytest_plugin.fixtures import Expect, Measure

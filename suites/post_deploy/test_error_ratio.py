@@ -6,7 +6,7 @@ confidence bound. Here the share of failed requests in the sample is held to the
 from releasegate.checks.transport import unreachable_sample
 from releasegate.config import Environment
 from releasegate.errors import EvidenceMissing, TargetUnreachable
-from releasegate.evidence.reachability import note_answer
+from releasegate.ops.reachability import note_answer
 from releasegate.pytest_plugin import GateRun
 from releasegate.pytest_plugin.fixtures import Expect
 from releasegate.slo.baseline import sample_plan

@@ -27,6 +27,7 @@ from releasegate.checks.database import (
     scrub,
     split_password,
     sqlalchemy_url,
+    unreachable,
 )
 from releasegate.checks.migrations import step_failure_is_the_tools
 from releasegate.errors import (
@@ -184,7 +185,7 @@ def test_an_unreachable_database_message_is_password_free() -> None:
     """Even a reason that quotes the password is masked; the URL shows ***."""
     url = f"postgresql://app:{SECRET}@db/app"
 
-    error = DatabaseUnreachable(url, f'password authentication failed ("{SECRET}")\nDETAIL: x')
+    error = unreachable(url, f'password authentication failed ("{SECRET}")\nDETAIL: x')
 
     assert SECRET not in str(error)
     assert str(error).startswith("cannot use the database at postgresql://app:***@db/app: ")

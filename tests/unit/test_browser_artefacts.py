@@ -7,7 +7,8 @@ import json
 import zipfile
 from pathlib import Path
 
-from releasegate.browser.artefacts import ArtefactStore, redact_file, slug
+from releasegate.browser.artefacts import ArtefactStore, slug
+from releasegate.evidence.file_masking import redact_file
 from releasegate.redact import MASK, Redactor
 
 SECRET = "planted-Secret-1b2c3d"

@@ -14,6 +14,7 @@ import pytest
 
 from releasegate.config import load_environment
 from releasegate.errors import ConfigError, MonitorError, UptimeUnreadable
+from releasegate.evidence.decision_file import NotificationRecord
 from releasegate.ops.monitor.gate_check import GateCheck, GateCommand, GateRun, classify, run_gates
 from releasegate.ops.monitor.uptime_history import (
     UPTIME_SCHEMA,
@@ -35,7 +36,6 @@ from releasegate.ops.monitor.uptime_tracker import (
     format_span,
     monitor_exit,
 )
-from releasegate.ops.verdict_actions import NotificationRecord
 from releasegate.redact import MASK, Redactor
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

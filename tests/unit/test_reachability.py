@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from releasegate.config import Environment, load_environment
-from releasegate.evidence.reachability import ANSWERED_FILE, gather, note_answer
 from releasegate.evidence.results import Reachability
+from releasegate.ops.reachability import ANSWERED_FILE, gather, note_answer
 from releasegate.redact import Redactor
 from releasegate.slo.synthetic import BASELINE_FILE, Sample, SampleSet
 

@@ -125,7 +125,7 @@ def split_password(url: str) -> tuple[str, str | None]:
     try:
         params = conninfo_to_dict(libpq_url(url))
     except psycopg.Error as error:
-        raise DatabaseUnreachable(url, error, hint="check the URL's syntax") from None
+        raise unreachable(url, error, hint="check the URL's syntax") from None
     password = params.pop("password", None)
     return make_conninfo("", **params), None if password is None else str(password)
 
@@ -150,9 +150,9 @@ def connect(
             connect_timeout=max(2, round(timeout_s)),
         )
     except psycopg.ProgrammingError as error:  # libpq could not parse the URL
-        raise DatabaseUnreachable(url, error, hint="check the URL's syntax") from None
+        raise unreachable(url, error, hint="check the URL's syntax") from None
     except psycopg.Error as error:
-        raise DatabaseUnreachable(url, error) from None
+        raise unreachable(url, error) from None
 
 
 def text_rows(connection: psycopg.Connection[Any], sql: str) -> list[tuple[str | None, ...]]:
@@ -206,7 +206,7 @@ def ping(url: str, *, query: str = "SELECT 1", timeout_s: float = 5.0) -> PingRe
                     cursor.fetchall()
             latency_s = time.perf_counter() - started
         except psycopg.Error as error:
-            raise DatabaseUnreachable(
+            raise unreachable(
                 url, f"{query!r} failed: {first_line(str(error))}", hint="check the query"
             ) from None
     return PingResult(latency_ms=latency_s * 1000.0, server_version=version)
@@ -270,4 +270,16 @@ def _left_behind(url: str, name: str, error: BaseException) -> str:
         f"scratch database {name} on {safe_url(url)} could not be dropped "
         f"({scrub(first_line(str(error)), url)}); drop it by hand: "
         f"DROP DATABASE {name} WITH (FORCE)"
+    )
+
+
+def unreachable(
+    url: str, reason: str | BaseException, *, hint: str | None = None
+) -> DatabaseUnreachable:
+    """The error for a database the gate could not talk to: the URL without its password, the
+    driver's first line scrubbed of it, and what to do."""
+    return DatabaseUnreachable(
+        safe_url(url),
+        scrub(first_line(str(reason)) or type(reason).__name__, url),
+        DEFAULT_HINT if hint is None else hint,
     )

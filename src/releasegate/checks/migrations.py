@@ -31,8 +31,9 @@ from releasegate.checks.database import (
     scrub,
     sqlalchemy_url,
     text_rows,
+    unreachable,
 )
-from releasegate.errors import DatabaseUnreachable, MigrationFailed, MigrationsUnreadable
+from releasegate.errors import MigrationFailed, MigrationsUnreadable
 from releasegate.outcome import Figures, Judged
 
 CONNECT_TIMEOUT_S = 10
@@ -155,7 +156,7 @@ def _current_heads(url: str) -> tuple[str, ...]:
                 return MigrationContext.configure(connection).get_current_heads()
         except DBAPIError as error:
             if isinstance(error.orig, psycopg.OperationalError):
-                raise DatabaseUnreachable(url, error.orig) from None
+                raise unreachable(url, error.orig) from None
             raise MigrationsUnreadable(
                 f"reading alembic_version at {safe_url(url)}: {scrub(first_line(str(error)), url)}"
             ) from None

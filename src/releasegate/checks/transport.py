@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import httpx
 
-from releasegate.slo.synthetic import Sample
+from releasegate.probe import Sample
 
 # Transport errors that mean "nothing answered": a timeout after connecting (ReadTimeout,
 # WriteTimeout) is not one, the target took the request and was slow.

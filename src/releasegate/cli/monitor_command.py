@@ -20,6 +20,7 @@ import click
 from releasegate.cli.common import fail, reports_dir_option, suites_option
 from releasegate.config import MONITOR_MAX_S, Environment, load_environment
 from releasegate.errors import MonitorError
+from releasegate.evidence.decision_file import NotificationRecord
 from releasegate.ops.monitor.monitor_setup import build_monitor, monitor_settings, new_monitor
 from releasegate.ops.monitor.uptime_history import (
     UPTIME_FILE,
@@ -36,7 +37,6 @@ from releasegate.ops.monitor.uptime_tracker import (
     summarise,
 )
 from releasegate.ops.pytest_argv import stage_markers
-from releasegate.ops.verdict_actions import NotificationRecord
 from releasegate.units import parse_duration
 
 

@@ -74,6 +74,7 @@ from releasegate.config.strict_base import (
     SecondsOrZero,
     StrictModel,
     UrlPath,
+    show_command,
 )
 from releasegate.config.target_tables import (
     BasicAuth,
@@ -140,6 +141,7 @@ __all__ = [
     "load_environment",
     "load_for_review",
     "resolve_path",
+    "show_command",
     "validation_problems",
     "with_placeholders",
 ]

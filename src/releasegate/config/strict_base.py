@@ -59,3 +59,8 @@ Pattern = Annotated[str, AfterValidator(_check_pattern)]
 HttpMethod = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 # a user's command: a shell string, or an argv list run without a shell
 Command = str | list[str]
+
+
+def show_command(command: Command) -> str:
+    """A command as one line: a shell string as written, an argv joined by spaces."""
+    return command if isinstance(command, str) else " ".join(command)

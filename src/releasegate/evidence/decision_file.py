@@ -12,11 +12,41 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from releasegate.evidence.decide import Decision, Reason
 from releasegate.evidence.results import Measurement, Results, now, write_atomically
-from releasegate.ops.verdict_actions import HookRecord, NotificationRecord
 from releasegate.redact import Redactor
 
 DECISION_SCHEMA = "releasegate.decision/1"
 DECISION_FILE = "decision.json"
+
+
+class HookRecord(BaseModel):
+    """One run (or non-run) of a hook."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str
+    command: str
+    executed: bool
+    reason: str = ""
+    exit_code: int | None = None
+    timed_out: bool = False
+    duration_s: float | None = None
+    started_at: str | None = None
+    output: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.executed and (self.timed_out or self.exit_code != 0)
+
+
+class NotificationRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str
+    format: str
+    delivered: bool
+    status: int | None = None
+    attempts: int = 0
+    error: str = ""
 
 
 class _Model(BaseModel):

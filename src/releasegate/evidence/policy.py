@@ -3,8 +3,7 @@ checks that prove less than they seem to."""
 
 from __future__ import annotations
 
-from releasegate.config import Environment
-from releasegate.ops.verdict_actions import show_command
+from releasegate.config import Environment, show_command
 from releasegate.stages import STAGES
 from releasegate.units import format_duration
 

@@ -9,7 +9,7 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
-from releasegate.browser.artefacts import mask_in_place
+from releasegate.evidence.file_masking import mask_in_place
 from releasegate.evidence.results import now
 from releasegate.redact import Redactor
 

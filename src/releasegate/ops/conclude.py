@@ -17,15 +17,15 @@ from releasegate.evidence.decision_file import (
     DECISION_FILE,
     ActionsRecord,
     DecisionRecord,
+    HookRecord,
+    NotificationRecord,
     build_record,
     write_decision,
 )
 from releasegate.evidence.results import EvidenceError, Results, read_results
 from releasegate.evidence.runs import LATEST, resolve_run_dir
 from releasegate.ops.verdict_actions import (
-    HookRecord,
     HookRequest,
-    NotificationRecord,
     append_step_summary,
     hook_environment,
     notification_payload,

@@ -11,9 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from releasegate.config import Command, Environment
+from releasegate.config import Command, Environment, show_command
 from releasegate.evidence.runs import new_run_id, scrub_tree
-from releasegate.ops.verdict_actions import show_command
 from releasegate.ops.watch import (
     COMMAND_LOG,
     TIMELINE_FILE,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict
 
-from releasegate.config import Command, NotifyConfig
+from releasegate.config import Command, NotifyConfig, show_command
 from releasegate.evidence.decide import Decision
+from releasegate.evidence.decision_file import HookRecord, NotificationRecord
 from releasegate.evidence.results import Results, now, write_atomically
 from releasegate.ops.processes import run_in_group
 from releasegate.outcome import Verdict
@@ -27,41 +28,6 @@ from releasegate.redact import Redactor
 
 ACTIONS_DIR = "actions"
 _OUTPUT_LIMIT = 20_000  # characters of hook output kept (the tail, where errors are)
-
-
-class HookRecord(BaseModel):
-    """One run (or non-run) of a hook."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    kind: str
-    command: str
-    executed: bool
-    reason: str = ""
-    exit_code: int | None = None
-    timed_out: bool = False
-    duration_s: float | None = None
-    started_at: str | None = None
-    output: str = ""
-
-    @property
-    def failed(self) -> bool:
-        return self.executed and (self.timed_out or self.exit_code != 0)
-
-
-class NotificationRecord(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    url: str
-    format: str
-    delivered: bool
-    status: int | None = None
-    attempts: int = 0
-    error: str = ""
-
-
-def show_command(command: Command) -> str:
-    return command if isinstance(command, str) else " ".join(command)
 
 
 @dataclass(frozen=True)
@@ -98,10 +64,13 @@ def run_hook(
             return HookRecord(kind=request.kind, command=shown, executed=False, reason=note)
         return earlier.model_copy(update={"reason": note})
     os.close(fd)
-    log = marker.parent / f"{request.kind}.log"
-    record = _execute(request, shown, extra_env, redactor, log)
+    # the raw output goes to a private folder outside the run folder, so a releasegate killed
+    # while the hook runs leaves no unmasked output among the evidence
+    with tempfile.TemporaryDirectory(prefix="releasegate-hook-") as private:
+        raw_log = Path(private) / f"{request.kind}.log"
+        record, output = _execute(request, shown, extra_env, redactor, raw_log)
     write_atomically(marker, record.model_dump_json(indent=2))
-    log.write_text(record.output, encoding="utf-8")  # masked: the raw output is replaced
+    write_atomically(marker.parent / f"{request.kind}.log", output)
     return record
 
 
@@ -111,7 +80,8 @@ def _execute(
     extra_env: Mapping[str, str],
     redactor: Redactor,
     log: Path,
-) -> HookRecord:
+) -> tuple[HookRecord, str]:
+    """The hook's record and its whole output, both masked."""
     started_at = now().isoformat()
     # a hook past its timeout is killed at once (SIGKILL): a rollback must not linger
     ran = run_in_group(
@@ -124,17 +94,19 @@ def _execute(
     )
     if ran.start_error is not None:
         exc = ran.start_error
-        return HookRecord(
+        output = redactor.redact(f"cannot start: {exc.strerror or exc}")
+        record = HookRecord(
             kind=request.kind,
             command=shown,
             executed=True,
             exit_code=127,
             started_at=started_at,
             duration_s=0.0,
-            output=redactor.redact(f"cannot start: {exc.strerror or exc}"),
+            output=output,
         )
-    output = log.read_text(encoding="utf-8", errors="replace")
-    return HookRecord(
+        return record, output
+    output = redactor.redact(log.read_text(encoding="utf-8", errors="replace"))
+    record = HookRecord(
         kind=request.kind,
         command=shown,
         executed=True,
@@ -142,8 +114,9 @@ def _execute(
         timed_out=ran.timed_out,
         started_at=started_at,
         duration_s=ran.duration_s,
-        output=redactor.redact(output)[-_OUTPUT_LIMIT:],
+        output=output[-_OUTPUT_LIMIT:],
     )
+    return record, output
 
 
 # --- notifications ---------------------------------------------------------------------------

@@ -15,7 +15,6 @@ import pytest
 
 from releasegate import __version__
 from releasegate.evidence.decide import decide
-from releasegate.evidence.reachability import gather
 from releasegate.evidence.results import (
     CAUSE_CRASH,
     CAUSE_INCONCLUSIVE,
@@ -30,6 +29,7 @@ from releasegate.evidence.results import (
     write_atomically,
 )
 from releasegate.evidence.runs import scrub_tree
+from releasegate.ops.reachability import gather
 from releasegate.pytest_plugin._keys import GateRun
 from releasegate.stages import STAGES
 

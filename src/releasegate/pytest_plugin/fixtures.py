@@ -10,8 +10,8 @@ from typing import Any, Protocol, Unpack
 import pytest
 
 from releasegate.config import Environment
-from releasegate.evidence.reachability import note_answer
 from releasegate.evidence.results import Measurement
+from releasegate.ops.reachability import note_answer
 from releasegate.outcome import Comparison, Judged, Limit, Where, compare, enforce
 from releasegate.probe import ProbeClient
 from releasegate.pytest_plugin._keys import GATE_RUN, MEASUREMENTS, GateRun

@@ -27,9 +27,9 @@ from typing import Any
 from jinja2 import Environment as Templates
 from jinja2 import PackageLoader, select_autoescape
 
-from releasegate.browser.artefacts import redact_file
 from releasegate.config import environments_dir
 from releasegate.errors import TimelineUnreadable
+from releasegate.evidence.file_masking import redact_file
 from releasegate.evidence.results import CAUSE_UNREACHABLE, now
 from releasegate.evidence.runs import scrub_tree
 from releasegate.load.stats import read_history

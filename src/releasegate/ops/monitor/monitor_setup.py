@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from releasegate.config import Environment
+from releasegate.evidence.decision_file import NotificationRecord
 from releasegate.evidence.results import now
 from releasegate.evidence.runs import new_run_id
 from releasegate.ops.monitor.gate_check import (
@@ -31,7 +32,7 @@ from releasegate.ops.monitor.uptime_history import (
 )
 from releasegate.ops.monitor.uptime_session import Monitor
 from releasegate.ops.monitor.uptime_tracker import Alert, alert_payload
-from releasegate.ops.verdict_actions import NotificationRecord, notify
+from releasegate.ops.verdict_actions import notify
 
 
 def monitor_settings(

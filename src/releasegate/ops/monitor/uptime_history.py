@@ -12,8 +12,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from releasegate.errors import UptimeUnreadable
+from releasegate.evidence.decision_file import NotificationRecord
 from releasegate.evidence.results import write_atomically
-from releasegate.ops.verdict_actions import NotificationRecord
 from releasegate.redact import Redactor
 
 UPTIME_SCHEMA = "releasegate.uptime/1"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from releasegate.errors import CheckInterrupted, MonitorError
+from releasegate.evidence.decision_file import NotificationRecord
 from releasegate.evidence.results import now
 from releasegate.ops.monitor.uptime_history import (
     AlertRecord,
@@ -22,7 +23,6 @@ from releasegate.ops.monitor.uptime_history import (
     UptimeHistory,
 )
 from releasegate.ops.monitor.uptime_tracker import Alert, Tracker
-from releasegate.ops.verdict_actions import NotificationRecord
 from releasegate.redact import Redactor
 
 # --- the schedule --------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from releasegate.config import Environment, load_environment
 from releasegate.errors import ConfigError, RolloutBusy, RolloutRefused, StateUnreadable
+from releasegate.evidence.decision_file import NotificationRecord
 from releasegate.evidence.runs import new_run_id
 from releasegate.ops.rollout.engine import (
     ROLLOUTS_DIR,
@@ -30,7 +31,7 @@ from releasegate.ops.rollout.engine import (
 )
 from releasegate.ops.rollout.plan import RolloutPlan, load_plan
 from releasegate.ops.rollout.steps import RolloutContext
-from releasegate.ops.verdict_actions import NotificationRecord, notify
+from releasegate.ops.verdict_actions import notify
 from releasegate.redact import MASK
 
 LOCK_FILE = "lock"

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from releasegate.config import Command, Environment
+from releasegate.config import Command, Environment, show_command
 from releasegate.errors import EvidenceMissing
 from releasegate.evidence.runs import scrub_tree
 from releasegate.ops.baseline_capture import take_baseline
@@ -30,7 +30,6 @@ from releasegate.ops.rollout.engine import (
     stage_folder,
 )
 from releasegate.ops.rollout.plan import PlanStage, RolloutPlan
-from releasegate.ops.verdict_actions import show_command
 from releasegate.ops.watch import judge_watch, probe_for, watch_plan, watch_verdict
 from releasegate.outcome import Verdict
 from releasegate.slo.baseline import BASELINE_VAR

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from releasegate.config import SloConfig
+from releasegate.probe import Sample
 from releasegate.slo.objectives import Indicator, Objective
 from releasegate.slo.sli import Origin, Sli, percentile, ratio
-from releasegate.slo.synthetic import Sample, SampleSet
+from releasegate.slo.synthetic import SampleSet
 
 # which samples each ratio objective counts
 _COUNTED: dict[Indicator, Callable[[Sample], bool]] = {
