@@ -1,5 +1,6 @@
 """How the project's own tests are scheduled: `./dev test` runs them on several pytest-xdist
-workers with `--dist loadgroup`, so three things are decided here, for the whole session.
+workers with `--dist loadgroup` (made to work on pytest 9.2 by tests/xdist_groups.py), so three
+things are decided here, for the whole session.
 
 - Groups (`xdist_group`): the tests that share a module-scoped fixture costing one or more gate
   runs (a report site, a finished monitor, a rolled-back rollout, an nginx) run on one worker, so
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest_plugins = ["pytester"]
+pytest_plugins = ["pytester", "tests.xdist_groups"]
 
 # The slowest end-to-end tests (each a minute or more on this 2-core machine under load):
 # several gate runs, a whole demo, Chromium per xdist worker, restarts watched at 25 probes/s.
