@@ -24,8 +24,9 @@ def start_slow_run(base_url: str, reports: Path, *extra: str) -> subprocess.Pope
     )
 
 
-def wait_for_first_checks(results: Path, timeout_s: float = 60) -> None:
-    """Until results.json lists at least one check (the run is under way)."""
+def wait_for_first_checks(results: Path, timeout_s: float = 180) -> None:
+    """Until results.json lists at least one check (the run is under way). A run with `-n 2`
+    on a saturated machine (xdist, other jobs) took more than 60 s to record its first one."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
