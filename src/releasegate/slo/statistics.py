@@ -28,11 +28,19 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from releasegate.outcome import Judgement
+
+
+def _scipy_stats() -> Any:
+    """scipy.stats, imported on first use: it takes seconds to import, and every gate run
+    loads this module through the plugin while few of them compute an interval."""
+    from scipy import stats
+
+    return stats
 
 
 @dataclass(frozen=True)
@@ -153,7 +161,7 @@ def order_ranks(n: int, q: float, confidence: float = 0.95) -> tuple[int, int] |
     if n <= 0 or n < samples_needed(q, confidence):
         return None
     tail = (1 - confidence) / 2
-    cdf = stats.binom.cdf(np.arange(n + 1), n, q)
+    cdf = _scipy_stats().binom.cdf(np.arange(n + 1), n, q)
     lower_rank = int(np.searchsorted(cdf, tail, side="right"))
     upper_rank = int(np.searchsorted(cdf, 1 - tail, side="left")) + 1
     return max(1, lower_rank), min(n, upper_rank)
@@ -219,7 +227,7 @@ def judge_at_least(interval: Interval | None, limit: float) -> Judgement:
 
 
 def _z(confidence: float) -> float:
-    return float(stats.norm.ppf(1 - (1 - confidence) / 2))
+    return float(_scipy_stats().norm.ppf(1 - (1 - confidence) / 2))
 
 
 def wilson_interval(events: int, n: int, confidence: float = 0.95) -> Interval | None:
@@ -331,7 +339,7 @@ def shift_interval(
     c = np.sort(np.asarray(current, dtype=float))
     b = np.sort(np.asarray(baseline, dtype=float))
     pairs = n * m
-    z = float(stats.norm.ppf(1 - alpha))
+    z = float(_scipy_stats().norm.ppf(1 - alpha))
     k = math.floor(pairs / 2 - z * math.sqrt(pairs * (n + m + 1) / 12))
     if k < 1:
         return None
@@ -358,16 +366,16 @@ def shift_power(
     approximation: the interval is about the estimate +- z_alpha sigma), and the samples a side
     that would give `power`. sigma comes from the spread of the data, never from the observed
     shift, so this is not the "observed power" fallacy."""
-    z = float(stats.norm.ppf(1 - alpha))
+    z = float(_scipy_stats().norm.ppf(1 - alpha))
     sigma = (interval.upper - interval.lower) / (2 * z)
     if threshold <= 0:
         return (0.0, 0) if sigma > 0 else (1.0, 0)
     if sigma <= 0:
         return 1.0, 0
-    achieved = float(stats.norm.cdf(threshold / sigma - z))
+    achieved = float(_scipy_stats().norm.cdf(threshold / sigma - z))
     # sigma shrinks as sqrt(1/n + 1/m); with n = m: sigma_n = unit * sqrt(2 / n)
     unit = sigma / math.sqrt(1 / interval.samples + 1 / baseline_samples)
-    z_power = float(stats.norm.ppf(power))
+    z_power = float(_scipy_stats().norm.ppf(power))
     needed = math.ceil(2 * ((z + z_power) * unit / threshold) ** 2)
     return achieved, needed
 
@@ -395,7 +403,7 @@ def compare_to_baseline(
     interval = shift_interval(baseline, current, alpha)
     if interval is None:
         return None
-    test = stats.mannwhitneyu(current, baseline, alternative="greater")
+    test = _scipy_stats().mannwhitneyu(current, baseline, alternative="greater")
     p_value = float(test.pvalue)
 
     def ratio(q: float) -> float:
