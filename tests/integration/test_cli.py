@@ -20,7 +20,7 @@ def releasegate(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str
         env=gate_env(),
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=300,  # the demo runs every gate; a busy CI machine needs the margin
         check=False,
     )
 
