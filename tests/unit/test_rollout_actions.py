@@ -11,6 +11,7 @@ import pytest
 from releasegate.ops.rollout.engine import CommandRecord
 from releasegate.ops.rollout.steps import gate_verdict, run_command
 from releasegate.outcome import Verdict
+from tests.unit.test_gate_run import write_decision  # the fields of decision.json read
 
 
 def run(
@@ -62,38 +63,6 @@ def test_a_command_that_cannot_start_says_why(tmp_path: Path) -> None:
     assert record.exit_code is None
     assert "cannot start" in record.failure()
     assert "cannot start" in text
-
-
-def write_decision(run_dir: Path, run_id: str, verdict: str) -> None:
-    """The fields of decision.json the rollout reads (the model refuses a partial one)."""
-    from datetime import UTC, datetime
-
-    from releasegate.evidence.decision_file import DecisionRecord, EvidenceRecord, RunRecord
-
-    record = DecisionRecord(
-        verdict=verdict,
-        exit_code={"GO": 0, "ROLLBACK": 1, "HOLD": 2}[verdict],
-        decided_at=datetime.now(UTC),
-        run=RunRecord(
-            id=run_id,
-            environment="prod",
-            target_url=None,
-            release_version=None,
-            started_at=None,
-            finished_at=None,
-            stages_requested=["smoke"],
-            status="finished",
-        ),
-        evidence=EvidenceRecord(
-            complete=True, results_file="results.json", readable=True, counts={"passed": 3}
-        ),
-        policy={},
-        stages=[],
-        reasons=[],
-        warnings=[],
-    )
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "decision.json").write_text(record.model_dump_json(by_alias=True))
 
 
 @pytest.mark.parametrize(
