@@ -3,9 +3,10 @@ workers with `--dist loadgroup` (made to work on pytest 9.2 by tests/xdist_group
 things are decided here, for the whole session.
 
 - Groups (`xdist_group`): the tests that share a module-scoped fixture costing one or more gate
-  runs (a report site, a finished monitor, a rolled-back rollout, an nginx) run on one worker, so
-  that fixture is built once rather than once per worker; so do the tests of the PostgreSQL
-  cluster (one `initdb` instead of one per worker).
+  runs (a report site, a finished monitor, a rolled-back rollout, an nginx, the healthy smoke run
+  the smoke and browser gates' tests read) run on one worker, so that fixture is built once
+  rather than once per worker; so do the tests of the PostgreSQL cluster (one `initdb` instead
+  of one per worker).
 - `slow`: the end-to-end tests of a minute or more on a loaded machine. `./dev test` and CI run
   them; `pytest tests -m "not slow"` leaves them out.
 - Order: groups and slow tests first, then the other integration and plugin tests, unit tests
@@ -47,6 +48,11 @@ SHARED_FIXTURES = {
     ("test_rollout", "rolled_back"): "a four-stage rollout with real gate runs",
     ("test_third_party_nginx", "nginx"): "an nginx serving the static site",
 }
+# fixtures of tests/integration/conftest.py shared by tests in several modules
+SESSION_FIXTURES = {
+    "healthy_smoke_run": "a smoke run of every check, browser too",
+    "closed_port_smoke_run": "a smoke run of every check against a closed port",
+}
 SLOW_FIXTURES = frozenset({("test_report_site", "site"), ("test_monitor", "outage")})
 # the session's throwaway PostgreSQL server (tests/integration/pg_cluster.py)
 POSTGRES_FIXTURE = "postgres_cluster"
@@ -59,6 +65,9 @@ def _group(item: pytest.Item) -> tuple[str | None, bool]:
     for module_name, fixture in SHARED_FIXTURES:
         if module == module_name and fixture in names:
             return f"{module}-{fixture}", (module_name, fixture) in SLOW_FIXTURES
+    for fixture in SESSION_FIXTURES:
+        if fixture in names:
+            return fixture, False
     if POSTGRES_FIXTURE in names:
         return "postgres", False
     return None, False

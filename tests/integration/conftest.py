@@ -13,6 +13,7 @@ import pytest
 
 from releasegate.evidence.results import CheckResult, Results, read_results
 from releasegate.target.process import ReferenceServiceProcess
+from tests.tls_server import unused_port
 
 ROOT = Path(__file__).resolve().parents[2]
 # One gate run is a few seconds; a hung one fails here rather than stalling CI.
@@ -115,6 +116,36 @@ def healthy_service() -> Iterator[ReferenceServiceProcess]:
     """A reference service with no faults, shared by a module's read-only checks."""
     with ReferenceServiceProcess() as service:
         yield service
+
+
+@pytest.fixture(scope="session")
+def healthy_smoke_run(tmp_path_factory: pytest.TempPathFactory) -> GateRun:
+    """One smoke run of every check (the browser's too) against a healthy reference service,
+    read by the tests of what a healthy smoke run is and leaves (smoke and browser gates)."""
+    reports = tmp_path_factory.mktemp("healthy-smoke") / "reports"
+    with ReferenceServiceProcess() as service:
+        argv = gate_argv(
+            "--env", "local", "--base-url", service.base_url, reports=reports, run_id="healthy"
+        )
+        process = run_in_repo(argv)
+    return GateRun(process, reports / "healthy")
+
+
+@dataclass
+class ClosedPortRun(GateRun):
+    """A gate run against `url`, where nothing listens."""
+
+    url: str = ""
+
+
+@pytest.fixture(scope="session")
+def closed_port_smoke_run(tmp_path_factory: pytest.TempPathFactory) -> ClosedPortRun:
+    """One smoke run of every check against a loopback port where nothing listens, with no
+    evidence that the target ever answered (smoke gate and `releasegate decide` tests)."""
+    reports = tmp_path_factory.mktemp("closed-port") / "reports"
+    url = f"http://127.0.0.1:{unused_port()}"  # not 9: Chromium refuses that port itself
+    argv = gate_argv("--env", "local", "--base-url", url, reports=reports, run_id="closed")
+    return ClosedPortRun(run_in_repo(argv), reports / "closed", url)
 
 
 @pytest.fixture

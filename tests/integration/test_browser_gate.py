@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 import threading
@@ -64,12 +65,10 @@ def artefact_kinds(run: GateRun, check: str) -> set[str]:
     return {Path(a).name for a in run.check(check).artefacts}
 
 
-def test_a_healthy_service_passes_every_page_check_and_flow(
-    run_gate: RunGate, healthy_service: ReferenceServiceProcess
-) -> None:
+def test_a_healthy_service_passes_every_page_check_and_flow(healthy_smoke_run: GateRun) -> None:
     """Every page check (desktop and phone) and both flows pass: GO, with the browser's timings
     and each flow step's duration recorded as measurements, and no artefacts kept."""
-    run = run_gate("--env", "local", "--base-url", healthy_service.base_url)
+    run = healthy_smoke_run
 
     assert run.process.returncode == 0, run.output
     outcomes = browser_outcomes(run)
@@ -171,7 +170,7 @@ def test_a_slow_page_fails_its_load_time_check(
 
     check = run.check("test_page_load_time_is_within_threshold[/dashboard-chromium]")
     assert check.outcome == "failed", run.output
-    assert "page load 1." in check.message
+    assert re.search(r"page load \d+(\.\d+)? s", check.message)  # 1.5 s or more on a busy machine
     assert "exceeds 1 s" in check.message
     load = next(m for m in check.measurements if m.name == "load")
     assert (load.value or 0) >= 1500

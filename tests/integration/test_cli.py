@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import ROOT, gate_argv, gate_env, run_in_repo, write_env
-from tests.tls_server import unused_port
+from tests.integration.conftest import ROOT, GateRun, gate_env, run_in_repo, write_env
 
 
 def releasegate(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -73,13 +73,16 @@ def test_demo_with_an_unknown_fault_is_a_usage_error(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_smoke_against_a_closed_port_decides_hold(tmp_path: Path) -> None:
+def test_smoke_against_a_closed_port_decides_hold(
+    closed_port_smoke_run: GateRun, tmp_path: Path
+) -> None:
     """pytest against nothing, with no evidence that it ever answered, then `releasegate decide
     reports/latest`: HOLD, exit 2, by the unreachable rule."""
-    closed = f"http://127.0.0.1:{unused_port()}"  # not 9: Chromium refuses that port itself
-    run_in_repo(gate_argv("--env", "local", "--base-url", closed, reports=tmp_path))
+    reports = tmp_path / "reports"  # a copy: the run is shared with the smoke gate's tests
+    shutil.copytree(closed_port_smoke_run.run_dir, reports / "closed", symlinks=True)
+    (reports / "latest").symlink_to("closed")
 
-    decided = releasegate("decide", str(tmp_path / "latest"))
+    decided = releasegate("decide", str(reports / "latest"))
 
     assert decided.returncode == 2, decided.stdout
     assert last_line(decided).startswith("verdict: HOLD")

@@ -4,25 +4,24 @@ exists to catch makes the right checks fail, with the URL, the value and the exp
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 from releasegate.evidence.decide import decide
 from releasegate.outcome import Verdict
 from releasegate.target.process import ReferenceServiceProcess
-from tests.integration.conftest import RunGate, StartService, write_env
+from tests.integration.conftest import ClosedPortRun, GateRun, RunGate, StartService, write_env
 
+# For the faults the API checks judge: the browser's checks add seconds of Chromium, not evidence
+WITHOUT_BROWSER = ("-k", "not chromium")
 HEALTH_CHECKS = (
     "test_health.py::test_health_status_is_healthy",
     "test_health.py::test_health_reports_every_service_healthy",
 )
 
 
-def test_a_healthy_service_passes_every_smoke_check(
-    run_gate: RunGate, healthy_service: ReferenceServiceProcess
-) -> None:
+def test_a_healthy_service_passes_every_smoke_check(healthy_smoke_run: GateRun) -> None:
     """All smoke checks pass against a healthy service, and the decision is GO."""
-    run = run_gate("--env", "local", "--base-url", healthy_service.base_url)
+    run = healthy_smoke_run
 
     assert run.process.returncode == 0, run.output
     outcomes = run.outcomes()
@@ -34,11 +33,9 @@ def test_a_healthy_service_passes_every_smoke_check(
     assert "verdict: GO" in run.output
 
 
-def test_the_run_leaves_every_evidence_file(
-    run_gate: RunGate, healthy_service: ReferenceServiceProcess
-) -> None:
+def test_the_run_leaves_every_evidence_file(healthy_smoke_run: GateRun) -> None:
     """results.json, junit.xml, a self-contained report.html and allure-results/ are written."""
-    run = run_gate("--env", "local", "--base-url", healthy_service.base_url)
+    run = healthy_smoke_run
 
     names = {p.name for p in run.run_dir.iterdir()}
     assert {"results.json", "junit.xml", "report.html", "allure-results"} <= names
@@ -66,7 +63,7 @@ def test_a_degraded_database_fails_the_health_checks_naming_it(
     """health=degraded:database fails the health checks; the message names service and state."""
     service = start_service("health=degraded:database")
 
-    run = run_gate("--env", "local", "--base-url", service.base_url)
+    run = run_gate("--env", "local", "--base-url", service.base_url, *WITHOUT_BROWSER)
 
     failures = run.problems()
     assert set(failures) == {f"{c}" for c in HEALTH_CHECKS}
@@ -84,7 +81,7 @@ def test_every_api_answer_an_error_fails_the_endpoint_checks(
     """error-ratio=1.0 fails the API endpoint check with the URL, the status and the expectation."""
     service = start_service("error-ratio=1.0")
 
-    run = run_gate("--env", "local", "--base-url", service.base_url)
+    run = run_gate("--env", "local", "--base-url", service.base_url, *WITHOUT_BROWSER)
 
     message = run.problems()["test_endpoints.py::test_endpoint[GET /api/tickets]"]
     assert f"GET {service.base_url}/api/tickets answered 500, expected 200" in message
@@ -138,17 +135,11 @@ def test_wrong_status_and_missing_content_fail_their_checks(
     assert run.results.run.environment == "staging"
 
 
-def free_closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def test_a_closed_port_is_missing_evidence_not_a_failure(run_gate: RunGate) -> None:
+def test_a_closed_port_is_missing_evidence_not_a_failure(
+    closed_port_smoke_run: ClosedPortRun,
+) -> None:
     """Nothing listening: every check errors (could not measure), none fails; HOLD."""
-    url = f"http://127.0.0.1:{free_closed_port()}"
-
-    run = run_gate("--env", "local", "--base-url", url)
+    run, url = closed_port_smoke_run, closed_port_smoke_run.url
 
     outcomes = set(run.outcomes().values())
     allure = [
