@@ -24,8 +24,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from cryptography import x509
-
 from releasegate.errors import ConfigError, TlsUnreachable
 
 _SECONDS_PER_DAY = 86_400.0
@@ -78,6 +76,8 @@ def inspect_certificate(
     except ssl.SSLCertVerificationError as exc:
         verify_error = exc.verify_message or str(exc)
         der = _peer_certificate(host, port, name, _inspecting_context(), deadline)
+
+    from cryptography import x509  # on first use: a sixth of a gate run's start otherwise
 
     cert = x509.load_der_x509_certificate(der)
     not_after = cert.not_valid_after_utc

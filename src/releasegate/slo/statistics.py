@@ -28,19 +28,29 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from releasegate.outcome import Judgement
 
+if TYPE_CHECKING:
+    import numpy as np
+
+
+# numpy and scipy.stats are imported on first use: every gate run loads this module through the
+# plugin (reachability reads baselines) while few of them compute an interval; scipy takes
+# seconds to import, numpy a sixth of a gate run's start
+
 
 def _scipy_stats() -> Any:
-    """scipy.stats, imported on first use: it takes seconds to import, and every gate run
-    loads this module through the plugin while few of them compute an interval."""
     from scipy import stats
 
     return stats
+
+
+def _numpy() -> Any:
+    import numpy
+
+    return numpy
 
 
 @dataclass(frozen=True)
@@ -161,6 +171,7 @@ def order_ranks(n: int, q: float, confidence: float = 0.95) -> tuple[int, int] |
     if n <= 0 or n < samples_needed(q, confidence):
         return None
     tail = (1 - confidence) / 2
+    np = _numpy()
     cdf = _scipy_stats().binom.cdf(np.arange(n + 1), n, q)
     lower_rank = int(np.searchsorted(cdf, tail, side="right"))
     upper_rank = int(np.searchsorted(cdf, 1 - tail, side="left")) + 1
@@ -304,6 +315,7 @@ _PAIRS_IN_MEMORY = 250_000
 
 def _differences_at_most(current: np.ndarray, baseline: np.ndarray, t: float) -> int:
     """How many of the n*m differences current_i - baseline_j are <= t (both sorted)."""
+    np = _numpy()
     below = np.searchsorted(baseline, current - t, side="left")
     return int(np.sum(len(baseline) - below))
 
@@ -336,6 +348,7 @@ def shift_interval(
     n, m = len(current), len(baseline)
     if n == 0 or m == 0:
         return None
+    np = _numpy()
     c = np.sort(np.asarray(current, dtype=float))
     b = np.sort(np.asarray(baseline, dtype=float))
     pairs = n * m
