@@ -41,7 +41,7 @@ def test_target_is_healthy_before_the_deploy(
     if health.status != "healthy":
         services = f"; not healthy: {', '.join(sick)}" if sick else ""
         raise EvidenceMissing(
-            f"GET {health.url} reports {health.status!r} before the deploy{services}: a deploy"
+            f"GET {health.url} reports {health.shown_status} before the deploy{services}: a deploy"
             f" onto an unhealthy target is HOLD; fix it first, or set [pre_deploy]"
             f" require_healthy = false to deploy a fix (env={env.name})"
         )

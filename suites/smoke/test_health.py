@@ -1,6 +1,14 @@
-"""Smoke: the health contract of the target."""
+"""Smoke: the target's health endpoint, in the format it speaks (`[target] health_format`)."""
 
-from releasegate.checks.health import HealthReport, judge_services, parse_health
+import pytest
+
+from releasegate.checks.health import (
+    HealthReport,
+    answer_of,
+    judge_services,
+    judge_status,
+    read_health,
+)
 from releasegate.config import Environment
 from releasegate.errors import HealthContractError
 from releasegate.probe import Probe
@@ -10,7 +18,7 @@ from releasegate.pytest_plugin.fixtures import Expect, Measure
 def test_health_answers_with_the_contract(
     health_probe: Probe, env: Environment, measure: Measure
 ) -> None:
-    """The health endpoint answers JSON with a status and per-service statuses."""
+    """The health endpoint answers in its format (`auto`: the first it fits, recorded)."""
     measure(
         "latency",
         health_probe.elapsed_ms,
@@ -18,35 +26,32 @@ def test_health_answers_with_the_contract(
         threshold=env.target.timeout * 1000,
         comparison="<=",
     )
-
     assert health_probe.response is not None, f"{health_probe.label}: no response (env={env.name})"
-    assert health_probe.status in (200, 503), (
-        f"{health_probe.label} answered {health_probe.status}, expected 200 or 503 (env={env.name})"
-    )
+    answer = answer_of(health_probe.url, health_probe.response)
     try:
-        parse_health(health_probe.url, health_probe.status, health_probe.json())
+        report = read_health(answer, env.target.health_format, env.target.health_expect_text)
     except (HealthContractError, ValueError) as exc:
-        raise AssertionError(f"{exc} (env={env.name})") from None
+        raise AssertionError(f"{exc} ({env.target.health_format} format, env={env.name})") from None
+    measure("format", report.format)
+
+    if report.format == "releasegate":
+        assert answer.http_status in (200, 503), (
+            f"{health_probe.label} answered {answer.http_status}, expected 200 or 503"
+            f" (env={env.name})"
+        )
 
 
 def test_health_status_is_healthy(health: HealthReport, env: Environment, expect: Expect) -> None:
-    """The overall status is healthy."""
-    expect(
-        "status",
-        health.status,
-        "==",
-        "healthy",
-        where=health.url,
-        context=f"env={env.name}",
-        message=f"GET {health.url} reports status {health.status!r} (HTTP {health.http_status}),"
-        " expected 'healthy'",
-    )
+    """The overall status is healthy (UP, pass, a 2xx...: each format's word for it)."""
+    expect.judged(judge_status(health), context=f"env={env.name}")
 
 
 def test_health_reports_every_service_healthy(
     health: HealthReport, env: Environment, measure: Measure, expect: Expect
 ) -> None:
     """Every service listed by the health endpoint is healthy."""
+    if not health.lists_services:
+        pytest.skip(f"{health.url} lists no components ({health.format} format)")
     for service in health.services.values():
         measure(f"{service.name}.status", service.status, threshold="healthy", comparison="==")
         if service.latency_ms is not None:

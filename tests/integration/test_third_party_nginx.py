@@ -2,8 +2,9 @@
 nginx serving a small static site, visited by a real Chromium.
 
 nginx runs in the foreground with its own configuration in a temporary folder, on a free
-loopback port, and is always stopped by its PID. It has no releasegate health or version
-endpoint, so the runs select the endpoint and page checks (`-k "test_endpoint or test_page"`);
+loopback port, and is always stopped by its PID. It has no version endpoint, and its health is
+its home page answering (`health_format = "status"`), so the runs select the health, endpoint
+and page checks (`-k "test_health or test_endpoint or test_page"`);
 `releasegate run` passes no pytest arguments through, so each run is `python -m pytest suites -m
 smoke ...` from the repository root followed by `releasegate decide`.
 """
@@ -29,9 +30,9 @@ from tests.integration.conftest import GateRun, gate_argv, run_in_repo, write_en
 from tests.tls_server import unused_port
 from tests.webhook_receiver import WebhookReceiver
 
-# the endpoint and page checks (test_version's "answers_a_version" mentions an endpoint too):
-# nginx has no health or version endpoint
-CHECKS = "test_endpoint or test_page"
+# the health, endpoint and page checks (test_version's "answers_a_version" mentions an endpoint
+# too): nginx has no version endpoint, and its home page is its health (the status format)
+CHECKS = "test_health or test_endpoint or test_page"
 # how decide words an unreachable target with evidence that it is down
 DOWN = "ROLLBACK, not HOLD: the target is down, not out of this runner's sight: "
 START_TIMEOUT_S = 10.0
@@ -234,6 +235,9 @@ base_url = "{url}"
 read_only = true
 timeout = "2s"
 retries = 1
+health_path = "/"             # a static site: its home page answering 2xx with this is up
+health_format = "status"
+health_expect_text = "Tickets &amp; Orders"
 {target_extra}
 
 [slo.synthetic]
@@ -313,7 +317,12 @@ def test_a_healthy_static_site_is_go_in_a_real_browser(nginx: Nginx, tmp_path: P
 
     assert ran.decide.returncode == 0, ran.output()
     assert ran.decision["verdict"] == "GO"
-    assert ran.run.problems() == {}
+    # nothing failed; the only check that did not pass has nothing to judge on a static site
+    assert ran.run.problems() == {
+        "test_health.py::test_health_reports_every_service_healthy": (
+            f"{nginx.base_url}/ lists no components (status format)"
+        )
+    }
     outcomes = ran.run.outcomes()
     page_checks = {k: v for k, v in outcomes.items() if k.startswith("test_browser_pages.py")}
     assert len(page_checks) == 2 * 7  # two pages, seven checks each
@@ -324,6 +333,9 @@ def test_a_healthy_static_site_is_go_in_a_real_browser(nginx: Nginx, tmp_path: P
         assert page_checks[content] == page_checks[console] == "passed"
     assert outcomes["test_endpoints.py::test_endpoint[GET /api/status.json]"] == "passed"
     assert outcomes["test_endpoints.py::test_page[home greeting]"] == "passed"
+    # nginx's home page is its health, read by its HTTP status (no components to judge)
+    assert outcomes["test_health.py::test_health_status_is_healthy"] == "passed"
+    assert outcomes["test_health.py::test_health_reports_every_service_healthy"] == "skipped"
     # the browser did ask for the favicon, and nginx said 404: not the page's error
     access_log = (nginx.prefix / "access.log").read_text()
     assert '"GET /favicon.ico HTTP/1.1" 404' in access_log

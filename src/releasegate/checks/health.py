@@ -1,48 +1,95 @@
-"""The health contract: what `/api/health` must say, parsed into a typed report.
+"""The health check: read the health endpoint's answer in the format it speaks
+(`[target] health_format`, see health_formats.py) and judge what it says.
 
-    {"status": "healthy" | "degraded" | "down",
-     "services": {"database": {"status": "healthy", "latency_ms": 1.2}, ...}}
-
-Parsing is strict about shape (a malformed answer is a failed contract, named precisely) and
-says nothing about health itself: the smoke gate judges the parsed report.
+Reading is strict about shape (an answer that is not in its format is a failed contract, named
+precisely) and says nothing about health itself: the smoke and pre-deploy gates judge the report.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Literal
 
-from releasegate.errors import HealthContractError
+import httpx
+
+from releasegate.checks.health_formats import (
+    FORMATS,
+    HEALTHY,
+    PARSERS,
+    STATUSES,
+    HealthAnswer,
+    HealthFormat,
+    HealthReport,
+    ServiceHealth,
+    fits,
+    parse_releasegate,
+    parse_status,
+)
 from releasegate.outcome import Judged
 
-STATUSES = ("healthy", "degraded", "down")
+__all__ = [
+    "FORMATS",
+    "STATUSES",
+    "HealthAnswer",
+    "HealthFormat",
+    "HealthReport",
+    "ServiceHealth",
+    "answer_of",
+    "judge_services",
+    "judge_status",
+    "parse_releasegate",
+    "read_health",
+    "recognise",
+]
+
+FormatSetting = HealthFormat | Literal["auto"]
 
 
-@dataclass(frozen=True)
-class ServiceHealth:
-    name: str
-    status: str
-    latency_ms: float | None = None
+def answer_of(url: str, response: httpx.Response) -> HealthAnswer:
+    """What the health endpoint answered, for the format readers."""
+    return HealthAnswer(
+        url, response.status_code, response.headers.get("content-type", ""), response.text
+    )
 
 
-@dataclass(frozen=True)
-class HealthReport:
-    url: str
-    http_status: int
-    status: str
-    services: Mapping[str, ServiceHealth]
+def recognise(answer: HealthAnswer) -> HealthFormat:
+    """The first format the answer fits, in the order of `FORMATS` (`status` fits all)."""
+    return next(fmt for fmt in FORMATS if fits(fmt, answer))
 
-    @property
-    def unhealthy(self) -> dict[str, str]:
-        """Service name -> what it reported, for every service that is not healthy."""
-        return {n: s.status for n, s in self.services.items() if s.status != "healthy"}
+
+def read_health(
+    answer: HealthAnswer, fmt: FormatSetting = "auto", expect_text: str | None = None
+) -> HealthReport:
+    """The answer read in `fmt` (or the format it fits, for `auto`); `HealthContractError` or
+    `ValueError` naming the flaw when it is not in that format."""
+    chosen = recognise(answer) if fmt == "auto" else fmt
+    if chosen == "status":
+        return parse_status(answer, expect_text)
+    return PARSERS[chosen](answer)
+
+
+def judge_status(report: HealthReport) -> Judged:
+    """The overall status is healthy."""
+    if report.status == HEALTHY:
+        return Judged.passed(f"GET {report.url}: {report.shown_status}", where=report.url)
+    return Judged.failed(
+        f"GET {report.url} reports status {report.shown_status} (HTTP {report.http_status},"
+        f" {report.format} format), expected healthy",
+        measured=report.status,
+        limit=HEALTHY,
+        where=report.url,
+    )
 
 
 def judge_services(report: HealthReport) -> Judged:
-    """Every service the health endpoint lists is healthy (and it lists some)."""
+    """Every service the health endpoint lists is healthy (and, in releasegate's format, which
+    requires them, it lists some)."""
     if not report.services:
-        return Judged.failed(f"GET {report.url} lists no services", where=report.url)
+        if report.lists_services:
+            return Judged.failed(f"GET {report.url} lists no services", where=report.url)
+        return Judged.inconclusive(
+            f"GET {report.url} lists no components ({report.format} format): nothing to judge",
+            where=report.url,
+        )
     unhealthy = report.unhealthy
     if unhealthy:
         return Judged.failed(
@@ -54,27 +101,3 @@ def judge_services(report: HealthReport) -> Judged:
     return Judged.passed(
         f"GET {report.url}: {len(report.services)} services healthy", measured=0, limit=0
     )
-
-
-def parse_health(url: str, http_status: int, payload: Any) -> HealthReport:
-    """A `HealthReport` from the decoded JSON body, or `HealthContractError` naming the flaw."""
-    if not isinstance(payload, dict):
-        raise HealthContractError(f"{url}: body is {type(payload).__name__}, not a JSON object")
-    status = payload.get("status")
-    if status not in STATUSES:
-        raise HealthContractError(f"{url}: 'status' is {status!r}, expected one of {STATUSES}")
-    raw_services = payload.get("services", {})
-    if not isinstance(raw_services, dict):
-        raise HealthContractError(f"{url}: 'services' is not an object")
-    services: dict[str, ServiceHealth] = {}
-    for name, raw in raw_services.items():
-        if not isinstance(raw, dict) or raw.get("status") not in STATUSES:
-            shown = raw.get("status") if isinstance(raw, dict) else raw
-            raise HealthContractError(
-                f"{url}: services.{name}.status is {shown!r}, expected one of {STATUSES}"
-            )
-        latency = raw.get("latency_ms")
-        services[name] = ServiceHealth(
-            name, raw["status"], float(latency) if isinstance(latency, int | float) else None
-        )
-    return HealthReport(url, http_status, status, services)

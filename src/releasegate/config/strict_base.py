@@ -54,6 +54,14 @@ SecondsOrZero = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
 Ratio = Annotated[float, BeforeValidator(parse_ratio)]
 HttpUrl = Annotated[str, AfterValidator(check_url)]
 UrlPath = Annotated[str, AfterValidator(_check_path)]
+
+
+def _check_optional_path(value: str) -> str:
+    return value if value == "" else _check_path(value)
+
+
+# a path, or "" for "this application has no such endpoint" (its checks then skip, saying so)
+OptionalUrlPath = Annotated[str, AfterValidator(_check_optional_path)]
 Pattern = Annotated[str, AfterValidator(_check_pattern)]
 
 HttpMethod = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]

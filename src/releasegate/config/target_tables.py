@@ -11,6 +11,7 @@ from pydantic import Field, model_validator
 from releasegate.config.strict_base import (
     HttpMethod,
     HttpUrl,
+    OptionalUrlPath,
     Pattern,
     Seconds,
     StrictModel,
@@ -42,7 +43,13 @@ class TargetConfig(StrictModel):
     timeout: Seconds = 5.0
     retries: int = Field(default=2, ge=0, le=10)
     verify_tls: bool = True
-    health_path: UrlPath = "/api/health"
+    # "" when the application has no health endpoint: the health checks skip, saying so
+    health_path: OptionalUrlPath = "/api/health"
+    # releasegate, health+json (IETF draft), spring (Actuator), status (HTTP 2xx is up), or
+    # auto: the first of these the answer fits (the report says which)
+    health_format: Literal["auto", "releasegate", "health+json", "spring", "status"] = "auto"
+    # with the status format (or auto falling back to it): a 2xx answer must also contain this
+    health_expect_text: str | None = None
     version_path: UrlPath = "/api/version"
     # a URL that answers whenever this runner's network works (another service of the same
     # network, a status page): with it, a target that cannot be reached is ROLLBACK, not HOLD

@@ -262,9 +262,9 @@ def watch_plan(
     """The probing plan of an environment's `[watch]` table (paths default to the health path
     and every GET endpoint), with the command line's overrides."""
     config = env.model.watch
-    paths = config.paths or [env.target.health_path] + [
-        e.path for e in env.model.endpoints if e.method == "GET"
-    ]
+    health = [env.target.health_path] if env.target.health_path else []
+    paths = config.paths or health + [e.path for e in env.model.endpoints if e.method == "GET"]
+    paths = paths or ["/"]  # no health endpoint and no GET endpoint: the home page
     return WatchPlan(
         base_url=target,
         paths=list(dict.fromkeys(paths)),

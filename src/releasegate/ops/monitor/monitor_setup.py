@@ -123,7 +123,7 @@ def build_monitor(
         assert target is not None  # only wired when there is a target
         return target_answers(
             target,
-            env.target.health_path,
+            env.target.health_path or "/",
             headers=env.target.headers,
             timeout_s=timeout,
             retries=env.target.retries,
