@@ -1,10 +1,13 @@
 """Post-deploy: the release is what runs, on every instance."""
 
+from dataclasses import replace
+
 import httpx
 import pytest
 
 from releasegate.checks.release_version import (
     InstanceVersion,
+    VersionSource,
     describe,
     disagreeing,
     read_version,
@@ -17,23 +20,23 @@ from releasegate.pytest_plugin.fixtures import Expect
 
 
 @pytest.fixture(scope="module")
-def instance_versions(gate_run: GateRun, env: Environment) -> list[InstanceVersion]:
+def instance_versions(
+    gate_run: GateRun, env: Environment, version_source: VersionSource
+) -> list[InstanceVersion]:
     """What each instance (`[post_deploy] instances`, default the target) says it runs; an
     instance that cannot be reached at all is missing evidence, not a wrong version."""
+    if not version_source.enabled:
+        pytest.skip(
+            f'[target] version_path = "" in {env.path} and no version_header or version_meta:'
+            " the instances do not say which version they run"
+        )
+    key = env.model.post_deploy.version_key
+    source = replace(version_source, key=key) if key else version_source
     instances = env.model.post_deploy.instances or [gate_run.base_url]
     with httpx.Client(
         headers=dict(env.target.headers), verify=env.target.verify_tls, follow_redirects=False
     ) as client:
-        answers = [
-            read_version(
-                client,
-                url,
-                env.target.version_path,
-                env.model.post_deploy.version_key,
-                env.target.timeout,
-            )
-            for url in instances
-        ]
+        answers = [read_version(client, url, source, env.target.timeout) for url in instances]
     lost = unreachable_instances(answers)
     if lost is not None:
         raise TargetUnreachable(gate_run.redactor.redact(f"{lost} (env={env.name})"))

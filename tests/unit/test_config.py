@@ -145,6 +145,18 @@ BAD_INPUTS = [
         id="malformed-variable",
     ),
     pytest.param(
+        '[target]\nbase_url = "https://x.example"\nversion_key = "$.versions.["\n',
+        "environments/prod.toml: target.version_key is not a valid JSONPath (expected a"
+        " shorthand selector): '$.versions.['",
+        id="bad-jsonpath",
+    ),
+    pytest.param(
+        '[target]\nbase_url = "https://x.example"\nhealth_format = "json"\n',
+        "environments/prod.toml: target.health_format must be one of 'auto', 'releasegate',"
+        " 'health+json', 'spring' or 'status' (got 'json')",
+        id="unknown-health-format",
+    ),
+    pytest.param(
         '[target]\nbase_url = "https://x.example"\nread_only = \n',
         "environments/prod.toml: TOML syntax error: Invalid value (at line 3, column 13)",
         id="toml-syntax-with-line",

@@ -9,10 +9,12 @@ import pytest
 
 from releasegate.checks.release_version import (
     InstanceVersion,
+    VersionSource,
     describe,
     disagreeing,
     read_version,
     unreachable_instances,
+    version_in,
 )
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -91,7 +93,7 @@ def read(handler: Handler) -> tuple[InstanceVersion, list[httpx.Request]]:
         return handler(request)
 
     with httpx.Client(transport=httpx.MockTransport(recording)) as client:
-        version = read_version(client, INSTANCE, "/version", "version", timeout_s=2.5)
+        version = read_version(client, INSTANCE, VersionSource("/version"), timeout_s=2.5)
     return version, requests
 
 
@@ -253,3 +255,74 @@ def test_read_version_passes_its_timeout() -> None:
         "write": 2.5,
         "pool": 2.5,
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# where an application states its version: a JSONPath, a header, a meta tag
+
+
+def response(status: int = 200, **kwargs: object) -> httpx.Response:
+    return httpx.Response(status, request=httpx.Request("GET", URL), **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("given", "source", "expected"),
+    [
+        pytest.param(
+            response(json={"versions": {"app": "2.1.0", "db": "15"}}),
+            VersionSource("/version", "$.versions.app"),
+            "2.1.0",
+            id="jsonpath",
+        ),
+        pytest.param(
+            response(json=[{"name": "api", "version": "3"}]),
+            VersionSource("/version", "$[?@.name == 'api'].version"),
+            "3",
+            id="jsonpath-filter",
+        ),
+        pytest.param(
+            response(json={"versions": {}}),
+            VersionSource("/version", "$.versions.app"),
+            None,
+            id="jsonpath-no-match",
+        ),
+        pytest.param(
+            response(headers={"X-App-Version": "4.0.1"}, json={"version": "old"}),
+            VersionSource("/version", header="X-App-Version"),
+            "4.0.1",
+            id="header-first",
+        ),
+        pytest.param(
+            response(json={"version": "1.0"}),
+            VersionSource("/version", header="X-App-Version"),
+            "1.0",
+            id="header-missing-then-json",
+        ),
+        pytest.param(
+            response(
+                headers={"Content-Type": "text/html; charset=utf-8"},
+                text='<html><head><meta name="App-Version" content=" 5.2 "></head></html>',
+            ),
+            VersionSource("", meta="app-version"),
+            "5.2",
+            id="meta-on-the-home-page",
+        ),
+        pytest.param(
+            response(headers={"Content-Type": "text/html"}, text="<html><head></head></html>"),
+            VersionSource("", meta="app-version"),
+            None,
+            id="meta-missing",
+        ),
+    ],
+)
+def test_version_in_reads_each_way(
+    given: httpx.Response, source: VersionSource, expected: str | None
+) -> None:
+    assert version_in(given, source) == expected
+
+
+def test_a_source_says_where_it_looked() -> None:
+    assert VersionSource("", header="X-V", meta="v").describe() == 'header X-V or <meta name="v">'
+    assert VersionSource("", header="X-V").url_path == "/"
+    assert not VersionSource("").enabled
+    assert VersionSource().describe() == "'version'"

@@ -5,10 +5,91 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from html.parser import HTMLParser
 
 import httpx
+import jsonpath
 
 from releasegate.checks.transport import describe_error, is_unreachable
+
+
+@dataclass(frozen=True)
+class VersionSource:
+    """Where an application says which version it runs: a JSON field of `path` (`key`, a name
+    or a JSONPath such as `$.versions.app`), a response header, or a `<meta name=...>` tag.
+    With `path = ""` (no version endpoint) the header and the meta tag are read from `/`."""
+
+    path: str = "/api/version"
+    key: str = "version"
+    header: str | None = None
+    meta: str | None = None
+
+    @property
+    def url_path(self) -> str:
+        return self.path or "/"
+
+    @property
+    def enabled(self) -> bool:
+        """Whether there is anywhere to look at all."""
+        return bool(self.path or self.header or self.meta)
+
+    def describe(self) -> str:
+        """`'version'`, `header X-App-Version or <meta name="app-version">`..."""
+        ways = []
+        if self.header:
+            ways.append(f"header {self.header}")
+        if self.meta:
+            ways.append(f'<meta name="{self.meta}">')
+        if self.path:
+            ways.append(repr(self.key))
+        return " or ".join(ways)
+
+
+class _MetaFinder(HTMLParser):
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name.lower()
+        self.content: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag != "meta" or self.content is not None:
+            return
+        found = dict(attrs)
+        named = (found.get("name") or found.get("property") or "").lower()
+        if named == self.name:
+            self.content = found.get("content")
+
+
+def _scalar(value: object) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def version_in(response: httpx.Response, source: VersionSource) -> str | None:
+    """The version the answer states, looked for as `source` says (header first, then the meta
+    tag, then the JSON field); None when it states none."""
+    if source.header:
+        found = _scalar(response.headers.get(source.header))
+        if found:
+            return found
+    if source.meta and "html" in response.headers.get("content-type", ""):
+        finder = _MetaFinder(source.meta)
+        finder.feed(response.text)
+        found = _scalar(finder.content)
+        if found:
+            return found
+    if not source.path:
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if source.key.startswith("$"):
+        matches = jsonpath.findall(source.key, body)
+        return _scalar(matches[0]) if matches else None
+    return _scalar(body.get(source.key)) if isinstance(body, dict) else None
 
 
 @dataclass(frozen=True)
@@ -22,24 +103,25 @@ class InstanceVersion:
 
 
 def read_version(
-    client: httpx.Client, instance: str, path: str, key: str, timeout_s: float
+    client: httpx.Client, instance: str, source: VersionSource, timeout_s: float
 ) -> InstanceVersion:
-    """GET `instance + path` and read `key` from its JSON; never raises for the target's faults."""
-    url = instance.rstrip("/") + path
+    """GET the instance's version as `source` says; never raises for the target's faults."""
+    url = instance.rstrip("/") + source.url_path
     try:
         response = client.get(url, timeout=timeout_s)
     except httpx.HTTPError as exc:
         return InstanceVersion(instance, None, describe_error(exc), unreachable=is_unreachable(exc))
     if response.status_code != 200:
         return InstanceVersion(instance, None, f"GET {url} answered {response.status_code}")
-    try:
-        body = response.json()
-    except ValueError:
-        return InstanceVersion(instance, None, f"GET {url} did not answer JSON")
-    value = body.get(key) if isinstance(body, dict) else None
-    if not isinstance(value, str | int | float) or isinstance(value, bool):
-        return InstanceVersion(instance, None, f"GET {url}: no {key!r} in the answer")
-    return InstanceVersion(instance, str(value))
+    version = version_in(response, source)
+    if version is not None:
+        return InstanceVersion(instance, version)
+    if not (source.header or source.meta):
+        try:
+            response.json()
+        except ValueError:
+            return InstanceVersion(instance, None, f"GET {url} did not answer JSON")
+    return InstanceVersion(instance, None, f"GET {url}: no {source.describe()} in the answer")
 
 
 def unreachable_instances(answers: Sequence[InstanceVersion]) -> str | None:

@@ -7,7 +7,15 @@ from typing import Literal
 
 from pydantic import Field
 
-from releasegate.config.strict_base import HttpUrl, Pattern, Ratio, Seconds, StrictModel, UrlPath
+from releasegate.config.strict_base import (
+    HttpUrl,
+    JsonKey,
+    Pattern,
+    Ratio,
+    Seconds,
+    StrictModel,
+    UrlPath,
+)
 
 HeaderCheck = Literal["csp", "hsts", "nosniff", "frame", "referrer"]
 
@@ -38,7 +46,7 @@ class PostDeployConfig(StrictModel):
 
     instances: list[HttpUrl] = Field(default_factory=list)  # default: the target itself
     release_version: str | None = None  # --release-version wins
-    version_key: str = "version"
+    version_key: JsonKey | None = None  # default: [target] version_key
     error_ratio_max: Ratio = 0.01
     requests: int = Field(default=100, ge=1, le=10_000)
     concurrency: int = Field(default=4, ge=1, le=64)

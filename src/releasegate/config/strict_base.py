@@ -62,6 +62,24 @@ def _check_optional_path(value: str) -> str:
 
 # a path, or "" for "this application has no such endpoint" (its checks then skip, saying so)
 OptionalUrlPath = Annotated[str, AfterValidator(_check_optional_path)]
+
+
+def _check_json_key(value: str) -> str:
+    if value.startswith("$"):
+        import jsonpath  # only environments that use a JSONPath pay for it
+
+        try:
+            jsonpath.compile(value)
+        except jsonpath.JSONPathError as exc:
+            first = str(exc).splitlines()[0]
+            raise ValueError(f"is not a valid JSONPath ({first}): {value!r}") from None
+    elif not value:
+        raise ValueError("must name a JSON field or be a JSONPath such as '$.versions.app'")
+    return value
+
+
+# a JSON field: a name ("version") or a JSONPath (RFC 9535) such as "$.versions.app"
+JsonKey = Annotated[str, AfterValidator(_check_json_key)]
 Pattern = Annotated[str, AfterValidator(_check_pattern)]
 
 HttpMethod = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]

@@ -11,6 +11,7 @@ from pydantic import Field, model_validator
 from releasegate.config.strict_base import (
     HttpMethod,
     HttpUrl,
+    JsonKey,
     OptionalUrlPath,
     Pattern,
     Seconds,
@@ -50,7 +51,13 @@ class TargetConfig(StrictModel):
     health_format: Literal["auto", "releasegate", "health+json", "spring", "status"] = "auto"
     # with the status format (or auto falling back to it): a 2xx answer must also contain this
     health_expect_text: str | None = None
-    version_path: UrlPath = "/api/version"
+    # "" when the application has no version endpoint: the version is read from `/` by
+    # `version_header` or `version_meta`, and without either the version checks skip
+    version_path: OptionalUrlPath = "/api/version"
+    # the JSON field that holds it: a name, or a JSONPath such as "$.versions.app"
+    version_key: JsonKey = "version"
+    version_header: str | None = None  # e.g. "X-App-Version", read first when set
+    version_meta: str | None = None  # e.g. "app-version" for <meta name="app-version" content=..>
     # a URL that answers whenever this runner's network works (another service of the same
     # network, a status page): with it, a target that cannot be reached is ROLLBACK, not HOLD
     canary_url: HttpUrl | None = None

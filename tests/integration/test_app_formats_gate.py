@@ -1,7 +1,8 @@
-"""The smoke gate's health checks against a real HTTP server speaking each health format that
-applications serve (Spring Boot Actuator's, the IETF health+json draft's, a bare status like
-Rails' `/up`, Kubernetes' verbose readyz): healthy is GO, down is ROLLBACK, with `auto` and
-with the format named; and an application without a health endpoint skips the checks."""
+"""The smoke gate's health and version checks against a real HTTP server speaking the formats
+applications serve: Spring Boot Actuator's health, the IETF health+json draft's, a bare status
+like Rails' `/up`, Kubernetes' verbose readyz (healthy is GO, down is ROLLBACK, with `auto` and
+with the format named); a version under a JSONPath, in a header or in a meta tag; and an
+application without a health or version endpoint has those checks skipped."""
 
 from __future__ import annotations
 
@@ -43,6 +44,8 @@ HEALTH_JSON_PASS = {
 HEALTH_JSON_WARN = {"status": "warn", "checks": {"cache": [{"status": "warn"}]}}
 VERBOSE_OK = "[+]ping ok\n[+]etcd ok\nreadyz check passed\n"
 
+VERSIONS = json.dumps({"versions": {"app": "7.1.0-json", "schema": "42"}})
+HOME = '<head><title>Home</title><meta name="app-version" content="7.1.0-meta"></head>Home'
 # name -> (HTTP status, content type, body)
 Answer = tuple[int, str, str]
 
@@ -58,11 +61,14 @@ class App:
             def do_GET(self) -> None:
                 if self.path.startswith("/health"):
                     status, content_type, body = app.health
+                elif self.path.startswith("/about/version"):
+                    status, content_type, body = 200, "application/json", VERSIONS
                 else:
-                    status, content_type, body = 200, "text/html", "<title>Home</title>Home"
+                    status, content_type, body = 200, "text/html", HOME
                 data = body.encode()
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
+                self.send_header("X-App-Version", "7.1.0-header")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -94,6 +100,7 @@ read_only = true
 retries = 0
 health_path = "{health_path}"
 health_format = "{health_format}"
+{version}
 
 [[endpoints]]
 path = "/"
@@ -104,10 +111,19 @@ enabled = false
 """
 
 
-def smoke(run_gate: RunGate, tmp_path: Path, app: App, fmt: str, path: str = "/health") -> GateRun:
+def smoke(
+    run_gate: RunGate,
+    tmp_path: Path,
+    app: App,
+    fmt: str,
+    path: str = "/health",
+    version: str = "",
+    checks: str = "health",
+) -> GateRun:
     envs = tmp_path / "environments"
-    write_env(envs, "app", ENV.format(url=app.url, health_path=path, health_format=fmt))
-    return run_gate("--env", "app", "-k", "health", env_vars={"RELEASEGATE_ENV_DIR": str(envs)})
+    text = ENV.format(url=app.url, health_path=path, health_format=fmt, version=version)
+    write_env(envs, "app", text)
+    return run_gate("--env", "app", "-k", checks, env_vars={"RELEASEGATE_ENV_DIR": str(envs)})
 
 
 def health_outcomes(run: GateRun) -> dict[str, str]:
@@ -222,3 +238,54 @@ def test_an_application_without_a_health_endpoint_skips_the_health_checks(
     outcomes = health_outcomes(run)
     assert set(outcomes.values()) == {"skipped"}, run.output
     assert 'health_path = ""' in run.check("test_health_status_is_healthy").message
+
+
+VERSION_CHECK = "test_version_endpoint_answers_a_version"
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [
+        pytest.param(
+            'version_path = "/about/version"\nversion_key = "$.versions.app"',
+            "7.1.0-json",
+            id="jsonpath",
+        ),
+        pytest.param(
+            'version_path = ""\nversion_header = "X-App-Version"', "7.1.0-header", id="header"
+        ),
+        pytest.param('version_path = ""\nversion_meta = "app-version"', "7.1.0-meta", id="meta"),
+    ],
+)
+def test_the_version_is_read_where_the_application_states_it(
+    run_gate: RunGate, tmp_path: Path, app: App, version: str, expected: str
+) -> None:
+    run = smoke(run_gate, tmp_path, app, "auto", version=version, checks="version")
+
+    check = run.check(VERSION_CHECK)
+    assert check.outcome == "passed", run.output
+    assert check.measurements[0].value == expected
+
+
+def test_a_version_the_application_does_not_state_fails_naming_where_it_looked(
+    run_gate: RunGate, tmp_path: Path, app: App
+) -> None:
+    version = 'version_path = "/about/version"\nversion_key = "$.versions.web"'
+
+    run = smoke(run_gate, tmp_path, app, "auto", version=version, checks="version")
+
+    check = run.check(VERSION_CHECK)
+    assert check.outcome == "failed"
+    assert f"GET {app.url}/about/version: no '$.versions.web' with a non-empty version" in (
+        check.message
+    )
+
+
+def test_an_application_without_a_version_endpoint_skips_the_version_check(
+    run_gate: RunGate, tmp_path: Path, app: App
+) -> None:
+    run = smoke(run_gate, tmp_path, app, "auto", version='version_path = ""', checks="version")
+
+    check = run.check(VERSION_CHECK)
+    assert check.outcome == "skipped", run.output
+    assert 'version_path = ""' in check.message
