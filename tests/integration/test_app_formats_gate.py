@@ -7,9 +7,7 @@ application without a health or version endpoint has those checks skipped."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ import pytest
 from releasegate.evidence.decide import decide
 from releasegate.outcome import Verdict
 from tests.integration.conftest import GateRun, RunGate, write_env
+from tests.loopback_server import LoopbackServer, QuietHandler
 
 HEALTH_CHECKS = (
     "test_health_answers_with_the_contract",
@@ -50,14 +49,15 @@ HOME = '<head><title>Home</title><meta name="app-version" content="7.1.0-meta"><
 Answer = tuple[int, str, str]
 
 
-class App:
-    """A tiny application on loopback: `/health` answers what the test sets, `/` a page."""
+class App(LoopbackServer):
+    """A tiny application on loopback: `/health` answers what the test sets, `/about/version`
+    a JSON of versions, `/` a page with a version meta tag; every answer a version header."""
 
     def __init__(self) -> None:
         self.health: Answer = (200, "text/plain", "OK")
         app = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 if self.path.startswith("/health"):
                     status, content_type, body = app.health
@@ -73,17 +73,8 @@ class App:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
+        self.url = self.base
 
 
 @pytest.fixture
