@@ -20,9 +20,10 @@ the answer is not in its format; `fits` tells, without raising, whether an answe
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from releasegate.errors import HealthContractError
@@ -60,8 +61,6 @@ class HealthAnswer:
 
     def json(self) -> Any:
         """The body as JSON, or a `ValueError` that says which URL answered what."""
-        import json
-
         try:
             return json.loads(self.text)
         except ValueError:
@@ -90,7 +89,7 @@ class HealthReport:
     services: Mapping[str, ServiceHealth]
     format: HealthFormat = "releasegate"
     said: str | None = None  # the application's own word for `status` ("UP", "warn", "200")
-    lists_services: bool = field(default=True)  # the format has per-component results
+    lists_services: bool = True  # the answer has per-component results to judge
 
     @property
     def unhealthy(self) -> dict[str, str]:
