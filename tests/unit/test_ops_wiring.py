@@ -17,6 +17,7 @@ from releasegate.ops.monitor.monitor_setup import history_link, monitor_settings
 from releasegate.ops.monitor.uptime_history import MONITORS_DIR, UPTIME_FILE, IncidentRecord
 from releasegate.ops.pytest_argv import existing_stages, pytest_argv, stage_markers
 from releasegate.ops.rollout.operate import find_rollout, locked
+from releasegate.ops.watch import watch_plan
 
 ENV = '[target]\nbase_url = "https://staging.example.com"\n'
 
@@ -154,3 +155,33 @@ def test_a_rollout_locked_by_another_holder_is_busy(tmp_path: Path) -> None:
     busy = pytest.raises(RolloutBusy, match="rollout r1 is being run")
     with locked(lock, "rollout r1"), busy, locked(lock, "rollout r1"):
         pass
+
+
+# --- what a watch probes ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("target", "endpoints", "expected"),
+    [
+        pytest.param("", "", ["/api/health"], id="default-health-path"),
+        pytest.param(
+            'health_path = "/up"\n',
+            '[[endpoints]]\npath = "/a"\n[[endpoints]]\npath = "/b"\nmethod = "POST"\n',
+            ["/up", "/a"],
+            id="health-and-get-endpoints",
+        ),
+        pytest.param(
+            'health_path = ""\n', '[[endpoints]]\npath = "/a"\n', ["/a"], id="no-health-endpoint"
+        ),
+        pytest.param('health_path = ""\n', "", ["/"], id="nothing-listed-the-home-page"),
+    ],
+)
+def test_a_watch_probes_the_health_path_and_get_endpoints(
+    tmp_path: Path, target: str, endpoints: str, expected: list[str]
+) -> None:
+    """An application without a health endpoint (`health_path = ""`) is watched through its
+    GET endpoints, or its home page when it lists none: never through an empty path."""
+    (tmp_path / "staging.toml").write_text(ENV + target + endpoints)
+    env = load_environment("staging", tmp_path, {})
+
+    assert watch_plan(env, "https://staging.example.com").paths == expected
