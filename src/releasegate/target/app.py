@@ -11,10 +11,16 @@ from aiohttp import web
 from releasegate.target import admin, api, pages
 from releasegate.target.metrics import Metrics
 from releasegate.target.middleware import MIDDLEWARES, add_security_headers
+from releasegate.target.openapi import openapi_document
 from releasegate.target.ratelimit import RateLimiter
 from releasegate.target.settings import ServiceSettings
 from releasegate.target.state import STATE, State, state_of
 from releasegate.target.tickets_store import TicketStore
+
+
+async def openapi_page(request: web.Request) -> web.Response:
+    """GET /openapi.json: the API's OpenAPI document, never touched by faults."""
+    return web.json_response(openapi_document(state_of(request).settings.version))
 
 
 async def metrics_page(request: web.Request) -> web.Response:
@@ -44,6 +50,7 @@ def create_app(settings: ServiceSettings, store: TicketStore | None = None) -> w
     api.add_routes(app)
     admin.add_routes(app)
     app.router.add_get("/metrics", metrics_page)
+    app.router.add_get("/openapi.json", openapi_page)
     app.on_response_prepare.append(add_security_headers)
     app.on_cleanup.append(_close_store)
     return app

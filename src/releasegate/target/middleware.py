@@ -24,7 +24,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PAGE_ROUTES = frozenset({"/", "/login", "/logout", "/dashboard", "/tickets"})
 PUBLIC_API_PATHS = frozenset({"/api/health", "/api/version"})
 # Never touched by faults, so the service can always be observed and healed.
-FAULT_EXEMPT_PREFIXES = ("/_admin", "/metrics", "/static/", "/favicon.ico")
+FAULT_EXEMPT_PREFIXES = ("/_admin", "/metrics", "/openapi.json", "/static/", "/favicon.ico")
 # Any other method is counted as OTHER, so odd clients cannot grow the label set.
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # A client that hangs up before its answer: nginx's convention.
