@@ -14,7 +14,7 @@ import httpx
 from releasegate.checks.health_formats import (
     FORMATS,
     HEALTHY,
-    PARSERS,
+    JSON_PARSERS,
     STATUSES,
     HealthAnswer,
     HealthFormat,
@@ -64,7 +64,7 @@ def read_health(
     chosen = recognise(answer) if fmt == "auto" else fmt
     if chosen == "status":
         return parse_status(answer, expect_text)
-    return PARSERS[chosen](answer)
+    return JSON_PARSERS[chosen](answer)
 
 
 def judge_status(report: HealthReport) -> Judged:
