@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+from fixtures.api_contract import operation_params
 
 from releasegate.pytest_plugin import current_run, mark_folder
 
@@ -12,7 +13,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """One test per endpoint and page of the environment file, named like a checklist line;
-    in the browser, one per page and variant (`/tickets`, `/tickets@mobile`)."""
+    in the browser, one per page and variant (`/tickets`, `/tickets@mobile`); one per operation
+    of the `[openapi]` document (`GET /items/{id}`)."""
     run = current_run(metafunc.config)
     if run is None:
         return
@@ -30,6 +32,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                     for e in entries
                 ],
             )
+    if "api_operation" in metafunc.fixturenames:
+        metafunc.parametrize("api_operation", operation_params(metafunc.config))
     if "browser_page" in metafunc.fixturenames:
         from releasegate.pytest_plugin.browser_fixtures import browser_pages
 

@@ -61,7 +61,8 @@ def gate_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """A clean releasegate environment for a subprocess, made cheap to start: every gate run is
     a Python process importing ~1,200 modules, so bytecode caches are written and read (a machine
     may set PYTHONDONTWRITEBYTECODE; then pytest re-rewrites ~190 modules each run), and
-    Hypothesis's pytest plugin, which no gate uses, is not loaded (1.4 s of imports per run)."""
+    Hypothesis's pytest plugin is not loaded (1.4 s of imports per run; the contract checks use
+    Hypothesis as a library, without its plugin)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RELEASEGATE_", "PYTEST_"))}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTEST_ADDOPTS"] = "-p no:hypothesispytest"

@@ -65,6 +65,7 @@ GOOD = [
     pytest.param("slow-page=3s", Fault("slow-page", 3.0), "slow-page=3s", id="slow-page"),
     pytest.param("db-down", Fault("db-down"), "db-down", id="db-down"),
     pytest.param("refuse-for=5s", Fault("refuse-for", 5.0), "refuse-for=5s", id="refuse-for"),
+    pytest.param("contract=BREAK", Fault("contract", "break"), "contract=break", id="contract"),
     pytest.param(
         "refuse-for=250ms", Fault("refuse-for", 0.25), "refuse-for=250ms", id="refuse-for-ms"
     ),
@@ -131,6 +132,7 @@ BAD = [
     pytest.param("db-down=", "db-down takes no value", id="flag-empty-value"),
     pytest.param("slow-page=soon", "'soon' is not a duration", id="slow-page"),
     pytest.param("refuse-for", "refuse-for needs a value, e.g. refuse-for=5s", id="refuse-for"),
+    pytest.param("contract=bend", "write contract=break", id="contract-value"),
 ]
 
 
@@ -198,6 +200,7 @@ def test_describe_lists_every_fault_in_a_stable_order() -> None:
     """describe() gives the canonical texts, whatever order they were given in."""
     faults = parse_faults(
         [
+            "contract=break",
             "refuse-for=2s",
             "db-down",
             "slow-page=1s",
@@ -222,6 +225,7 @@ def test_describe_lists_every_fault_in_a_stable_order() -> None:
         "slow-page=1s",
         "db-down",
         "refuse-for=2s",
+        "contract=break",
     ]
 
 

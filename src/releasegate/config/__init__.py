@@ -81,6 +81,7 @@ from releasegate.config.strict_base import (
 from releasegate.config.target_tables import (
     BasicAuth,
     Endpoint,
+    OpenApiConfig,
     Page,
     ReferenceConfig,
     TargetConfig,
@@ -118,6 +119,7 @@ __all__ = [
     "MigrationsConfig",
     "MonitorConfig",
     "NotifyConfig",
+    "OpenApiConfig",
     "OptionalUrlPath",
     "Page",
     "Pattern",

@@ -28,7 +28,13 @@ from releasegate.config.pre_deploy_tables import (
 )
 from releasegate.config.slo_tables import SloConfig
 from releasegate.config.strict_base import StrictModel, check_url
-from releasegate.config.target_tables import Endpoint, Page, ReferenceConfig, TargetConfig
+from releasegate.config.target_tables import (
+    Endpoint,
+    OpenApiConfig,
+    Page,
+    ReferenceConfig,
+    TargetConfig,
+)
 from releasegate.redact import MIN_SECRET_LENGTH, Redactor
 
 
@@ -41,6 +47,7 @@ class EnvironmentModel(StrictModel):
     reference: ReferenceConfig = Field(default_factory=ReferenceConfig)
     endpoints: list[Endpoint] = Field(default_factory=list)
     pages: list[Page] = Field(default_factory=list)
+    openapi: OpenApiConfig | None = None
     browser: BrowserConfig = Field(default_factory=BrowserConfig)
     load: LoadConfig = Field(default_factory=LoadConfig)
     slo: SloConfig = Field(default_factory=SloConfig)

@@ -1,12 +1,12 @@
-"""`[target]`, `[reference]`, `[[endpoints]]` and `[[pages]]`: where the gates point, how they
-talk to it, and the API endpoints and HTML pages the smoke gate checks."""
+"""`[target]`, `[reference]`, `[[endpoints]]`, `[[pages]]` and `[openapi]`: where the gates point,
+how they talk to it, and the API endpoints, HTML pages and API contract the smoke gate checks."""
 
 from __future__ import annotations
 
 import base64
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from releasegate.config.strict_base import (
     HttpMethod,
@@ -17,6 +17,7 @@ from releasegate.config.strict_base import (
     Seconds,
     StrictModel,
     UrlPath,
+    check_url,
 )
 
 
@@ -131,3 +132,35 @@ class Page(StrictModel):
     @property
     def check_id(self) -> str:
         return self.name or self.path
+
+
+def _check_document_url(value: str) -> str:
+    return value if value.startswith("/") else check_url(value)
+
+
+class OpenApiConfig(StrictModel):
+    """`[openapi]`: the API's OpenAPI document (3.0 or 3.1, JSON or YAML). The smoke gate checks
+    every documented operation against it with schemathesis: one check per operation."""
+
+    # a path on the target ("/openapi.json") or an absolute URL; or `path`: a file in the repository
+    url: Annotated[str, AfterValidator(_check_document_url)] | None = None
+    path: str | None = None
+    # where the documented paths are mounted on the target; default: the path of the document's
+    # first `servers` URL ("/api/v1"), or none
+    base_path: OptionalUrlPath | None = None
+    # generated requests per operation (valid by the document's schemas); each operation also
+    # stops at `time_limit`
+    max_examples: int = Field(default=10, ge=1, le=1000)
+    time_limit: Seconds = 30.0
+    # which operations: by tag, method and documented path template ("/api/tickets/{id}")
+    tags: list[str] = Field(default_factory=list)
+    methods: list[HttpMethod] = Field(default_factory=list)
+    paths: list[str] = Field(default_factory=list)
+    exclude_paths: list[str] = Field(default_factory=list)
+    blocking: bool = True
+
+    @model_validator(mode="after")
+    def _one_source(self) -> OpenApiConfig:
+        if (self.url is None) == (self.path is None):
+            raise ValueError("give the document as `url` (on the target, or absolute) or `path`")
+        return self

@@ -53,8 +53,14 @@ def release_version(gate_run: GateRun) -> str | None:
 @pytest.fixture(scope="session")
 def http(gate_run: GateRun) -> Iterator[ProbeClient]:
     """An httpx client bound to the target: base URL, headers, timeout, bounded retries."""
+    with probe_client(gate_run) as client:
+        yield client
+
+
+def probe_client(gate_run: GateRun) -> ProbeClient:
+    """A client for the run's target, as the `http` fixture gives (for use outside a test)."""
     target = gate_run.env.target
-    with ProbeClient(
+    return ProbeClient(
         base_url=gate_run.base_url,
         headers=target.headers,
         timeout_s=target.timeout,
@@ -62,8 +68,7 @@ def http(gate_run: GateRun) -> Iterator[ProbeClient]:
         verify_tls=target.verify_tls,
         redactor=gate_run.redactor,
         on_first_answer=lambda: note_answer(gate_run.run_dir, gate_run.base_url),
-    ) as client:
-        yield client
+    )
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from aiohttp import web
 from releasegate.target.health_endpoint import ServiceCheck, health_answer
 from releasegate.target.middleware import json_error
 from releasegate.target.state import State, state_of
-from releasegate.target.tickets_store import STATUSES, TITLE_MAX, DatabaseError
+from releasegate.target.tickets_store import STATUSES, TITLE_MAX, DatabaseError, Ticket
 
 # Health must answer even when the database hangs: past this, the database counts as down.
 DATABASE_CHECK_TIMEOUT_S = 2.0
@@ -126,6 +126,16 @@ def _ticket_id(request: web.Request) -> int | None:
     return int(text) if text.isascii() and text.isdigit() else None
 
 
+def _ticket_answer(state: State, ticket: Ticket, status: int = 200) -> web.Response:
+    """A ticket as JSON; under `contract=break` its id is a string, which the OpenAPI document
+    says is an integer (a response that breaks its schema, for the contract checks)."""
+    return web.json_response(_shown(state, ticket), status=status)
+
+
+def _shown(state: State, ticket: Ticket) -> dict[str, Any]:
+    return {**ticket, "id": str(ticket["id"]) if state.faults.contract_break else ticket["id"]}
+
+
 def _no_ticket(request: web.Request) -> web.Response:
     return json_error(404, f"no ticket {request.match_info['id']!r}")
 
@@ -134,7 +144,8 @@ async def list_tickets(request: web.Request) -> web.Response:
     """GET /api/tickets: every ticket."""
     state = state_of(request)
     try:
-        return web.json_response({"tickets": await state.db(state.store.all)})
+        tickets = await state.db(state.store.all)
+        return web.json_response({"tickets": [_shown(state, t) for t in tickets]})
     except DatabaseError as exc:
         return _unavailable(exc)
 
@@ -149,9 +160,9 @@ async def create_ticket(request: web.Request) -> web.Response:
         return json_error(422, str(exc))
     except DatabaseError as exc:
         return _unavailable(exc)
-    return web.json_response(
-        ticket, status=201, headers={"Location": f"/api/tickets/{ticket['id']}"}
-    )
+    answer = _ticket_answer(state, ticket, status=201)
+    answer.headers["Location"] = f"/api/tickets/{ticket['id']}"
+    return answer
 
 
 async def get_ticket(request: web.Request) -> web.Response:
@@ -164,7 +175,7 @@ async def get_ticket(request: web.Request) -> web.Response:
         ticket = await state.db(state.store.get, ticket_id)
     except DatabaseError as exc:
         return _unavailable(exc)
-    return _no_ticket(request) if ticket is None else web.json_response(ticket)
+    return _no_ticket(request) if ticket is None else _ticket_answer(state, ticket)
 
 
 async def change_ticket(request: web.Request) -> web.Response:
@@ -180,7 +191,7 @@ async def change_ticket(request: web.Request) -> web.Response:
         return json_error(422, str(exc))
     except DatabaseError as exc:
         return _unavailable(exc)
-    return _no_ticket(request) if ticket is None else web.json_response(ticket)
+    return _no_ticket(request) if ticket is None else _ticket_answer(state, ticket)
 
 
 async def delete_ticket(request: web.Request) -> web.Response:

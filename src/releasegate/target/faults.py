@@ -24,6 +24,7 @@ FAULT_NAMES = (
     "slow-page",
     "db-down",
     "refuse-for",
+    "contract",
 )
 # How each fault is written, for error messages and --help.
 FAULT_FORMS = (
@@ -36,6 +37,7 @@ FAULT_FORMS = (
     "slow-page=DURATION",
     "db-down",
     "refuse-for=DURATION",
+    "contract=break",
 )
 _FLAGS = frozenset({"js-error", "db-down"})
 _EXAMPLES = {
@@ -46,6 +48,7 @@ _EXAMPLES = {
     "drop-header": "drop-header=Content-Security-Policy",
     "slow-page": "slow-page=3s",
     "refuse-for": "refuse-for=5s",
+    "contract": "contract=break",
 }
 # A fault is a test instrument: an hour of latency or refusal would only hang the run using it.
 MAX_SECONDS = 300.0
@@ -132,6 +135,12 @@ def _version(text: str) -> str:
     return text
 
 
+def _contract(text: str) -> str:
+    if text.lower() != "break":
+        raise _BadValue("write contract=break")
+    return "break"
+
+
 def _header(text: str) -> str:
     header = canonical_header(text)
     if header is None:
@@ -149,6 +158,7 @@ _VALUE_PARSERS: dict[str, Callable[[str], FaultValue]] = {
     "drop-header": _header,
     "slow-page": _seconds,
     "refuse-for": _seconds,
+    "contract": _contract,
 }
 
 
@@ -215,6 +225,8 @@ class FaultSet:
     slow_page: float = 0.0
     db_down: bool = False
     refuse_for: float = 0.0
+    # ticket answers carry their id as a string, against the OpenAPI document's integer
+    contract_break: bool = False
 
     @classmethod
     def of(cls, faults: Iterable[Fault]) -> FaultSet:
@@ -249,6 +261,8 @@ class FaultSet:
                 return replace(self, db_down=True)
             case "refuse-for" if isinstance(value, float):
                 return replace(self, refuse_for=value)
+            case "contract":
+                return replace(self, contract_break=True)
         raise ValueError(f"not a fault of the reference service: {fault!r}")
 
     def without_refusal(self) -> FaultSet:
@@ -276,6 +290,8 @@ class FaultSet:
             active.append(Fault("db-down"))
         if self.refuse_for:
             active.append(Fault("refuse-for", self.refuse_for))
+        if self.contract_break:
+            active.append(Fault("contract", "break"))
         return active
 
     def describe(self) -> list[str]:
