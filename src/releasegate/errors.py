@@ -46,6 +46,11 @@ class TargetUnreachable(EvidenceMissing):
     holds evidence that the runner's network works and the target answered before."""
 
 
+class RequestNotSent(EvidenceMissing):
+    """The gate built a request that cannot be sent (an invalid header value, a bad URL): the
+    gate's own fault, found before anything reached the target; never the target's."""
+
+
 class EvidenceStale(EvidenceMissing):
     """Evidence a check needs exists but does not belong to this run: too old by its own
     recorded time, or taken of another target. It is no evidence (HOLD, rule evidence-stale)."""

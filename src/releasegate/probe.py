@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from releasegate.errors import TargetUnreachable
+from releasegate.errors import RequestNotSent, TargetUnreachable
 from releasegate.redact import Redactor
 from releasegate.units import format_duration
 
@@ -114,6 +114,11 @@ class ProbeClient:
             sent = time.perf_counter()
             try:
                 response = self.client.request(method, path, timeout=timeout, **kwargs)
+            except (httpx.LocalProtocolError, httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+                # refused on this side, before the target saw anything: not unreachable
+                raise RequestNotSent(
+                    self.redactor.redact(f"{method} {url}: not sent: {exc}")
+                ) from None
             except httpx.TimeoutException as exc:
                 if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
                     error: httpx.TransportError = exc

@@ -1,9 +1,9 @@
 from pathlib import Path
 
 import pytest
-from fixtures.api_contract import operation_params
 
 from releasegate.pytest_plugin import current_run, mark_folder
+from releasegate.pytest_plugin.api_contract_fixtures import operation_params
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -27,7 +27,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                     pytest.param(
                         e,
                         id=run.redactor.redact(e.check_id),
-                        marks=() if e.blocking else pytest.mark.advisory,
+                        marks=(
+                            *(() if e.blocking else (pytest.mark.advisory,)),
+                            # an endpoint that changes data: not on read-only environments
+                            *((pytest.mark.writes,) if getattr(e, "changes_data", False) else ()),
+                        ),
                     )
                     for e in entries
                 ],

@@ -7,9 +7,9 @@ measurement), and a failure names the flow, the step, the page and what it showe
 import uuid
 
 import pytest
-from fixtures.reference_app import DashboardPage, SignInPage, TicketsPage
 
 from releasegate.browser.flow import Flow
+from releasegate.browser.reference_pages import DashboardPage, SignInPage, TicketsPage
 from releasegate.config import BrowserLogin
 
 

@@ -27,6 +27,8 @@ from tests.integration.conftest import (
 )
 
 LOADFILES = Path(__file__).parent / "loadfiles"
+REFERENCE = 'locustfile = "loadtests/reference.py"'
+
 # a per-endpoint p99 from a short run has too few requests per endpoint to judge alone: skipped,
 # left to the overall check
 PASSING = {"passed", "skipped"}
@@ -38,6 +40,7 @@ read_only = {read_only}
 headers = {{ Authorization = "Bearer local-demo-token" }}
 
 [load]
+{locustfile}
 {load}
 profile = "smoke-load"
 users = 10
@@ -64,9 +67,16 @@ def run_load(
     load: str = "",
     read_only: bool = False,
     duration: str = "6s",
+    locustfile: str | Path = "loadtests/reference.py",
 ) -> GateRun:
     envs = tmp_path / "environments"
-    text = ENV.format(url=url, load=load, read_only=str(read_only).lower(), duration=duration)
+    text = ENV.format(
+        url=url,
+        load=load,
+        read_only=str(read_only).lower(),
+        duration=duration,
+        locustfile=f'locustfile = "{locustfile}"' if locustfile else "",
+    )
     write_env(envs, "staging", text)
     return run_gate(
         "--env", "staging", *args, marker="load", env_vars={"RELEASEGATE_ENV_DIR": str(envs)}
@@ -222,7 +232,7 @@ def test_a_profile_that_sends_nothing_is_inconclusive(
         run_gate,
         tmp_path,
         healthy_service.base_url,
-        load=f'locustfile = "{LOADFILES / "idle.py"}"',
+        locustfile=LOADFILES / "idle.py",
         duration="3s",
     )
 
@@ -239,7 +249,7 @@ def test_a_broken_locustfile_is_inconclusive_with_its_error(
     broken = tmp_path / "broken.py"
     broken.write_text("from locust import HttpUser\n\nclass Broken(HttpUser)\n    pass\n")
 
-    run = run_load(run_gate, tmp_path, healthy_service.base_url, load=f'locustfile = "{broken}"')
+    run = run_load(run_gate, tmp_path, healthy_service.base_url, locustfile=broken)
 
     assert set(run.outcomes().values()) == {"error"}, run.output
     message = run.check("test_load_sent_enough_requests_to_judge").message
@@ -273,7 +283,13 @@ def test_a_worker_started_elsewhere_joins_the_gates_master(
     """`releasegate load worker` (as on another host) joins the master the gate started."""
     load = f'expect_workers = 1\nworker_wait = "20s"\nmaster_port = {free_loopback_port()}'
     envs = tmp_path / "environments"
-    text = ENV.format(url=healthy_service.base_url, load=load, read_only="false", duration="5s")
+    text = ENV.format(
+        url=healthy_service.base_url,
+        load=load,
+        read_only="false",
+        duration="5s",
+        locustfile=REFERENCE,
+    )
     write_env(envs, "staging", text)
     worker = subprocess.Popen(
         [
@@ -312,7 +328,13 @@ def test_releasegate_run_decides_on_the_load_stage(
 ) -> None:
     """`releasegate run --stage load`: Locust runs, the decision is GO, exit 0."""
     envs = tmp_path / "environments"
-    text = ENV.format(url=healthy_service.base_url, load="", read_only="false", duration="5s")
+    text = ENV.format(
+        url=healthy_service.base_url,
+        load="",
+        read_only="false",
+        duration="5s",
+        locustfile=REFERENCE,
+    )
     write_env(envs, "staging", text)
 
     done = run_in_repo(
@@ -364,6 +386,53 @@ def test_a_read_only_environment_that_allows_load_leaves_writes_out(
     assert "GET /api/tickets" in history
 
 
+ENDPOINTS = """
+[[endpoints]]
+path = "/api/tickets"
+weight = 3
+
+[[endpoints]]
+path = "/api/version"
+
+[[endpoints]]
+path = "/metrics"
+weight = 0
+
+[[endpoints]]
+method = "POST"
+path = "/api/tickets"
+"""
+
+
+def test_without_a_locustfile_the_load_comes_from_the_endpoints(
+    run_gate: RunGate, healthy_service: ReferenceServiceProcess, tmp_path: Path
+) -> None:
+    """No `[load] locustfile`: every endpoint with a weight is called, as often as its weight
+    says; on a read-only environment those that write are left out."""
+    envs = tmp_path / "environments"
+    text = ENV.format(
+        url=healthy_service.base_url,
+        load="allowed = true",
+        read_only="true",
+        duration="5s",
+        locustfile="",
+    )
+    write_env(envs, "staging", text + ENDPOINTS)
+
+    run = run_gate("--env", "staging", marker="load", env_vars={"RELEASEGATE_ENV_DIR": str(envs)})
+
+    assert set(run.outcomes().values()) <= PASSING, run.problems()
+    stats = (run.run_dir / "load" / "locust_stats.csv").read_text()
+    counts = {
+        line.split(",")[1]: int(line.split(",")[2])
+        for line in stats.splitlines()[1:]
+        if line.split(",")[1] != "Aggregated"
+    }
+    assert set(counts) == {"GET /api/tickets", "GET /api/version"}
+    # weights 3 and 1: a binomial share of 3/4; under a half is past five standard errors
+    assert counts["GET /api/tickets"] > counts["GET /api/version"]
+
+
 def test_caps_are_checked_before_start(
     run_gate: RunGate, healthy_service: ReferenceServiceProcess, tmp_path: Path
 ) -> None:
@@ -383,7 +452,8 @@ def test_the_request_cap_stops_the_run(
         run_gate,
         tmp_path,
         healthy_service.base_url,
-        load=f'locustfile = "{LOADFILES / "busy.py"}"\nmax_requests = 300',
+        locustfile=LOADFILES / "busy.py",
+        load="max_requests = 300",
         duration="30s",
     )
 
@@ -401,7 +471,7 @@ def test_a_locustfile_cannot_send_load_elsewhere(
         run_gate,
         tmp_path,
         healthy_service.base_url,
-        load=f'locustfile = "{LOADFILES / "elsewhere.py"}"',
+        locustfile=LOADFILES / "elsewhere.py",
         duration="20s",
     )
 
@@ -416,7 +486,11 @@ def test_no_locust_process_survives_an_interrupted_run(
     """Ctrl-C in the middle of a load run: the gate ends, and every Locust process with it."""
     envs = tmp_path / "environments"
     text = ENV.format(
-        url=healthy_service.base_url, load="workers = 2", read_only="false", duration="60s"
+        url=healthy_service.base_url,
+        load="workers = 2",
+        read_only="false",
+        duration="60s",
+        locustfile=REFERENCE,
     )
     write_env(envs, "staging", text)
     reports = tmp_path / "reports"

@@ -65,6 +65,7 @@ username = "demo"
 password = "${PLANTED}"
 
 [load]
+locustfile = "loadtests/reference.py"
 users = 2
 spawn_rate = 2
 duration = "3s"

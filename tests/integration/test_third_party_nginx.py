@@ -420,3 +420,43 @@ def test_nginx_that_answered_its_baseline_and_then_stopped_is_rollback(
     assert {r["rule"] for r in after.reasons} == {"unreachable"}
     for reason in after.reasons:
         assert f"{DOWN}it answered 20 of 20 requests of the baseline" in reason["message"]
+
+
+def test_releasegate_init_writes_a_file_on_which_the_gates_say_go(
+    nginx: Nginx, tmp_path: Path
+) -> None:
+    """`releasegate init` on the static site: no health or version endpoint (their checks
+    skip), the home page with its heading; smoke, post-deploy and SLO on the written file: GO."""
+    envs = tmp_path / "environments"
+    done = run_in_repo(
+        [
+            sys.executable,
+            "-m",
+            "releasegate",
+            "init",
+            "--base-url",
+            nginx.base_url,
+            "--name",
+            "site",
+        ],
+        RELEASEGATE_ENV_DIR=str(envs),
+    )
+    assert done.returncode == 0, done.stderr
+    text = (envs / "site.toml").read_text()
+    assert 'health_path = ""' in text
+    assert 'expect_text = "Tickets & Orders"' in text
+    assert "skip = [" in text  # nginx sends none of the security headers: listed, not failed
+
+    reports = tmp_path / "reports"
+    argv = gate_argv(
+        "--env",
+        "site",
+        reports=reports,
+        run_id="init",
+        marker="(smoke or post_deploy or slo) and not browser",
+    )
+    process = run_in_repo(argv, RELEASEGATE_ENV_DIR=str(envs))
+
+    assert process.returncode == 0, process.stdout + process.stderr
+    run = GateRun(process, reports / "init")
+    assert run.outcomes()["test_endpoints.py::test_page[/]"] == "passed"

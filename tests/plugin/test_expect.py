@@ -43,7 +43,11 @@ def test_nothing_measured(expect):
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
     # as in test_plugin.py: no Playwright in these in-process runs (they use no browser)
-    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider -p no:randomly -p no:playwright\n")
+    # a repository with its own checks only: the bundled gates are proven elsewhere
+    pytester.makeini(
+        "[pytest]\naddopts = -p no:cacheprovider -p no:randomly -p no:playwright"
+        " --bundled-gates=no\n"
+    )
     pytester.mkdir("environments")
     (pytester.path / "environments" / "staging.toml").write_text(ENV)
     pytester.makepyfile(test_gate=SUITE)

@@ -44,7 +44,11 @@ def test_writes():
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
     # pytest-playwright wraps each test call in a soft-assertion scope that cannot nest, and
     # these in-process runs happen inside a test of ours; their gates use no browser
-    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider -p no:randomly -p no:playwright\n")
+    # a repository with its own checks only: the bundled gates are proven elsewhere
+    pytester.makeini(
+        "[pytest]\naddopts = -p no:cacheprovider -p no:randomly -p no:playwright"
+        " --bundled-gates=no\n"
+    )
     pytester.mkdir("environments")
     (pytester.path / "environments" / "staging.toml").write_text(ENV.format(extra=""))
     (pytester.path / "environments" / "local.toml").write_text(

@@ -5,9 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from releasegate.errors import EvidenceMissing
+from releasegate.errors import EvidenceMissing, RequestNotSent
 from releasegate.probe import ProbeClient, TargetUnreachable
 from releasegate.redact import MASK, Redactor
+from tests.loopback_server import LoopbackServer, QuietHandler
 
 
 def client(handler: object, **kwargs: object) -> ProbeClient:
@@ -102,3 +103,20 @@ def test_headers_are_sent_with_every_request() -> None:
     client(record, headers={"Authorization": "Bearer t"}).get("/x")
 
     assert seen == ["Bearer t"]
+
+
+def test_a_request_that_cannot_be_sent_is_the_gates_problem_not_an_unreachable_target() -> None:
+    """A bearer token left empty ("Bearer ", trailing space) is a header value HTTP forbids:
+    refused on this side, never retried, and not evidence that the target is down (which
+    could say ROLLBACK)."""
+    server = LoopbackServer(QuietHandler)
+    try:
+        with (
+            ProbeClient(server.base, retries=2, backoff_s=0.0) as client,
+            pytest.raises(RequestNotSent, match=r"GET .*/x: not sent") as caught,
+        ):
+            client.get("/x", headers={"Authorization": "Bearer "})
+    finally:
+        server.close()
+
+    assert not isinstance(caught.value, TargetUnreachable)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-from releasegate.errors import EvidenceMissing, TargetUnreachable
+from releasegate.errors import EvidenceMissing, RequestNotSent, TargetUnreachable
 from releasegate.outcome import Judged
 from releasegate.probe import ProbeClient
 from releasegate.redact import Redactor
@@ -208,6 +208,10 @@ class _Run:
     """What one operation's check saw: requests sent, the first violation."""
 
     sent: int = 0
+    # generated requests that could not be sent (a header value HTTP does not allow, such as
+    # a bearer token left empty by the document's security scheme): skipped, not judged
+    unsendable: int = 0
+    unsendable_reason: str | None = None
     failure: str | None = None
     failure_status: int | None = None
     out_of_time: bool = False
@@ -322,6 +326,10 @@ def check_operation(
             return
         try:
             probe = _send(case, client, contract.base_path)
+        except RequestNotSent as exc:
+            run.unsendable += 1
+            run.unsendable_reason = run.unsendable_reason or str(exc)
+            return
         except TargetUnreachable as exc:
             run.unreachable = exc
             return
@@ -357,6 +365,13 @@ def check_operation(
             samples=run.sent,
             where=where,
         )
+    if run.sent == 0 and run.unsendable:
+        return Judged.inconclusive(
+            f"{operation.label}: none of the {run.unsendable} generated requests could be sent"
+            f" ({run.unsendable_reason}); give the credentials the document asks for in"
+            " [target] headers, or leave the operation out ([openapi] exclude_paths)",
+            samples=0,
+        )
     if run.sent == 0:
         return Judged.inconclusive(
             f"{operation.label}: no request was sent within the time limit of"
@@ -365,8 +380,9 @@ def check_operation(
         )
     budget = f" of {max_examples} (time limit {time_limit_s:g}s)" if run.out_of_time else ""
     requests = "request" if run.sent == 1 and not budget else "requests"
+    unsent = f"; {run.unsendable} could not be sent, skipped" if run.unsendable else ""
     return Judged.passed(
-        f"{operation.label}: {run.sent}{budget} {requests} answered as documented",
+        f"{operation.label}: {run.sent}{budget} {requests} answered as documented{unsent}",
         samples=run.sent,
         where=where,
     )

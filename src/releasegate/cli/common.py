@@ -10,6 +10,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from releasegate.evidence.decide import ExitCode
+from releasegate.ops.bundled_gates import bundled_suites
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,10 +32,20 @@ def reports_dir_option(help_text: str = "where runs are written and read") -> Ca
     )
 
 
+def _suites_or_bundled(_ctx: click.Context, _param: click.Parameter, value: Path | None) -> Path:
+    """`--suites`, else ./suites (a checkout of releasegate, or a repository with its own copy),
+    else the gates installed with releasegate."""
+    if value is not None:
+        return value
+    local = Path("suites")
+    return local if local.is_dir() else (bundled_suites() or local)
+
+
 suites_option = click.option(
     "--suites",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("suites"),
-    show_default=True,
-    help="where the gate suites are",
+    default=None,
+    callback=_suites_or_bundled,
+    help="where the gate suites are (default: ./suites if there is one, else the gates"
+    " installed with releasegate)",
 )

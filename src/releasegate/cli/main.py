@@ -14,6 +14,7 @@ from releasegate.cli.common import fail
 from releasegate.cli.decide_command import decide_command
 from releasegate.cli.demo_command import demo_command
 from releasegate.cli.envs_command import envs_group
+from releasegate.cli.init_command import init_command
 from releasegate.cli.load_command import load_group
 from releasegate.cli.monitor_command import monitor_command
 from releasegate.cli.policy_command import policy_group
@@ -41,6 +42,7 @@ for command in (
     baseline_command,
     watch_command,
     envs_group,
+    init_command,
     target_group,
     monitor_command,
     rollout_group,

@@ -33,7 +33,9 @@ class LoadConfig(StrictModel):
 
     # read-only environments refuse load unless this is true
     allowed: bool | None = None
-    locustfile: str = "loadtests/reference.py"
+    # a locustfile of the repository's; "" (the default): the load comes from [[endpoints]]
+    # (each `weight` times as often, those that write left out on read-only environments)
+    locustfile: str = ""
     profile: LoadProfile = "smoke-load"
     # the profile's peak users, spawn rate and length (soak: the whole run)
     users: int = Field(default=10, ge=1)

@@ -20,6 +20,8 @@ from releasegate.config.strict_base import (
     check_url,
 )
 
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
 
 class BasicAuth(StrictModel):
     """HTTP Basic credentials for every request the gates send (the password from a ${VAR});
@@ -98,10 +100,20 @@ class Endpoint(StrictModel):
     expect_json: dict[str, Any] | None = None
     timeout: Seconds | None = None
     blocking: bool = True
+    # the load gate's default locustfile calls each endpoint `weight` times as often as one of
+    # weight 1 (0: never under load)
+    weight: int = Field(default=1, ge=0, le=1000)
+    # changes data (default: POST, PUT, PATCH, DELETE): skipped on read-only environments, by
+    # the smoke gate and under load
+    writes: bool | None = None
 
     @property
     def check_id(self) -> str:
         return self.name or f"{self.method} {self.path}"
+
+    @property
+    def changes_data(self) -> bool:
+        return self.writes if self.writes is not None else self.method in WRITE_METHODS
 
     @property
     def statuses(self) -> tuple[int, ...]:

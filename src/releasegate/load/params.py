@@ -33,6 +33,9 @@ class LoadParams:
     abort_after_s: float = 5.0
     guard_file: str = ""
     answered_file: str = ""
+    # for the default locustfile: the environment's [[endpoints]] as
+    # {"method", "path", "name", "weight", "writes"}
+    endpoints: list[dict[str, object]] = field(default_factory=list)
 
     @property
     def peak_users(self) -> int:

@@ -32,6 +32,8 @@ from releasegate.net import free_loopback_port
 PROFILES_DIR = Path(__file__).parent / "profiles"
 # loaded into the Locust processes by path, never imported here (it imports locust)
 GUARD = Path(__file__).parent / "guard.py"
+# the default locustfile: the environment's [[endpoints]] (runs inside Locust only)
+ENDPOINTS_LOCUSTFILE = Path(__file__).parent / "endpoints_locustfile.py"
 LOAD_DIR = "load"
 STATS_PREFIX = "locust"
 # Past the profile's own length (the shapes end by themselves; this is the second stop, by
@@ -87,6 +89,22 @@ def worker_argv(common: list[str], master_host: str, master_port: int) -> list[s
     return [*common, "--worker", "--master-host", master_host, "--master-port", str(master_port)]
 
 
+def _loaded_endpoints(env: Environment) -> list[dict[str, object]]:
+    """The [[endpoints]] the default locustfile calls: weight above 0, and on a read-only
+    environment only those that read."""
+    return [
+        {
+            "method": e.method,
+            "path": e.path,
+            "name": f"{e.method} {e.path}",
+            "weight": e.weight,
+            "writes": e.changes_data,
+        }
+        for e in env.model.endpoints
+        if e.weight > 0 and not (env.read_only and e.changes_data)
+    ]
+
+
 def plan_load(
     env: Environment, base_url: str, out_dir: Path, root: Path, local_workers: int | None = None
 ) -> LoadPlan:
@@ -104,11 +122,20 @@ def plan_load(
             f" {env.path} to load it (caps: max_users {load.max_users},"
             f" max_duration {load.max_duration:g}s)"
         )
-    locustfile = Path(load.locustfile)
-    if not locustfile.is_absolute():
-        locustfile = root / locustfile
-    if not locustfile.is_file():
-        raise LoadRefused(f"no locustfile at {locustfile} ([load] locustfile in {env.path})")
+    endpoints = _loaded_endpoints(env) if not load.locustfile else []
+    if load.locustfile:
+        locustfile = Path(load.locustfile)
+        if not locustfile.is_absolute():
+            locustfile = root / locustfile
+        if not locustfile.is_file():
+            raise LoadRefused(f"no locustfile at {locustfile} ([load] locustfile in {env.path})")
+    elif not endpoints:
+        raise LoadRefused(
+            f"nothing to load: {env.path} lists no [[endpoints]] with a weight above 0 that"
+            f"{' only read' if env.read_only else ''}; list some, or set [load] locustfile"
+        )
+    else:
+        locustfile = ENDPOINTS_LOCUSTFILE
     shape = PROFILES_DIR / f"{load.profile.replace('-', '_')}.py"
     params = LoadParams(
         profile=load.profile,
@@ -125,6 +152,7 @@ def plan_load(
         abort_after_s=load.abort_after,
         guard_file=str(out_dir / "guard.json"),
         answered_file=str(answered_path(out_dir / f"{STATS_PREFIX}.json")),
+        endpoints=endpoints,
     )
     if params.peak_users > load.max_users:
         raise LoadRefused(

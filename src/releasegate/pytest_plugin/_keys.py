@@ -28,6 +28,8 @@ class GateRun:
     notes: list[str] = field(default_factory=list)
     # the Prometheus started beside the reference service, if any
     prometheus_url: str | None = None
+    # the bundled gates' folder this run added to its collection, if any
+    bundled_suites: str | None = None
 
     def to_workerinput(self) -> dict[str, Any]:
         return {
@@ -39,6 +41,7 @@ class GateRun:
             "reports_dir": str(self.reports_dir),
             "release_version": self.release_version,
             "prometheus_url": self.prometheus_url,
+            "bundled_suites": self.bundled_suites,
         }
 
 

@@ -28,6 +28,7 @@ from releasegate.evidence.policy import lint, lint_errors
 from releasegate.evidence.results import stages_in_markexpr
 from releasegate.evidence.runs import check_run_id, new_run_id, point_latest
 from releasegate.pytest_plugin._keys import GATE_RUN, GateRun
+from releasegate.pytest_plugin.bundled_collection import bundled_suites_to_collect
 from releasegate.pytest_plugin.evidence_writer import EvidenceWriter
 from releasegate.pytest_plugin.plugin_options import check_rootdir_not_misled
 from releasegate.pytest_plugin.report_classification import stage_of
@@ -137,6 +138,9 @@ def pytest_configure(config: pytest.Config) -> None:
     env = _choose_environment(config)
     if env is None:
         return
+    bundled = bundled_suites_to_collect(config, _gate_suites_requested(config))
+    if bundled is not None:
+        config.args.append(str(bundled))
     run_id = config.getoption("releasegate_run_id") or new_run_id(env.name)
     try:
         check_run_id(run_id)
@@ -167,6 +171,7 @@ def pytest_configure(config: pytest.Config) -> None:
             *prometheus_note,
         ],
         prometheus_url=prometheus_url,
+        bundled_suites=None if bundled is None else str(bundled),
     )
     config.stash[GATE_RUN] = run
     run.run_dir.mkdir(parents=True, exist_ok=True)
@@ -188,7 +193,11 @@ def _configure_worker(config: pytest.Config, data: dict[str, Any]) -> None:
         redactor=env.redactor,
         controller=False,
         prometheus_url=data.get("prometheus_url"),
+        bundled_suites=data.get("bundled_suites"),
     )
+    # the controller added them to its collection: so do its workers
+    if run.bundled_suites is not None and run.bundled_suites not in config.args:
+        config.args.append(run.bundled_suites)
     config.stash[GATE_RUN] = run
     _route_reports(config, run.run_dir)
     _register_browser(config, run)

@@ -53,6 +53,14 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         help="load gate: N Locust workers under a local master (default: [load] workers)",
     )
     group.addoption(
+        "--bundled-gates",
+        dest="releasegate_bundled_gates",
+        choices=("auto", "yes", "no"),
+        default=os.environ.get("RELEASEGATE_BUNDLED_GATES", "auto"),
+        help="collect the gates releasegate ships with an environment chosen: auto (when no"
+        " test path is named), yes (also beside named paths) or no",
+    )
+    group.addoption(
         "--reports-dir",
         dest="releasegate_reports_dir",
         metavar="DIR",
