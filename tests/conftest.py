@@ -48,6 +48,7 @@ SHARED_FIXTURES = {
     ("test_rollout", "rolled_back"): "a four-stage rollout with real gate runs",
     ("test_third_party_nginx", "nginx"): "an nginx serving the static site",
     ("test_installed_package", "installed"): "the wheel, built and installed in a new virtualenv",
+    ("test_third_party_kinto", "kinto"): "kinto installed in a virtualenv of its own, running",
 }
 # fixtures of tests/integration/conftest.py shared by tests in several modules
 SESSION_FIXTURES = {

@@ -26,6 +26,9 @@ from typing import Any
 
 import pytest
 
+from releasegate.evidence.decide import decide
+from releasegate.outcome import Verdict
+from tests.fault_proxy import FaultProxy
 from tests.integration.conftest import GateRun, gate_argv, run_in_repo, write_env
 from tests.tls_server import unused_port
 from tests.webhook_receiver import WebhookReceiver
@@ -422,12 +425,11 @@ def test_nginx_that_answered_its_baseline_and_then_stopped_is_rollback(
         assert f"{DOWN}it answered 20 of 20 requests of the baseline" in reason["message"]
 
 
-def test_releasegate_init_writes_a_file_on_which_the_gates_say_go(
-    nginx: Nginx, tmp_path: Path
-) -> None:
-    """`releasegate init` on the static site: no health or version endpoint (their checks
-    skip), the home page with its heading; smoke, post-deploy and SLO on the written file: GO."""
-    envs = tmp_path / "environments"
+@pytest.fixture(scope="module")
+def site_env(nginx: Nginx, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """environments/ with site.toml as `releasegate init` wrote it for the static site, and
+    short.toml: the same with the SLO sampling in more threads for less time (for slow runs)."""
+    envs = tmp_path_factory.mktemp("nginx-envs") / "environments"
     done = run_in_repo(
         [
             sys.executable,
@@ -441,22 +443,54 @@ def test_releasegate_init_writes_a_file_on_which_the_gates_say_go(
         ],
         RELEASEGATE_ENV_DIR=str(envs),
     )
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0, done.stdout + done.stderr
     text = (envs / "site.toml").read_text()
+    short = text.replace('duration = "30s"', 'duration = "12s"')
+    (envs / "short.toml").write_text(short.replace("concurrency = 4", "concurrency = 16"))
+    return envs
+
+
+def site_gates(envs: Path, tmp_path: Path, marker: str, *args: str, env: str = "site") -> GateRun:
+    reports = tmp_path / "reports"
+    argv = gate_argv("--env", env, *args, reports=reports, run_id="site", marker=marker)
+    return GateRun(run_in_repo(argv, RELEASEGATE_ENV_DIR=str(envs)), reports / "site")
+
+
+def test_releasegate_init_writes_a_file_on_which_the_gates_say_go(
+    site_env: Path, tmp_path: Path
+) -> None:
+    """`releasegate init` on the static site: no health or version endpoint (their checks
+    skip), the home page with its heading; smoke, post-deploy and SLO on the written file: GO."""
+    text = (site_env / "site.toml").read_text()
     assert 'health_path = ""' in text
     assert 'expect_text = "Tickets & Orders"' in text
     assert "skip = [" in text  # nginx sends none of the security headers: listed, not failed
 
-    reports = tmp_path / "reports"
-    argv = gate_argv(
-        "--env",
-        "site",
-        reports=reports,
-        run_id="init",
-        marker="(smoke or post_deploy or slo) and not browser",
-    )
-    process = run_in_repo(argv, RELEASEGATE_ENV_DIR=str(envs))
+    run = site_gates(site_env, tmp_path, "(smoke or post_deploy or slo) and not browser")
 
-    assert process.returncode == 0, process.stdout + process.stderr
-    run = GateRun(process, reports / "init")
+    assert run.process.returncode == 0, run.output
     assert run.outcomes()["test_endpoints.py::test_page[/]"] == "passed"
+
+
+def test_through_a_proxy_answering_half_with_500_the_slo_gate_says_rollback(
+    nginx: Nginx, site_env: Path, tmp_path: Path
+) -> None:
+    """A share of 500s: the one page probe of the smoke gate may or may not meet one; the SLO
+    gate's error ratio (1 %) sees it for certain."""
+    with FaultProxy(upstream=nginx.base_url, seed=5) as proxy:
+        proxy.error_ratio = 0.5
+        run = site_gates(site_env, tmp_path, "slo", f"--base-url={proxy.base}", env="short")
+
+    assert decide(run.results).verdict is Verdict.ROLLBACK, run.output
+    assert run.outcomes()["test_objectives.py::test_objective[error_ratio-synthetic]"] == "failed"
+
+
+def test_through_a_slow_proxy_the_slo_gate_says_rollback(
+    nginx: Nginx, site_env: Path, tmp_path: Path
+) -> None:
+    with FaultProxy(upstream=nginx.base_url) as proxy:
+        proxy.latency = 0.8  # init proposed a p95 of 500 ms for a site answering in a few ms
+        run = site_gates(site_env, tmp_path, "slo", f"--base-url={proxy.base}", env="short")
+
+    assert decide(run.results).verdict is Verdict.ROLLBACK, run.output
+    assert run.outcomes()["test_objectives.py::test_objective[p95-synthetic]"] == "failed"

@@ -129,16 +129,33 @@ def _parse(text: str, source: str) -> dict[str, Any]:
     return document
 
 
-def _mount_point(config: OpenApiConfig, document: dict[str, Any], source: str) -> str:
-    if config.base_path is not None:
-        return config.base_path.rstrip("/")
+def documented_mount(document: dict[str, Any], source: str = "") -> str:
+    """Where the document says its paths are mounted: the path of its first `servers` URL
+    (OpenAPI 3; a relative one is relative to where the document was served) or `basePath`
+    (Swagger 2.0); "" for the root."""
     servers = document.get("servers")
     if isinstance(servers, list) and servers and isinstance(servers[0], dict):
         url = str(servers[0].get("url", ""))
-        # a relative server URL is relative to where the document was served
         return urlsplit(urljoin(source if "://" in source else "http://x/", url)).path.rstrip("/")
-    base = document.get("basePath")  # Swagger 2.0
+    base = document.get("basePath")
     return str(base).rstrip("/") if isinstance(base, str) else ""
+
+
+def mount_on(target_base_url: str, mount: str) -> str:
+    """`mount` below the target's base URL: a target given as `https://host/v1` and a document
+    mounted at `/v1` mean the paths are right under the base URL, not under `/v1/v1`."""
+    base_path = urlsplit(target_base_url).path.rstrip("/")
+    if base_path and (mount == base_path or mount.startswith(base_path + "/")):
+        return mount[len(base_path) :]
+    return mount
+
+
+def _mount_point(
+    config: OpenApiConfig, document: dict[str, Any], source: str, target_base_url: str
+) -> str:
+    if config.base_path is not None:
+        return config.base_path.rstrip("/")
+    return mount_on(target_base_url, documented_mount(document, source))
 
 
 def _selected(operation: Operation, config: OpenApiConfig) -> bool:
@@ -179,7 +196,8 @@ def load_contract(config: OpenApiConfig, client: ProbeClient, repository: Path) 
             path = str(getattr(error, "path", "") or "?")
             operations.append(Operation(method, path, problem=_first_line(error)))
     selected = tuple(op for op in operations if _selected(op, config))
-    return ApiContract(source, _mount_point(config, document, source), selected, schema)
+    mount = _mount_point(config, document, source, client.base_url)
+    return ApiContract(source, mount, selected, schema)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from releasegate.checks.api_contract import documented_mount, mount_on
 from releasegate.checks.health import answer_of, recognise
 from releasegate.checks.http_expectations import is_html
 from releasegate.checks.security_headers import CHECKS, judge_header
@@ -109,6 +110,9 @@ class Findings:
     version_header: str | None = None
     version_meta: str | None = None
     openapi_path: str | None = None
+    # GET operations whose answers broke the document when init tried them: path -> why
+    contract_broken: dict[str, str] = field(default_factory=dict)
+    contract_untried: list[str] = field(default_factory=list)
     endpoints: list[str] = field(default_factory=list)  # GET paths for [[endpoints]]
     headers_present: list[str] = field(default_factory=list)  # security header checks passing
     headers_missing: dict[str, str] = field(default_factory=dict)  # check -> why it fails
@@ -131,6 +135,7 @@ class _Looker:
         self, base_url: str, headers: dict[str, str], max_requests: int, max_seconds: float
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.headers = headers
         self.client = httpx.Client(headers=headers, timeout=5.0, follow_redirects=False)
         self.left = max_requests
         self.deadline = time.monotonic() + max_seconds
@@ -222,19 +227,10 @@ def _openapi_document(answer: Answer) -> dict[str, Any] | None:
     return None
 
 
-def _mount(document: dict[str, Any]) -> str:
-    from urllib.parse import urlsplit
-
-    servers = document.get("servers")
-    if isinstance(servers, list) and servers and isinstance(servers[0], dict):
-        return urlsplit(str(servers[0].get("url", ""))).path.rstrip("/")
-    base = document.get("basePath")
-    return base.rstrip("/") if isinstance(base, str) else ""
-
-
-def _simple_gets(document: dict[str, Any]) -> list[str]:
-    """GET operations without path parameters or required query parameters."""
-    mount = _mount(document)
+def _simple_gets(document: dict[str, Any], base_url: str) -> list[str]:
+    """GET operations without path parameters or required query parameters, as paths on the
+    target."""
+    mount = mount_on(base_url, documented_mount(document))
     gets: list[str] = []
     paths = document.get("paths")
     for path, item in paths.items() if isinstance(paths, dict) else []:
@@ -257,8 +253,9 @@ def _find_openapi(look: _Looker, found: Findings) -> None:
         if document is None:
             continue
         found.openapi_path = path
+        _try_contract(look, found, path)
         own = {found.health_path, found.version_path}  # checked by their own checks already
-        for candidate in [c for c in _simple_gets(document) if c not in own]:
+        for candidate in [c for c in _simple_gets(document, look.base_url) if c not in own]:
             if len(found.endpoints) >= MAX_ENDPOINTS:
                 break
             checked = look.ask(candidate)
@@ -267,6 +264,42 @@ def _find_openapi(look: _Looker, found: Findings) -> None:
                 found.latencies_ms.append(checked.elapsed_ms)
         return
     found.missing.append(f"an OpenAPI document (looked at {', '.join(OPENAPI_PATHS)})")
+
+
+def _try_contract(look: _Looker, found: Findings, document_path: str) -> None:
+    """A couple of generated requests to each GET operation of the document: an operation
+    whose answers break it (a real application's document often does) is left out of the
+    file's contract checks, with the reason, so the file starts from what is true."""
+    from pathlib import Path
+
+    from releasegate.checks.api_contract import check_operation, load_contract
+    from releasegate.config import OpenApiConfig
+    from releasegate.errors import EvidenceMissing
+    from releasegate.outcome import Judgement
+    from releasegate.probe import ProbeClient
+
+    with ProbeClient(look.base_url, headers=look.headers, retries=0) as client:
+        try:
+            contract = load_contract(
+                OpenApiConfig(url=document_path, methods=["GET"]), client, Path.cwd()
+            )
+        except EvidenceMissing:
+            return
+        look.left -= 1
+        for operation in contract.operations:
+            if look.left < 3 or time.monotonic() > look.deadline - 3:
+                found.contract_untried.append(operation.path)
+                continue
+            try:
+                judged = check_operation(
+                    contract, operation, client, max_examples=2, time_limit_s=3
+                )
+            except EvidenceMissing:
+                found.contract_untried.append(operation.path)
+                continue
+            look.left -= judged.samples or 0
+            if judged.judgement is Judgement.FAIL:
+                found.contract_broken[operation.path] = " ".join(judged.message.splitlines()[1:3])
 
 
 def _candidate_pages(look: _Looker, home: Answer | None) -> list[str]:

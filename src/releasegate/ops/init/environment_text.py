@@ -75,6 +75,15 @@ def _endpoints(found: Findings) -> list[str]:
             f"url = {_q(found.openapi_path)}",
             "max_examples = 5",
         ]
+        if found.contract_broken:
+            broken = sorted(found.contract_broken)
+            lines.append(f"exclude_paths = {json.dumps(broken)}   # answered against the document:")
+            lines += [f"#   GET {p}: {found.contract_broken[p]}" for p in broken]
+            lines.append("# fix the document (or the answer), then take the path out of the list")
+        if found.contract_untried:
+            lines.append(
+                f"# not tried within init's budget: {', '.join(sorted(found.contract_untried))}"
+            )
     for path in found.endpoints:
         lines += ["", "[[endpoints]]", f"path = {_q(path)}"]
     return lines
