@@ -330,7 +330,13 @@ def _add_page(look: _Looker, found: Findings, path: str, html_only: bool = False
     if answer is None or not (answer.ok or 300 <= answer.status < 400):
         return answer
     if html_only and not is_html(answer.content_type):
-        return answer  # an API answer linked from a page: not a page
+        # an API answer linked from a page: not a page, but an endpoint worth a smoke check
+        known = {found.health_path, found.version_path, *found.endpoints}
+        wanted = answer.ok and _json_like(answer) and len(found.endpoints) < MAX_ENDPOINTS
+        if wanted and path not in known:
+            found.endpoints.append(path)
+            found.latencies_ms.append(answer.elapsed_ms)
+        return answer
     text = expect_text_of(page_facts(answer.text)) if is_html(answer.content_type) else None
     found.pages.append(PageFound(path, answer.status, text))
     found.latencies_ms.append(answer.elapsed_ms)
