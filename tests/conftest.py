@@ -59,7 +59,15 @@ SESSION_FIXTURES = {
     "healthy_smoke_run": "a smoke run of every check, browser too",
     "closed_port_smoke_run": "a smoke run of every check against a closed port",
 }
-SLOW_FIXTURES = frozenset({("test_report_site", "site"), ("test_monitor", "outage")})
+SLOW_FIXTURES = frozenset(
+    {
+        ("test_report_site", "site"),
+        ("test_monitor", "outage"),
+        # a wheel built and installed, kinto installed and run: CI runs them (--all)
+        ("test_installed_package", "installed"),
+        ("test_third_party_kinto", "kinto"),
+    }
+)
 # the session's throwaway PostgreSQL server (tests/integration/pg_cluster.py)
 POSTGRES_FIXTURE = "postgres_cluster"
 
