@@ -37,6 +37,9 @@ SLOW_TESTS = frozenset(
         "test_a_secret_planted_everywhere_is_in_no_report_in_any_encoding",
         "test_an_outage_open_when_a_monitor_ends_is_carried_into_the_next",
         "test_allure_html_is_rendered_when_node_is_there",
+        # init, then smoke + post-deploy + SLO on the written file (400 SLO samples each)
+        "test_init_finds_what_the_application_serves_and_the_gates_say_go",
+        "test_releasegate_init_writes_a_file_on_which_the_gates_say_go",
         # third-party applications behind the fault proxy, sampled by the SLO gate for 12 s
         "test_slow_answers_fail_the_latency_objective",
         "test_through_a_slow_proxy_the_slo_gate_says_rollback",

@@ -242,7 +242,7 @@ def test_an_api_that_breaks_its_contract_fails_with_the_request(
     contract = _contract(client)
     api.mode = mode
 
-    judged = _judge(contract, client, label, examples=20)
+    judged = _judge(contract, client, label, examples=12)
 
     assert judged.judgement is Judgement.FAIL, judged.message
     assert violation in judged.message
