@@ -112,7 +112,9 @@ def _document_text(config: OpenApiConfig, client: ProbeClient, repository: Path)
     return probe.response.text
 
 
-def _parse(text: str, source: str) -> dict[str, Any]:
+def parse_document(text: str, source: str) -> dict[str, Any]:
+    """An OpenAPI (or Swagger) document from JSON or YAML text; `ContractUnavailable` naming
+    `source` when it is neither, or not such a document."""
     try:
         document = json.loads(text)
     except json.JSONDecodeError:
@@ -171,14 +173,22 @@ def _selected(operation: Operation, config: OpenApiConfig) -> bool:
 def load_contract(config: OpenApiConfig, client: ProbeClient, repository: Path) -> ApiContract:
     """The document `[openapi]` names and its selected operations; `ContractUnavailable` (HOLD)
     when it cannot be read or is not an OpenAPI document; `TargetUnreachable` from the probe."""
+    source = config.url if config.url is not None else str(config.path)
+    if source.startswith("/"):
+        source = client.redactor.redact(client.url(source))
+    document = parse_document(_document_text(config, client, repository), source)
+    return contract_of(document, config, source, client.base_url)
+
+
+def contract_of(
+    document: dict[str, Any], config: OpenApiConfig, source: str, target_base_url: str
+) -> ApiContract:
+    """The contract of a document already read: its operations, selected as `config` says,
+    mounted below the target's base URL."""
     import schemathesis
     from schemathesis.core.result import Ok
     from schemathesis.errors import SchemathesisError
 
-    source = config.url if config.url is not None else str(config.path)
-    if source.startswith("/"):
-        source = client.redactor.redact(client.url(source))
-    document = _parse(_document_text(config, client, repository), source)
     try:
         schema = schemathesis.openapi.from_dict(document)
     except SchemathesisError as exc:
@@ -196,7 +206,7 @@ def load_contract(config: OpenApiConfig, client: ProbeClient, repository: Path) 
             path = str(getattr(error, "path", "") or "?")
             operations.append(Operation(method, path, problem=_first_line(error)))
     selected = tuple(op for op in operations if _selected(op, config))
-    mount = _mount_point(config, document, source, client.base_url)
+    mount = _mount_point(config, document, source, target_base_url)
     return ApiContract(source, mount, selected, schema)
 
 

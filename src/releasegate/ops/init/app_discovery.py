@@ -12,8 +12,14 @@ from typing import Any
 
 import httpx
 
-from releasegate.checks.api_contract import documented_mount, mount_on
-from releasegate.checks.health import answer_of, recognise
+from releasegate.checks.api_contract import (
+    ContractUnavailable,
+    documented_mount,
+    mount_on,
+    parse_document,
+)
+from releasegate.checks.health import recognise
+from releasegate.checks.health_formats import HealthAnswer
 from releasegate.checks.http_expectations import is_html
 from releasegate.checks.security_headers import CHECKS, judge_header
 from releasegate.ops.init.page_facts import (
@@ -179,13 +185,11 @@ def _find_health(look: _Looker, found: Findings) -> None:
         if not _json_like(answer) and len(answer.text) > 500:
             continue
         found.health_path = path
-        found.health_format = recognise(answer_of(look.base_url + path, _as_response(answer)))
+        found.health_format = recognise(
+            HealthAnswer(look.base_url + path, answer.status, answer.content_type, answer.text)
+        )
         return
     found.missing.append(f"a health endpoint (looked at {', '.join(HEALTH_PATHS)})")
-
-
-def _as_response(answer: Answer) -> httpx.Response:
-    return httpx.Response(answer.status, headers=answer.headers, text=answer.text)
 
 
 def _find_version(look: _Looker, found: Findings, home: Answer | None) -> None:
@@ -213,18 +217,11 @@ def _find_version(look: _Looker, found: Findings, home: Answer | None) -> None:
     )
 
 
-def _openapi_document(answer: Answer) -> dict[str, Any] | None:
-    document: Any = answer.json()
-    if document is None and answer.text.lstrip().startswith(("openapi:", "swagger:")):
-        import yaml  # type: ignore[import-untyped]  # schemathesis brings PyYAML
-
-        try:
-            document = yaml.safe_load(answer.text)
-        except yaml.YAMLError:
-            return None
-    if isinstance(document, dict) and ("openapi" in document or "swagger" in document):
-        return document
-    return None
+def _openapi_document(look: _Looker, answer: Answer) -> dict[str, Any] | None:
+    try:
+        return parse_document(answer.text, look.base_url + answer.path)
+    except ContractUnavailable:
+        return None
 
 
 def _simple_gets(document: dict[str, Any], base_url: str) -> list[str]:
@@ -249,11 +246,11 @@ def _find_openapi(look: _Looker, found: Findings) -> None:
         answer = look.ask(path)
         if answer is None or not answer.ok:
             continue
-        document = _openapi_document(answer)
+        document = _openapi_document(look, answer)
         if document is None:
             continue
         found.openapi_path = path
-        _try_contract(look, found, path)
+        _try_contract(look, found, path, document)
         own = {found.health_path, found.version_path}  # checked by their own checks already
         for candidate in [c for c in _simple_gets(document, look.base_url) if c not in own]:
             if len(found.endpoints) >= MAX_ENDPOINTS:
@@ -266,26 +263,24 @@ def _find_openapi(look: _Looker, found: Findings) -> None:
     found.missing.append(f"an OpenAPI document (looked at {', '.join(OPENAPI_PATHS)})")
 
 
-def _try_contract(look: _Looker, found: Findings, document_path: str) -> None:
+def _try_contract(
+    look: _Looker, found: Findings, document_path: str, document: dict[str, Any]
+) -> None:
     """A couple of generated requests to each GET operation of the document: an operation
     whose answers break it (a real application's document often does) is left out of the
     file's contract checks, with the reason, so the file starts from what is true."""
-    from pathlib import Path
-
-    from releasegate.checks.api_contract import check_operation, load_contract
+    from releasegate.checks.api_contract import check_operation, contract_of
     from releasegate.config import OpenApiConfig
     from releasegate.errors import EvidenceMissing
     from releasegate.outcome import Judgement
     from releasegate.probe import ProbeClient
 
     with ProbeClient(look.base_url, headers=look.headers, retries=0) as client:
-        try:
-            contract = load_contract(
-                OpenApiConfig(url=document_path, methods=["GET"]), client, Path.cwd()
-            )
+        settings = OpenApiConfig(url=document_path, methods=["GET"])
+        try:  # the document init already read, not fetched again
+            contract = contract_of(document, settings, look.base_url + document_path, look.base_url)
         except EvidenceMissing:
             return
-        look.left -= 1
         for operation in contract.operations:
             if look.left < 3 or time.monotonic() > look.deadline - 3:
                 found.contract_untried.append(operation.path)
