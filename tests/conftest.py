@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest_plugins = ["pytester", "tests.xdist_groups"]
+pytest_plugins = ["pytester", "tests.xdist_groups", "tests.quiet_machine"]
 
 # The slowest end-to-end tests (each a minute or more on this 2-core machine under load):
 # several gate runs, a whole demo, Chromium per xdist worker, restarts watched at 25 probes/s.
