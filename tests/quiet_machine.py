@@ -1,12 +1,12 @@
 """A quiet machine for the tests whose verdict rests on measured latency (a plugin of the
 project's own tests).
 
-On two cores, a whole demo judged its load stage while another xdist worker ran a gate with
-Chromium on several workers: the reference service's p95 went from 4 ms to 280 ms and the load
-gate said HOLD (an honest HOLD: the intervals straddled 500 ms). The end-to-end tests that
-expect GO from latency objectives (`QUIET_TESTS`) therefore run alone among the slow tests: they
-take an exclusive lock that every other slow test takes shared. Quick tests take no lock: they
-are light, and the lock would serialise the whole run.
+On two cores, in CI, a whole demo judged its load stage while the other xdist worker ran other
+end-to-end tests: the reference service's p95 went from 4 ms (alone) to 280 ms and the load gate
+said HOLD (an honest HOLD: the intervals straddled 500 ms). The end-to-end tests that
+expect GO from latency objectives (`QUIET_TESTS`) therefore run alone: they take an exclusive
+lock that every other integration test takes shared (the other worker waits, a minute or two per
+quiet test). Unit tests take no lock: they start no server, browser or gate run.
 
 The lock is two `flock`s on files named after the xdist run: a turnstile taken briefly by every
 test, held by a quiet test while it waits, so a quiet test is not starved by slow tests starting
@@ -86,7 +86,7 @@ def machine_lock(exclusive: bool) -> Iterator[None]:
 def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
     # around setup, call and teardown: a slow module fixture (a wheel installed, kinto started)
     # is built inside the test that first uses it
-    if item.get_closest_marker("slow") is None:
+    if item.nodeid.startswith("tests/unit/"):
         return (yield)
     quiet = getattr(item, "originalname", item.name) in QUIET_TESTS
     with machine_lock(exclusive=quiet):
