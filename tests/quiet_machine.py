@@ -82,10 +82,11 @@ def machine_lock(exclusive: bool) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-@pytest.hookimpl(wrapper=True)
+@pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
     # around setup, call and teardown: a slow module fixture (a wheel installed, kinto started)
-    # is built inside the test that first uses it
+    # is built inside the test that first uses it. Outermost (tryfirst): the wait for the lock
+    # is not part of the test's time as pytest-timeout counts it
     if item.nodeid.startswith("tests/unit/"):
         return (yield)
     quiet = getattr(item, "originalname", item.name) in QUIET_TESTS

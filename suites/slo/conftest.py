@@ -11,6 +11,7 @@ from releasegate.load.stats import LoadStats, StatsUnreadable, read_stats
 from releasegate.load.thresholds import LoadEvidence, require_answered
 from releasegate.pytest_plugin import GateRun, current_run, mark_folder
 from releasegate.slo.baseline import BASELINE_VAR, BaselineChoice, choose_baseline, synthetic_plan
+from releasegate.slo.objectives import objectives
 from releasegate.slo.prometheus import Prometheus
 from releasegate.slo.sli import SliSource
 from releasegate.slo.sources import (
@@ -20,6 +21,7 @@ from releasegate.slo.sources import (
     burn_windows,
     table,
 )
+from releasegate.slo.stopping import Decider
 from releasegate.slo.synthetic import SAMPLES_FILE, SampleSet, take_samples
 
 # how long a Prometheus started beside the reference service may take to scrape it first
@@ -77,7 +79,8 @@ def source(request: pytest.FixtureRequest) -> SliSource:
 
 @pytest.fixture(scope="session")
 def synthetic(gate_run: GateRun, slo: SloConfig) -> SampleSet:
-    """The gate's own samples of the key endpoints (kept in the run as samples.json); not one
+    """The gate's own samples of the key endpoints (kept in the run as samples.json), until
+    every objective is decided (`[slo.synthetic] stopping`) or the budget is spent; not one
     answered because the target could not be reached: TargetUnreachable. A Prometheus started
     beside the reference service scrapes once first, so that it sees them."""
     if not slo.synthetic.enabled:
@@ -85,7 +88,10 @@ def synthetic(gate_run: GateRun, slo: SloConfig) -> SampleSet:
     if gate_run.prometheus_url and slo.prometheus is not None:
         Prometheus(gate_run.prometheus_url).wait_until_scraping(SCRAPE_WAIT_S)
     plan = synthetic_plan(gate_run.env)
-    samples = take_samples(gate_run.base_url, plan, environment=gate_run.env.name)
+    decider = None
+    if slo.synthetic.stopping == "sequential":
+        decider = Decider(objectives(slo), slo.confidence)
+    samples = take_samples(gate_run.base_url, plan, environment=gate_run.env.name, decider=decider)
     samples.write(gate_run.run_dir / SAMPLES_FILE, gate_run.redactor)
     samples.raise_if_unreachable()
     return samples
@@ -94,7 +100,9 @@ def synthetic(gate_run: GateRun, slo: SloConfig) -> SampleSet:
 @pytest.fixture(scope="session")
 def synthetic_source(synthetic: SampleSet, slo: SloConfig) -> SyntheticSamples:
     """SLIs from the synthetic samples."""
-    return SyntheticSamples(synthetic, slo.confidence)
+    return SyntheticSamples(
+        synthetic, slo.confidence, sequential=slo.synthetic.stopping == "sequential"
+    )
 
 
 @pytest.fixture(scope="session")

@@ -61,7 +61,7 @@ def test_every_finding_lands_in_its_key() -> None:
     assert model.cache.paths == ["/app.js"]
     # three times the slowest answer seen, rounded up: 1200 ms
     assert model.slo.latency_p95_ms == 1200
-    assert model.slo.synthetic.requests >= 381
+    assert model.slo.synthetic.requests >= 934  # passes 1 % with two failed answers
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from releasegate.redact import MASK, Redactor
 from releasegate.slo.judge import judge
 from releasegate.slo.objectives import Indicator, Objective
 from releasegate.slo.sli import Origin, percentile
+from releasegate.slo.stopping import Decider
 from releasegate.slo.synthetic import (
     SamplePlan,
     Target,
@@ -232,3 +233,71 @@ def test_the_timeout_and_target_are_kept_and_old_files_still_read(tmp_path: Path
 )
 def test_targets_are_compared_normalised(a: str, b: str, same: bool) -> None:
     assert (normalise_url(a) == normalise_url(b)) is same
+
+
+def slow_answer(request: httpx.Request) -> httpx.Response:
+    time.sleep(0.05)
+    return httpx.Response(200, text="ok")
+
+
+def test_a_decider_stops_the_run_once_every_objective_is_decided() -> None:
+    """Every answer slower than a p95 objective of 0.1 µs: failed at the first look allowed
+    (20 samples), long before the budget of 1,000."""
+    decider = Decider([Objective(Indicator.LATENCY, 0.0001, 0.95)], 0.95)
+    samples = take_samples(
+        "http://t.test",
+        plan("/a", requests=1000, min_requests=20, look_every=10),
+        transport=httpx.MockTransport(answer),
+        decider=decider,
+    )
+
+    assert samples.stopped_by == "decided"
+    assert 20 <= len(samples.samples) < 40  # the floor, plus what was in flight
+    assert samples.looks >= 2
+    assert decider.judgements() == [Judgement.FAIL]
+
+
+def test_without_a_verdict_the_budget_bounds_the_run() -> None:
+    """A 50 % error ratio against a 50 % limit: never decided; the count ends it."""
+
+    def half(request: httpx.Request) -> httpx.Response:
+        half.calls += 1  # type: ignore[attr-defined]
+        return httpx.Response(500 if half.calls % 2 else 200)  # type: ignore[attr-defined]
+
+    half.calls = 0  # type: ignore[attr-defined]
+    decider = Decider([Objective(Indicator.ERROR_RATIO, 0.5)], 0.95)
+    samples = take_samples(
+        "http://t.test",
+        plan("/a", requests=60, concurrency=1),
+        transport=httpx.MockTransport(half),
+        decider=decider,
+    )
+
+    assert samples.stopped_by == "count"
+    assert len(samples.samples) == 60
+    assert decider.judgements() == [Judgement.INCONCLUSIVE]
+
+
+def test_slow_answers_bring_more_threads_up_to_the_maximum() -> None:
+    """50 ms answers, 200 requests in 2 s: 100 a second need about 6 threads (Little's law),
+    more than the 2 it starts with; never more than max_concurrency."""
+    grown = take_samples(
+        "http://t.test",
+        plan("/a", requests=200, duration_s=2.0, max_concurrency=32),
+        transport=httpx.MockTransport(slow_answer),
+    )
+    capped = take_samples(
+        "http://t.test",
+        plan("/a", requests=200, duration_s=2.0, max_concurrency=3),
+        transport=httpx.MockTransport(slow_answer),
+    )
+    fixed = take_samples(
+        "http://t.test",
+        plan("/a", requests=200, duration_s=2.0),
+        transport=httpx.MockTransport(slow_answer),
+    )
+
+    assert 5 <= grown.threads <= 32
+    assert len(grown.samples) > len(fixed.samples)
+    assert capped.threads == 3
+    assert fixed.threads == 2

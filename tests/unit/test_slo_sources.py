@@ -141,7 +141,7 @@ def test_synthetic_latency_is_a_percentile_with_its_censored_interval() -> None:
     assert sli.interval.censored == 10
     assert sli.samples == 100
     assert sli.origin.source == "synthetic"
-    assert sli.origin.where == "synthetic, 100 requests to http://t.test, env=prod"
+    assert sli.origin.where == "synthetic, 100 requests to http://t.test (budget spent), env=prod"
     assert sli.origin.window == "4.5s"
 
 

@@ -3,21 +3,46 @@ SLO gate judges against, and where it takes its samples and its baseline from.""
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import Field, model_validator
 
 from releasegate.config.strict_base import HttpUrl, Ratio, Seconds, StrictModel
 
 
 class SyntheticConfig(StrictModel):
-    """The SLO gate's own requests to the target: bounded in count, rate and time."""
+    """The SLO gate's own requests to the target: bounded in count, rate and time. Sequential
+    (the default): sampling stops as soon as every objective is decided, so `requests` and
+    `duration` are what the undecided case may spend, not what every run costs."""
 
     enabled: bool = True
     # "GET /api/tickets" or "/api/tickets"; empty: every GET of [[endpoints]]
     endpoints: list[str] = Field(default_factory=list)
-    requests: int = Field(default=400, ge=1, le=100_000)
-    concurrency: int = Field(default=4, ge=1, le=64)
+    requests: int = Field(default=1000, ge=1, le=100_000)
+    # no verdict before this many samples (every endpoint sampled a few times)
+    min_requests: int = Field(default=20, ge=1, le=100_000)
+    concurrency: int = Field(default=4, ge=1, le=64)  # threads at the start
+    # threads are added (up to this many) when the answers are too slow for `requests` to fit
+    # in `duration` at `rate`
+    max_concurrency: int = Field(default=32, ge=1, le=256)
     rate: float = Field(default=100.0, gt=0)  # requests per second at most
     duration: Seconds = 30.0  # at most; the run stops at whichever limit comes first
+    # sequential: stop once decided (anytime-valid confidence sequences); fixed: send the whole
+    # budget, then judge with fixed-sample intervals
+    stopping: Literal["sequential", "fixed"] = "sequential"
+
+    @model_validator(mode="after")
+    def _budget_holds_the_minimum(self) -> SyntheticConfig:
+        if self.min_requests > self.requests:
+            raise ValueError(
+                f"min_requests ({self.min_requests}) is more than requests ({self.requests})"
+            )
+        if self.max_concurrency < self.concurrency:
+            raise ValueError(
+                f"max_concurrency ({self.max_concurrency}) is less than concurrency"
+                f" ({self.concurrency})"
+            )
+        return self
 
 
 MIN_INCREASE_FLOOR_MS = 5.0

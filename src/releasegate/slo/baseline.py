@@ -8,7 +8,7 @@ mtime, which a copy or a checkout changes). Any other is no baseline, and says w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -46,7 +46,8 @@ def sample_targets(env: Environment) -> list[Target]:
 def synthetic_plan(env: Environment) -> SamplePlan:
     """The environment's synthetic sampling: endpoints, count, concurrency, rate, duration."""
     config = env.model.slo.synthetic
-    return sample_plan(env, config.requests, config.concurrency, config.rate, config.duration)
+    plan = sample_plan(env, config.requests, config.concurrency, config.rate, config.duration)
+    return replace(plan, max_concurrency=config.max_concurrency, min_requests=config.min_requests)
 
 
 def sample_plan(

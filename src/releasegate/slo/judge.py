@@ -24,6 +24,7 @@ from releasegate.slo.statistics import (
     judge_at_most,
     samples_to_show_ratio_below,
 )
+from releasegate.slo.stopping import flawless_samples_needed
 
 __all__ = ["all_of", "at_most_message", "burn", "judge", "regression"]
 
@@ -67,6 +68,10 @@ def at_most_message(
 def _percentile(sli: Percentile, objective: Objective) -> Judged:
     where = sli.origin.where
     judgement = judge_at_most(sli.interval, objective.limit)
+    advice = "take more samples"
+    if sli.interval.sequential:
+        needed = flawless_samples_needed(objective, sli.interval.confidence)
+        advice = f"take more samples ({needed} with none over {objective.limit:g} ms would show it)"
     message = at_most_message(
         judgement,
         objective.name,
@@ -74,6 +79,7 @@ def _percentile(sli: Percentile, objective: Objective) -> Judged:
         f"{objective.limit:g} ms",
         f" ({where})",
         caveat=sli.caveat,
+        advice=advice,
     )
     return Judged(judgement, message, sli.interval, objective.limit, sli.samples, where)
 
@@ -140,11 +146,12 @@ def _ratio(sli: Ratio, objective: Objective) -> Judged:
         )
     else:
         flawless = sli.events == (sli.total if at_least else 0)
-        needed = (
-            samples_to_show_ratio_below(1 - limit if at_least else limit, interval.confidence)
-            if flawless
-            else None
-        )
+        needed = None
+        if flawless and interval.sequential:
+            needed = flawless_samples_needed(objective, interval.confidence)
+        elif flawless:
+            share = 1 - limit if at_least else limit
+            needed = samples_to_show_ratio_below(share, interval.confidence) if share else None
         kind = "good samples in a row" if at_least else "event-free samples"
         more = f"; {needed} {kind} would show it" if needed else "; take more samples"
         message = f"{name} {shown} cannot be told apart from {limit:.3%}{more} ({where})"

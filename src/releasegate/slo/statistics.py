@@ -66,6 +66,8 @@ class Interval:
     # or above `censor_at` is only known to be at least that
     censored: int = 0
     censor_at: float | None = None
+    # an anytime-valid interval (a confidence sequence read at the sample count it stopped at)
+    sequential: bool = False
 
     def at_least(self, value: float) -> bool:
         """Whether `value` (the estimate or a bound) is censored: the truth is at least it."""
@@ -77,6 +79,8 @@ class Interval:
         u = f" {unit}" if unit else ""
 
         def shown(value: float) -> str:
+            if math.isinf(value):
+                return "unbounded"
             number = f"{value:g}" if digits is None else f"{value:.{digits}f}"
             return f"{'>=' if self.at_least(value) else ''}{number}"
 
@@ -84,7 +88,8 @@ class Interval:
         if self.censored and self.censor_at is not None:
             censored = f", {self.censored} without an answer counted as >={self.censor_at:g}{u}"
         return (
-            f"{shown(self.estimate)}{u} ({self.confidence:.0%} interval"
+            f"{shown(self.estimate)}{u} ({self.confidence:.0%}"
+            f" {'anytime-valid ' if self.sequential else ''}interval"
             f" {shown(self.lower)}..{shown(self.upper)}{u}, {self.samples} samples{censored})"
         )
 

@@ -3,14 +3,20 @@
 
 A few threads, each with its own httpx client and keep-alive connection (like real clients);
 each request takes the next free slot of the rate limit, so the rate holds however many threads
-there are.
-The run stops at the request count or the time limit, whichever comes first.
+there are. When the answers are too slow for the budget to fit in the time allowed, more
+threads join (Little's law: the rate still needed times the mean latency), up to
+`max_concurrency`.
+
+The run stops at the request count or the time limit, whichever comes first; with a `Decider`
+(`releasegate.slo.stopping`), also as soon as it has decided every objective, looked at after
+every `look_every` answers and not before `min_requests`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -27,6 +33,7 @@ from releasegate.net import normalise_url
 from releasegate.probe import Sample
 from releasegate.redact import Redactor
 from releasegate.slo.statistics import Latencies
+from releasegate.slo.stopping import Decider
 
 SCHEMA = "releasegate.samples/1"
 BASELINE_FILE = "baseline.json"
@@ -59,6 +66,11 @@ class SamplePlan:
     duration_s: float
     timeout_s: float = 5.0
     headers: Mapping[str, str] = field(default_factory=dict)
+    # threads may grow to this many to fit the budget in the time (None: `concurrency` fixed)
+    max_concurrency: int | None = None
+    # a Decider stops no earlier than this, and looks after every `look_every` answers
+    min_requests: int = 0
+    look_every: int = 10
 
 
 def target_key(url: str) -> str:
@@ -76,9 +88,11 @@ class SampleSet:
     samples: list[Sample]
     taken_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
     elapsed_s: float = 0.0
-    stopped_by: str = "count"  # or "duration"
+    stopped_by: str = "count"  # or "duration", or "decided" (every objective decided)
     timeout_s: float | None = None  # per request; None in files written before it was kept
     target_key: str = ""  # `target_key(target_url)`, kept before the URL is masked
+    threads: int = 0  # the most threads that sent requests at once (0: not recorded)
+    looks: int = 0  # how often the stopping rule looked (0: a fixed count, no looks)
 
     def __post_init__(self) -> None:
         if not self.target_key:
@@ -159,6 +173,8 @@ def read_samples(path: Path) -> SampleSet:
             stopped_by=str(raw.get("stopped_by", "count")),
             timeout_s=None if raw.get("timeout_s") is None else float(raw["timeout_s"]),
             target_key=str(raw.get("target_key", "")),
+            threads=int(raw.get("threads", 0)),
+            looks=int(raw.get("looks", 0)),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise SamplesUnreadable(f"{path}: unexpected content: {exc}") from None
@@ -180,6 +196,13 @@ class _Pace:
         self._next = time.monotonic()
         self._deadline = deadline
         self.issued = 0
+        self.stopped = False
+
+    def stop(self) -> None:
+        """No slot after this one (the requests in flight still finish)."""
+        with self._lock:
+            self._left = 0
+            self.stopped = True
 
     def take(self) -> int | None:
         """The index of the next request, after waiting for its slot; None when done."""
@@ -199,20 +222,29 @@ class _Pace:
         return index
 
 
+# a thread is added only when the rate still needed is this much above what the threads give
+_GROWTH_MARGIN = 1.25
+
+
 def take_samples(
     base_url: str,
     plan: SamplePlan,
     *,
     environment: str = "",
     transport: httpx.BaseTransport | None = None,
+    decider: Decider | None = None,
 ) -> SampleSet:
-    """Send the plan's requests (round robin over its endpoints) and keep every sample."""
+    """Send the plan's requests (round robin over its endpoints) and keep every sample; with a
+    `decider`, stop once it has decided."""
     started = time.monotonic()
-    pace = _Pace(plan.requests, plan.rate_per_s, started + plan.duration_s)
+    deadline = started + plan.duration_s
+    pace = _Pace(plan.requests, plan.rate_per_s, deadline)
     samples: list[Sample] = []
+    unread: list[Sample] = []  # answered since the decider last looked
     lock = threading.Lock()
     started_perf = time.perf_counter()
-
+    threads: list[threading.Thread] = []
+    looks = 0
     crashed: list[BaseException] = []
 
     def work() -> None:
@@ -220,6 +252,36 @@ def take_samples(
             send()
         except BaseException as exc:  # re-raised below: a bug must not read as a slow target
             crashed.append(exc)
+
+    def start_threads(count: int) -> None:
+        for _ in range(count):
+            thread = threading.Thread(target=work, daemon=True)
+            threads.append(thread)
+            thread.start()
+
+    def look() -> None:
+        """After a batch (under the lock): stop when decided, or add threads if the budget
+        would not fit in the time left."""
+        nonlocal looks
+        if decider is not None:
+            decider.add(unread)
+            looks += 1
+        unread.clear()
+        if decider is not None and len(samples) >= plan.min_requests and decider.decided():
+            pace.stop()
+            return
+        if plan.max_concurrency is None or len(threads) >= plan.max_concurrency:
+            return
+        now = time.monotonic()
+        left_s, left_requests = deadline - now, plan.requests - pace.issued
+        if left_s <= 0 or left_requests <= 0:
+            return
+        recent = samples[-plan.look_every :]
+        latency_s = sum(s.latency_ms for s in recent) / len(recent) / 1000
+        needed_rate = min(plan.rate_per_s, left_requests / left_s)
+        wanted = math.ceil(needed_rate * latency_s * _GROWTH_MARGIN)
+        if wanted > len(threads):
+            start_threads(min(wanted, plan.max_concurrency) - len(threads))
 
     def send() -> None:
         # a client (and its keep-alive connection) per thread: no connection is ever shared
@@ -245,21 +307,38 @@ def take_samples(
                 )
                 with lock:
                     samples.append(sample)
+                    unread.append(sample)
+                    if len(unread) >= plan.look_every and not pace.stopped:
+                        look()
 
-    threads = [threading.Thread(target=work, daemon=True) for _ in range(plan.concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        # each request is bounded by its timeout, so this ends; the margin covers the last one
-        thread.join(timeout=plan.duration_s + plan.timeout_s + 5)
+    with lock:
+        start_threads(plan.concurrency)
+    joined = 0
+    while True:
+        with lock:
+            running = threads[joined:]
+        if not running:
+            break
+        for thread in running:
+            # each request is bounded by its timeout, so this ends; the margin covers the last
+            thread.join(timeout=max(0.0, deadline - time.monotonic()) + plan.timeout_s + 5)
+        joined += len(running)
     if crashed:
         raise crashed[0]
+    if decider is not None and unread:
+        decider.add(unread)
     samples.sort(key=lambda s: s.t)
+    if pace.stopped:
+        stopped_by = "decided"
+    else:
+        stopped_by = "count" if pace.issued >= plan.requests else "duration"
     return SampleSet(
         environment=environment,
         target_url=base_url,
         samples=samples,
         elapsed_s=round(time.monotonic() - started, 3),
-        stopped_by="count" if pace.issued >= plan.requests else "duration",
+        stopped_by=stopped_by,
         timeout_s=plan.timeout_s,
+        threads=len(threads),
+        looks=looks,
     )

@@ -9,11 +9,14 @@ import math
 from urllib.parse import urlsplit
 
 from releasegate.ops.init.app_discovery import Findings
-from releasegate.slo.statistics import samples_to_show_ratio_below
+from releasegate.slo.objectives import Indicator, Objective
+from releasegate.slo.stopping import samples_to_pass
 
 ERROR_RATIO = 0.01  # the objectives init proposes: conservative, and showable in one gate run
 CONFIDENCE = 0.95
 THREADS = 4
+# failed or too slow answers the written budget still passes with
+TOLERATED = 2
 
 
 def _q(text: str) -> str:
@@ -112,8 +115,11 @@ def _cache(found: Findings) -> list[str]:
 def _slo(found: Findings) -> list[str]:
     slowest = max(found.latencies_ms, default=100.0)
     p95 = max(500, _round_up(3 * slowest, 100))
-    needed = samples_to_show_ratio_below(ERROR_RATIO, CONFIDENCE)
-    requests = _round_up(needed, 100)
+    # the sequential gate stops once decided: the budget is what it may spend, enough to pass
+    # with up to two failed (or too slow) answers among them
+    availability = Objective(Indicator.AVAILABILITY, 1 - ERROR_RATIO)
+    needed = samples_to_pass(availability, CONFIDENCE) or 0
+    requests = _round_up(samples_to_pass(availability, CONFIDENCE, TOLERATED) or 0, 100)
     per_thread = max(slowest, 20.0) / 1000
     seconds = max(30, _round_up(2 * requests * per_thread / THREADS, 10))
     sampled = [*(p.path for p in found.pages if p.status == 200), *found.endpoints][:5]
@@ -128,7 +134,8 @@ def _slo(found: Findings) -> list[str]:
         "",
         "[slo.synthetic]",
         f"# {ERROR_RATIO:.0%} needs {needed} error-free samples to show at {CONFIDENCE:.0%}"
-        f" confidence: {requests} requests;",
+        f" confidence; sampling stops once every objective is decided, and {requests} allow",
+        f"# {TOLERATED} failed or too slow answers among them;",
         f"# at the answers seen here, {THREADS} threads send them in about {seconds // 2} s",
         f"endpoints = {json.dumps(sampled)}",
         f"requests = {requests}",
