@@ -5,13 +5,15 @@ from pathlib import Path
 import pytest
 
 from releasegate.config import Environment, PrometheusConfig, SloConfig
-from releasegate.errors import EvidenceMissing
+from releasegate.errors import EvidenceMissing, TargetUnreachable
 from releasegate.load.runner import LOAD_DIR, STATS_PREFIX
 from releasegate.load.stats import LoadStats, StatsUnreadable, read_stats
 from releasegate.load.thresholds import LoadEvidence, require_answered
 from releasegate.pytest_plugin import GateRun, current_run, mark_folder
 from releasegate.slo.baseline import BASELINE_VAR, BaselineChoice, choose_baseline, synthetic_plan
-from releasegate.slo.objectives import objectives
+from releasegate.slo.combine import SourceReading
+from releasegate.slo.judge import judge
+from releasegate.slo.objectives import Objective, objectives
 from releasegate.slo.prometheus import Prometheus
 from releasegate.slo.sli import SliSource
 from releasegate.slo.sources import (
@@ -36,20 +38,30 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """One check per objective the environment sets and source that measures it
-    (`p95-synthetic`, `error_ratio-prometheus`), and one per burn-rate pair of windows
-    (`5m-1h`: short, then long)."""
+    """One check per objective the environment sets (`p95`), one advisory check per objective
+    and source that measures it (`p95-synthetic`, `error_ratio-prometheus`), and one per
+    burn-rate pair of windows (`5m-1h`: short, then long)."""
     run = current_run(metafunc.config)
     if run is None:
         return
     slo, name = run.env.model.slo, run.env.name
-    if "objective" in metafunc.fixturenames:
-        checks = [pytest.param(o, s, id=f"{o.key}-{s}") for o, s in table(slo)]
-        nothing = pytest.mark.skip(reason=f"no [slo] objective and source for env={name}")
+    nothing = pytest.mark.skip(reason=f"no [slo] objective and source for env={name}")
+    if "source" in metafunc.fixturenames:
+        # each source's own reading: shown, the objective's check decides
+        checks = [
+            pytest.param(o, s, id=f"{o.key}-{s}", marks=pytest.mark.advisory) for o, s in table(slo)
+        ]
         metafunc.parametrize(
             ("objective", "source"),
             checks or [pytest.param(None, None, id="none", marks=nothing)],
             indirect=["source"],
+        )
+    elif "objective" in metafunc.fixturenames:
+        measured = list(dict.fromkeys(o for o, _ in table(slo)))
+        metafunc.parametrize(
+            "objective",
+            [pytest.param(o, id=o.key) for o in measured]
+            or [pytest.param(None, id="none", marks=nothing)],
         )
     if "burn_window" in metafunc.fixturenames:
         pairs = [
@@ -74,6 +86,29 @@ def source(request: pytest.FixtureRequest) -> SliSource:
     """The SLI source of this check (`synthetic`, `prometheus`, `load`: the fixture
     `<name>_source`), set up when a check first needs it."""
     found: SliSource = request.getfixturevalue(f"{request.param}_source")
+    return found
+
+
+@pytest.fixture
+def readings(
+    objective: Objective, slo: SloConfig, request: pytest.FixtureRequest
+) -> list[SourceReading]:
+    """What every source measuring `objective` says of it; a source that is not there in this
+    run (the load stage did not run) is left out, one that cannot be read says why."""
+    found: list[SourceReading] = []
+    absent: list[str] = []
+    for name in [s for o, s in table(slo) if o == objective]:
+        try:
+            source: SliSource = request.getfixturevalue(f"{name}_source")
+            found.append(SourceReading(name, judge(source.sli(objective), objective)))
+        except pytest.skip.Exception as skipped:
+            absent.append(f"{name}: {skipped.msg}")
+        except TargetUnreachable as exc:
+            found.append(SourceReading(name, unreachable=exc))
+        except EvidenceMissing as exc:
+            found.append(SourceReading(name, error=f"{type(exc).__name__}: {exc}"))
+    if not found:
+        pytest.skip(f"no source measured {objective.name}: {'; '.join(absent)}")
     return found
 
 

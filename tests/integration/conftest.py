@@ -81,6 +81,11 @@ def gate_argv(
     return [*argv, *args]
 
 
+def releasegate_in_repo(envs: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`releasegate ARGS...` from the repository root, its environments read from `envs`."""
+    return run_in_repo([sys.executable, "-m", "releasegate", *args], RELEASEGATE_ENV_DIR=str(envs))
+
+
 def run_in_repo(argv: list[str], **env: str) -> subprocess.CompletedProcess[str]:
     """Run a command from the repository root with a clean releasegate environment."""
     return subprocess.run(

@@ -40,7 +40,7 @@ def test_init_finds_what_the_application_serves_and_the_gates_say_go(
     assert {"path": "/login", "expect_text": "Sign in"} in written["pages"]
     assert written["openapi"]["url"] == "/openapi.json"
     assert written["slo"]["error_ratio_max"] == "1%"
-    assert written["slo"]["synthetic"]["requests"] >= 381
+    assert written["slo"]["synthetic"]["requests"] >= 934
     run = run_gate(
         "--env",
         "found",

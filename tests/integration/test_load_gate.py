@@ -22,7 +22,7 @@ from tests.integration.conftest import (
     RunGate,
     StartService,
     gate_env,
-    run_in_repo,
+    releasegate_in_repo,
     write_env,
 )
 
@@ -337,22 +337,11 @@ def test_releasegate_run_decides_on_the_load_stage(
     )
     write_env(envs, "staging", text)
 
-    done = run_in_repo(
-        [
-            sys.executable,
-            "-m",
-            "releasegate",
-            "run",
-            "--env",
-            "staging",
-            "--stage",
-            "load",
-            f"--reports-dir={tmp_path / 'reports'}",
-            "--run-id",
-            "load-run",
-            "--no-notify",
-        ],
-        RELEASEGATE_ENV_DIR=str(envs),
+    done = releasegate_in_repo(
+        envs,
+        *("run", "--env", "staging", "--stage", "load"),
+        f"--reports-dir={tmp_path / 'reports'}",
+        *("--run-id", "load-run", "--no-notify"),
     )
 
     assert done.returncode == 0, done.stdout + done.stderr

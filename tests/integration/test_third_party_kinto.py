@@ -189,6 +189,7 @@ def test_slow_answers_fail_the_latency_objective(
     assert decide(run.results).verdict is Verdict.ROLLBACK, run.output
     failed = {k for k, v in run.outcomes().items() if v == "failed"}
     assert "test_objectives.py::test_objective[p95-synthetic]" in failed
+    assert "test_objectives.py::test_objective_is_met[p95]" in failed
 
 
 def test_a_share_of_server_errors_fails_the_smoke_gate(

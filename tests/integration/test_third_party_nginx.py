@@ -483,6 +483,7 @@ def test_through_a_proxy_answering_half_with_500_the_slo_gate_says_rollback(
 
     assert decide(run.results).verdict is Verdict.ROLLBACK, run.output
     assert run.outcomes()["test_objectives.py::test_objective[error_ratio-synthetic]"] == "failed"
+    assert run.outcomes()["test_objectives.py::test_objective_is_met[error_ratio]"] == "failed"
 
 
 def test_through_a_slow_proxy_the_slo_gate_says_rollback(
@@ -494,3 +495,4 @@ def test_through_a_slow_proxy_the_slo_gate_says_rollback(
 
     assert decide(run.results).verdict is Verdict.ROLLBACK, run.output
     assert run.outcomes()["test_objectives.py::test_objective[p95-synthetic]"] == "failed"
+    assert run.outcomes()["test_objectives.py::test_objective_is_met[p95]"] == "failed"

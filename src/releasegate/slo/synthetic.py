@@ -93,6 +93,9 @@ class SampleSet:
     target_key: str = ""  # `target_key(target_url)`, kept before the URL is masked
     threads: int = 0  # the most threads that sent requests at once (0: not recorded)
     looks: int = 0  # how often the stopping rule looked (0: a fixed count, no looks)
+    # answered after the verdict stopped the run (they were in flight): kept, never judged, so
+    # the verdict is read at the count the rule stopped at
+    after_decision: list[Sample] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.target_key:
@@ -175,6 +178,7 @@ def read_samples(path: Path) -> SampleSet:
             target_key=str(raw.get("target_key", "")),
             threads=int(raw.get("threads", 0)),
             looks=int(raw.get("looks", 0)),
+            after_decision=[Sample(**s) for s in raw.get("after_decision", [])],
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise SamplesUnreadable(f"{path}: unexpected content: {exc}") from None
@@ -241,6 +245,7 @@ def take_samples(
     pace = _Pace(plan.requests, plan.rate_per_s, deadline)
     samples: list[Sample] = []
     unread: list[Sample] = []  # answered since the decider last looked
+    late: list[Sample] = []  # answered after the decider stopped the run
     lock = threading.Lock()
     started_perf = time.perf_counter()
     threads: list[threading.Thread] = []
@@ -306,9 +311,12 @@ def take_samples(
                     round(began - started_perf, 4), target.label, status, round(latency, 3), error
                 )
                 with lock:
+                    if pace.stopped:  # in flight when the verdict came: kept, not judged
+                        late.append(sample)
+                        continue
                     samples.append(sample)
                     unread.append(sample)
-                    if len(unread) >= plan.look_every and not pace.stopped:
+                    if len(unread) >= plan.look_every:
                         look()
 
     with lock:
@@ -328,6 +336,7 @@ def take_samples(
     if decider is not None and unread:
         decider.add(unread)
     samples.sort(key=lambda s: s.t)
+    late.sort(key=lambda s: s.t)
     if pace.stopped:
         stopped_by = "decided"
     else:
@@ -341,4 +350,5 @@ def take_samples(
         timeout_s=plan.timeout_s,
         threads=len(threads),
         looks=looks,
+        after_decision=late,
     )
