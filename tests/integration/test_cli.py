@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from releasegate.probe import Sample
+from releasegate.slo.synthetic import SAMPLES_FILE, SampleSet
 from tests.integration.conftest import ROOT, GateRun, gate_env, run_in_repo, write_env
 
 
@@ -200,6 +202,38 @@ def test_envs_check_warns_about_a_restore_without_sanity_queries(tmp_path: Path)
         "warning: environments/prod.toml: [database.backup] sanity: no sanity query configured"
         in checked.stdout
     )
+
+
+def test_envs_check_and_policy_explain_plan_the_slo_samples(tmp_path: Path) -> None:
+    """99.9 % availability with the default budget of 1,000: a warning naming the file, key
+    and figures (4,079 needed); with the last run's samples (0.05 % failed) the plan says what
+    that share needs too. Still exit 0: a warning, not an error."""
+    write_env(
+        tmp_path / "environments",
+        "prod",
+        '[target]\nbase_url = "https://x.example"\n[slo]\navailability_min = "99.9%"\n',
+    )
+    answers = [Sample(0.0, "GET /", 500 if i == 0 else 200, 10.0) for i in range(2000)]
+    SampleSet("prod", "https://x.example", answers).write(
+        tmp_path / "reports" / "run-1" / SAMPLES_FILE
+    )
+
+    checked = releasegate("envs", "check", cwd=tmp_path)
+    explained = releasegate("policy", "explain", "--env", "prod", cwd=tmp_path)
+
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert (
+        "slo sampling: availability >= 99.90%: 4079 samples on a flawless service;"
+        in checked.stdout
+    )
+    assert "at 0.05% failed requests (run-1, 2000 samples)" in checked.stdout
+    assert (
+        "warning: environments/prod.toml: [slo.synthetic] requests = 1000 allows 1000 samples;"
+        " availability >= 99.90% needs 4079 even on a flawless service: HOLD every run"
+    ) in checked.stdout
+    assert explained.returncode == 0, explained.stdout + explained.stderr
+    assert "SLO sampling stops once every objective is decided" in explained.stdout
+    assert "needs 4079 even on a flawless service" in explained.stdout
 
 
 @pytest.mark.parametrize("command", [["envs", "check"], ["policy", "explain", "--env", "prod"]])

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from releasegate.config import check_all, load_for_review
+from releasegate.slo.plan import review
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "environments" / "examples"
 NAMES = sorted(p.stem for p in EXAMPLES.glob("*.example.toml"))
@@ -27,6 +28,15 @@ def test_there_is_a_template_for_each_stack() -> None:
 
 def test_every_template_passes_envs_check() -> None:
     assert check_all(EXAMPLES) == {name: [] for name in NAMES}
+
+
+@pytest.mark.parametrize("directory", [EXAMPLES, EXAMPLES.parent])
+def test_every_shipped_budget_can_show_its_objectives(directory: Path, tmp_path: Path) -> None:
+    """No template or shipped environment sets an objective its synthetic budget cannot show
+    on a flawless service (it would HOLD every run)."""
+    for name in check_all(directory):
+        env = load_for_review(name, directory)
+        assert review(env, tmp_path)[1] == [], name
 
 
 @pytest.mark.parametrize("name", NAMES)

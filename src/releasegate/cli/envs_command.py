@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from releasegate.cli.common import fail
+from releasegate.cli.common import fail, reports_dir_option
 from releasegate.config import (
     check_all,
     environments_dir,
@@ -13,6 +15,7 @@ from releasegate.config import (
 )
 from releasegate.errors import ConfigError
 from releasegate.evidence.policy import lint, lint_errors
+from releasegate.slo.plan import review
 
 
 @click.group("envs", invoke_without_command=True)
@@ -39,8 +42,10 @@ def envs_group(ctx: click.Context) -> None:
 
 
 @envs_group.command("check")
-def envs_check() -> None:
-    """Validate every environment file; exit 3 if any is invalid."""
+@reports_dir_option("where the newest run's samples are read from, for the SLO sampling plan")
+def envs_check(reports_dir: Path) -> None:
+    """Validate every environment file, and say what its SLO sampling can show; exit 3 if any
+    is invalid."""
     directory = environments_dir()
     names = known_environments(directory)
     if not names:
@@ -48,16 +53,20 @@ def envs_check() -> None:
     bad = 0
     for name, problems in check_all(directory).items():
         warnings: list[str] = []
+        planned: list[str] = []
         if not problems:
             env = load_for_review(name, directory)
             problems = lint_errors(env)
-            warnings = lint(env)
+            planned, budget = review(env, reports_dir)
+            warnings = lint(env) + budget
         if problems:
             bad += 1
             for problem in problems:
                 click.echo(f"FAIL {name}: {problem}")
         else:
             click.echo(f"ok   {name}")
+        for line in planned:
+            click.echo(f"     slo sampling: {line}")
         for warning in warnings:
             click.echo(f"     warning: {warning}")
     if bad:
