@@ -3,6 +3,7 @@
 import pytest
 
 from releasegate.checks.secret_scan import scan_tree
+from releasegate.checks.secret_scan_cache import default_cache_dir
 from releasegate.config import Environment
 from releasegate.pytest_plugin.fixtures import Expect, Measure
 
@@ -22,7 +23,12 @@ def test_no_secret_is_committed(env: Environment, measure: Measure, expect: Expe
         baseline=baseline if baseline is not None and baseline.is_file() else None,
         exclude=config.exclude,
         max_files=config.max_files,
+        cache_dir=default_cache_dir() if config.cache else None,
     )
+    if result.files_rescanned < result.files_scanned:
+        measure(
+            "files unchanged since the last scan", result.files_scanned - result.files_rescanned
+        )
     if result.suppressed:
         measure("known to the baseline", result.suppressed)
     listed = "; ".join(f"{f.path}:{f.line} ({f.kind})" for f in result.findings[:SHOWN])

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from releasegate.config import check_all, load_for_review
-from releasegate.slo.plan import review
+from releasegate.slo.sampling_plan import review
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "environments" / "examples"
 NAMES = sorted(p.stem for p in EXAMPLES.glob("*.example.toml"))

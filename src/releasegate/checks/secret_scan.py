@@ -37,6 +37,7 @@ from detect_secrets.core.secrets_collection import SecretsCollection
 from detect_secrets.exceptions import InvalidFile, UnableToReadBaselineError
 from detect_secrets.settings import default_settings, get_plugins, get_settings, transient_settings
 
+from releasegate.checks.secret_scan_cache import Hit, ScanCache, content_digest, fingerprint
 from releasegate.errors import SecretScanError
 
 # Never source: version control internals, installed dependencies and bytecode. Scanning them is
@@ -74,6 +75,8 @@ class ScanResult:
     findings: tuple[Finding, ...]
     baseline: Path | None
     suppressed: int
+    # files read by the detectors this time; the others were unchanged since the cached scan
+    files_rescanned: int = 0
 
 
 def scan_tree(
@@ -82,6 +85,7 @@ def scan_tree(
     baseline: Path | None = None,
     exclude: Sequence[str] = (),
     max_files: int = 20_000,
+    cache_dir: Path | None = None,
 ) -> ScanResult:
     """Scan every text file under `root` and report the secrets the baseline does not know.
 
@@ -89,6 +93,8 @@ def scan_tree(
     a test runner or a CLI that already has threads, and one gate run is not worth that risk.
     A secret is known when the baseline lists the same file, hashed value and detector: the
     identity detect-secrets' own hook uses, so baseline paths must be relative to `root`.
+    With `cache_dir`, a file whose content is what the last scan under the same baseline read
+    is not scanned again (`releasegate.checks.secret_scan_cache`).
     """
     root = root.resolve()
     if not root.is_dir():
@@ -98,29 +104,59 @@ def scan_tree(
 
     with _SETTINGS_LOCK, _detectors(baseline) as known:
         files = _files_to_scan(root, exclude, _baseline_file_patterns(), max_files, baseline)
-        found = SecretsCollection(root=str(root))
-        for relative in files:
-            found.scan_file(relative)
+        cache = ScanCache.open(cache_dir, root, fingerprint(baseline))
         # Keyed by the collection's relative file name, not `PotentialSecret` equality: with a
         # `root` the library stores the joined path on each secret, so `found - known` would
         # never match a baseline entry and nothing would ever be suppressed.
         known_keys = {(name, secret.secret_hash, secret.type) for name, secret in known}
-        total = sum(1 for _ in found)
-        findings = tuple(
-            sorted(
-                Finding(Path(name).as_posix(), secret.line_number, secret.type)
-                for name, secret in found
-                if (name, secret.secret_hash, secret.type) not in known_keys
-            )
-        )
+        hits: dict[str, list[Hit]] = {}
+        rescanned = 0
+        for relative in files:
+            digest = _digest(root / relative)
+            cached = cache.get(relative, digest)
+            if cached is None:
+                cached = _scan_file(root, relative, known_keys)
+                cache.put(relative, digest, cached)
+                rescanned += 1
+            hits[relative] = cached
+        cache.save()
 
+    findings = tuple(
+        sorted(
+            Finding(Path(name).as_posix(), line, kind)
+            for name, found in hits.items()
+            for line, kind, is_known in found
+            if not is_known
+        )
+    )
+    total = sum(len(found) for found in hits.values())
     return ScanResult(
         root=root,
         files_scanned=len(files),
         findings=findings,
         baseline=baseline,
         suppressed=total - len(findings),
+        files_rescanned=rescanned,
     )
+
+
+def _scan_file(root: Path, relative: str, known_keys: set[tuple[str, str, str]]) -> list[Hit]:
+    """One file's findings: line, detector, and whether the baseline knows it."""
+    found = SecretsCollection(root=str(root))
+    found.scan_file(relative)
+    return sorted(
+        (secret.line_number, secret.type, (name, secret.secret_hash, secret.type) in known_keys)
+        for name, secret in found
+    )
+
+
+def _digest(path: Path) -> str:
+    try:
+        return content_digest(path)
+    except OSError as exc:
+        raise SecretScanError(
+            f"cannot read {path}: {exc.strerror}; fix its permissions or exclude it"
+        ) from None
 
 
 @contextmanager

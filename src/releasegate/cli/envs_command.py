@@ -15,7 +15,7 @@ from releasegate.config import (
 )
 from releasegate.errors import ConfigError
 from releasegate.evidence.policy import lint, lint_errors
-from releasegate.slo.plan import review
+from releasegate.slo.sampling_plan import review
 
 
 @click.group("envs", invoke_without_command=True)

@@ -12,7 +12,7 @@ from releasegate.cli.common import reports_dir_option
 from releasegate.config import load_environment, with_placeholders
 from releasegate.evidence.decide import ExitCode
 from releasegate.evidence.policy import explain, lint, lint_errors
-from releasegate.slo.plan import review
+from releasegate.slo.sampling_plan import review
 
 
 @click.group("policy")

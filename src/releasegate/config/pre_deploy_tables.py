@@ -21,6 +21,9 @@ class SecretScanConfig(StrictModel):
     baseline: str | None = ".secrets.baseline"
     exclude: list[str] = Field(default_factory=list)  # globs relative to root
     max_files: int = Field(default=20_000, ge=1)
+    # rescan only the files whose content changed since the last scan under the same baseline
+    # (findings kept in $XDG_CACHE_HOME/releasegate/secret-scan/, never a secret's value)
+    cache: bool = True
 
 
 class TlsConfig(StrictModel):

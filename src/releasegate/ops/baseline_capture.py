@@ -14,7 +14,7 @@ from pathlib import Path
 from releasegate.config import Environment
 from releasegate.errors import BaselineUnanswered
 from releasegate.redact import Redactor
-from releasegate.slo.baseline import synthetic_plan
+from releasegate.slo.baseline import baseline_plan
 from releasegate.slo.synthetic import SampleSet, take_samples
 
 
@@ -37,13 +37,13 @@ class BaselineTaken:
 def take_baseline(
     env: Environment, target: str, path: Path, redactor: Redactor | None = None
 ) -> BaselineTaken:
-    """Sample `target` as the environment's `[slo.synthetic]` says and write the samples to
-    `path`, masked with `redactor` (default: the environment's).
+    """Sample `target` as the environment's `[slo.synthetic]` says (at most 400 requests) and
+    write the samples to `path`, masked with `redactor` (default: the environment's).
 
     EvidenceMissing when there is nothing to sample (no endpoints), `BaselineUnanswered` when
     no request got an answer (nothing is written then)."""
     redactor = redactor or env.redactor
-    samples = take_samples(target, synthetic_plan(env), environment=env.name)
+    samples = take_samples(target, baseline_plan(env), environment=env.name)
     if not samples.latencies():
         raise BaselineUnanswered(
             f"no answer from {redactor.redact(target)} in {len(samples.samples)} requests:"

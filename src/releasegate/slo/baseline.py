@@ -50,6 +50,18 @@ def synthetic_plan(env: Environment) -> SamplePlan:
     return replace(plan, max_concurrency=config.max_concurrency, min_requests=config.min_requests)
 
 
+# A baseline has no objective to stop at: it takes the budget, at most this many (the SLO
+# stage's synthetic samples of a healthy service stop at about 410; a comparison of medians
+# has the power it needs well before)
+BASELINE_REQUESTS = 400
+
+
+def baseline_plan(env: Environment) -> SamplePlan:
+    """The synthetic sampling of a baseline: as the SLO stage's, at most `BASELINE_REQUESTS`."""
+    plan = synthetic_plan(env)
+    return replace(plan, requests=min(plan.requests, BASELINE_REQUESTS))
+
+
 def sample_plan(
     env: Environment, requests: int, concurrency: int, rate: float, duration_s: float
 ) -> SamplePlan:

@@ -1,6 +1,6 @@
-"""Planning the synthetic samples (slo/plan.py): per objective, the samples the stopping rule
-needs on a flawless service and at the share the last run measured, and a warning when
-`[slo.synthetic]` cannot send them, naming the file, the key and the figures."""
+"""Planning the synthetic samples (slo/sampling_plan.py): per objective, the samples the
+stopping rule needs on a flawless service and at the share the last run measured, and a warning
+when `[slo.synthetic]` cannot send them, naming the file, the key and the figures."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from releasegate.config import SloConfig
 from releasegate.probe import Sample
 from releasegate.slo.objectives import Indicator, Objective
-from releasegate.slo.plan import (
+from releasegate.slo.sampling_plan import (
     budget_warnings,
     latest_samples,
     observed_shares,
