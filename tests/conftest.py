@@ -18,6 +18,8 @@ mark when moved to another file.
 
 from __future__ import annotations
 
+import signal
+
 import pytest
 
 pytest_plugins = ["pytester", "tests.xdist_groups", "tests.quiet_machine"]
@@ -106,3 +108,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
     # a stable sort: within a rank, the collection order (xdist needs the same on every worker)
     items.sort(key=_rank)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A shell starts a background job (`./dev test &`) with SIGINT ignored, and every process
+    # it starts inherits that: the gate runs the tests interrupt would ignore Ctrl-C, and the
+    # tests of interrupted runs would fail for how the suite was launched. A handler (unlike
+    # an ignored signal) is reset for each child, so they get Ctrl-C back.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
