@@ -3,6 +3,7 @@ browser's timings, and keep the recording for the checks that judge it (see `jud
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from releasegate.browser.vitals import COLLECT_JS, LCP_WAIT_MS, PageTimings, tim
 # Expected text or selectors may be rendered by scripts after the load event: wait this long
 # at most for them to become visible before saying they are not.
 SETTLE_S = 3.0
+# how often the collected vitals are looked for once their observers settle
+VITALS_POLL_MS = 20
 # Chromium's network error codes that mean "no connection to the target at all": the one rule
 # for an unreachable target applies (HOLD, or ROLLBACK when it answered before; see decide)
 CUT_OFF_ERRORS = (
@@ -169,6 +172,10 @@ def _visit(
     visit.final_url = page.url
     if visit.loaded:
         settle = min(SETTLE_S, target.timeout_s)
+        # start the vitals' observers now: their settle windows (100 ms after the last entry)
+        # pass while the expected content is looked for, not after it
+        with contextlib.suppress(PlaywrightError):
+            page.evaluate(COLLECT_JS, {"lcpWaitMs": LCP_WAIT_MS})
         if target.expect_text:
             visit.text_visible = _visible(page.get_by_text(target.expect_text), settle)
         if target.expect_selector:
@@ -177,7 +184,7 @@ def _visit(
             collected = page.wait_for_function(
                 COLLECT_JS,
                 arg={"lcpWaitMs": LCP_WAIT_MS},
-                polling=50,
+                polling=VITALS_POLL_MS,
                 timeout=(LCP_WAIT_MS + 2000),
             )
             visit.timings = timings_from(collected.json_value())
