@@ -192,6 +192,8 @@ def test_a_slow_but_healthy_service_gets_enough_samples_in_time(
     assert len(samples.samples) >= 405
     availability = run.check("test_objective[availability-synthetic]")
     assert availability.outcome == "passed"
+    recorded = {m.name: m.value for m in availability.measurements}
+    assert (recorded["threads"], recorded["stopped by"]) == (samples.threads, "decided")
 
 
 def test_an_error_ratio_of_five_percent_fails(

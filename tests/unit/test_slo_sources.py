@@ -281,13 +281,15 @@ def test_load_error_ratio_is_failures_of_requests() -> None:
 
 
 def test_measurements_are_alike_for_every_source() -> None:
-    """Value, unit, limit, samples, source and window; then the interval's bounds."""
+    """Value, unit, limit, samples, source and window; then the interval's bounds; then how
+    the source sampled."""
     found = measurements(SyntheticSamples(sample_set(*[200] * 400), 0.95).sli(ERRORS), ERRORS)
 
     assert [m.name for m in found] == [
         "error ratio",
         "error ratio interval low",
         "error ratio interval high",
+        "stopped by",
     ]
     assert found[0].model_dump() == {
         "name": "error ratio",
@@ -310,7 +312,10 @@ def test_an_unmeasured_sli_records_no_value_and_an_infinite_bound_is_not_recorde
     none = measurements(unmeasured, P95)
     bounded = measurements(open_ended, P95)
 
-    assert [(m.name, m.value, m.samples) for m in none] == [("p95", None, 20)]
+    assert [(m.name, m.value, m.samples) for m in none] == [
+        ("p95", None, 20),
+        ("stopped by", "count", None),
+    ]
     assert [m.name for m in bounded] == ["p95", "p95 interval low"]
     assert bounded[0].value == 120.0
     assert not any(isinstance(m.value, float) and math.isinf(m.value) for m in bounded)

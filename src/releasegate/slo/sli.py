@@ -49,6 +49,8 @@ class Origin:
     source: str
     where: str
     window: str | None = None
+    # how the source took its samples, recorded beside the SLI (threads, how sampling ended)
+    notes: tuple[tuple[str, float | str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,8 @@ def ratio(
 def measurements(sli: Sli, objective: Objective) -> list[Measurement]:
     """The SLI against its objective as results.json keeps it: the value (None when there is
     none), its unit, the limit, the sample count, source and window; then the interval's
-    bounds as `<name> interval low` / `high` (the report site charts them)."""
+    bounds as `<name> interval low` / `high` (the report site charts them); then how the
+    source sampled (`stopped by`, `threads`)."""
     # latency in ms; ratios as percentages
     unit, scale = ("ms", 1.0) if objective.quantile is not None else ("%", 100.0)
     name, digits = objective.measurement, 4
@@ -209,6 +212,7 @@ def measurements(sli: Sli, objective: Objective) -> list[Measurement]:
                         name=f"{name} interval {label}", value=round(bound * scale, 4), unit=unit
                     )
                 )
+    found += [Measurement(name=note, value=said) for note, said in sli.origin.notes]
     return found
 
 

@@ -55,11 +55,15 @@ class SyntheticSamples:
         how = [_STOPPED.get(s.stopped_by, s.stopped_by)]
         if s.threads:
             how.append(f"{s.threads} thread{'s' if s.threads != 1 else ''}")
+        notes: list[tuple[str, float | str]] = [("stopped by", s.stopped_by)]
+        if s.threads:
+            notes.append(("threads", s.threads))
         return Origin(
             "synthetic",
             f"synthetic, {len(s.samples)} requests to {s.target_url} ({', '.join(how)}),"
             f" env={s.environment}",
             f"{s.elapsed_s:g}s",
+            tuple(notes),
         )
 
     def sli(self, objective: Objective) -> Sli:
