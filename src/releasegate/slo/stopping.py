@@ -34,7 +34,7 @@ from releasegate.slo.sequential import (
     log_mixture,
     share_bounds,
 )
-from releasegate.slo.statistics import samples_to_show_ratio_below
+from releasegate.slo.statistics import Latencies, samples_to_show_ratio_below
 
 # the prior is tuned for the samples a flawless service needs (at least this many)
 _T_OPT_MIN = 20
@@ -130,9 +130,8 @@ def read(
     prior = prior_for(objective, confidence)
     alpha = 1 - confidence
     if objective.quantile is not None:
-        answered = [s.latency_ms for s in samples if s.status is not None]
-        censor_point = max(censor_at, max(answered, default=0.0))
-        values = sorted(answered) + [censor_point] * (n - len(answered))
+        answered = tuple(s.latency_ms for s in samples if s.status is not None)
+        values = Latencies(answered, n - len(answered), censor_at).values()
         estimate, lower, upper = quantile_bounds(values, objective.quantile, alpha, prior)
         return Reading(objective, judgement, estimate, lower, upper, n, events)
     low, high = share_bounds(events, n, alpha, prior)

@@ -6,24 +6,15 @@ that stopped it); sampled to a fixed count, percentiles come with order-statisti
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
 from releasegate.config import SloConfig
-from releasegate.probe import Sample
 from releasegate.slo.objectives import Indicator, Objective
 from releasegate.slo.sli import Origin, Percentile, Ratio, Sli, Unmeasured, percentile, ratio
 from releasegate.slo.statistics import Interval
-from releasegate.slo.stopping import read
+from releasegate.slo.stopping import counts_against, read
 from releasegate.slo.synthetic import SampleSet
-
-# which samples each ratio objective counts
-_COUNTED: dict[Indicator, Callable[[Sample], bool]] = {
-    Indicator.ERROR_RATIO: lambda s: s.server_error,
-    Indicator.AVAILABILITY: lambda s: not s.server_error,
-    Indicator.RATE_LIMITED: lambda s: s.rate_limited,
-}
 
 _STOPPED = {
     "decided": "stopped when decided",
@@ -53,10 +44,9 @@ class SyntheticSamples:
     def origin(self) -> Origin:
         s = self.samples
         how = [_STOPPED.get(s.stopped_by, s.stopped_by)]
-        if s.threads:
-            how.append(f"{s.threads} thread{'s' if s.threads != 1 else ''}")
         notes: list[tuple[str, float | str]] = [("stopped by", s.stopped_by)]
         if s.threads:
+            how.append(f"{s.threads} thread{'s' if s.threads != 1 else ''}")
             notes.append(("threads", s.threads))
         return Origin(
             "synthetic",
@@ -72,30 +62,29 @@ class SyntheticSamples:
         if objective.quantile is not None:
             latencies = self.samples.censored_latencies()
             return percentile(latencies, objective.quantile, self.confidence, self.origin())
-        counted = _COUNTED[objective.indicator]
-        events = sum(counted(s) for s in self.samples.samples)
-        return ratio(events, len(self.samples.samples), self.confidence, self.origin())
+        # the same events the stopping rule counts; availability counts the good answers
+        against = counts_against(objective)
+        n = len(self.samples.samples)
+        bad = sum(1 for s in self.samples.samples if against(s))
+        events = n - bad if objective.indicator is Indicator.AVAILABILITY else bad
+        return ratio(events, n, self.confidence, self.origin())
 
     def _sequential(self, objective: Objective) -> Sli:
         samples, origin = self.samples.samples, self.origin()
         if not samples:
             return Unmeasured(origin, "no samples")
-        censor_at = (self.samples.timeout_s or 0.0) * 1000
-        reading = read(samples, objective, self.confidence, censor_at)
+        latencies = self.samples.censored_latencies()
+        reading = read(samples, objective, self.confidence, latencies.censor_at)
         n = reading.samples
         if objective.quantile is not None:
-            failed = sum(1 for s in samples if s.status is None)
-            censor_point = max(
-                [censor_at] + [s.latency_ms for s in samples if s.status is not None]
-            )
             interval = Interval(
                 reading.estimate,
                 reading.lower,
                 reading.upper,
                 self.confidence,
                 n,
-                censored=failed,
-                censor_at=censor_point if failed else None,
+                censored=latencies.censored,
+                censor_at=latencies.censor_point if latencies.censored else None,
                 sequential=True,
             )
             return Percentile(origin, objective.quantile, interval)
