@@ -10,10 +10,11 @@ from releasegate.load.runner import LOAD_DIR, STATS_PREFIX
 from releasegate.load.stats import LoadStats, StatsUnreadable, read_stats
 from releasegate.load.thresholds import LoadEvidence, require_answered
 from releasegate.pytest_plugin import GateRun, current_run, mark_folder
-from releasegate.slo.baseline import BASELINE_VAR, BaselineChoice, choose_baseline, synthetic_plan
+from releasegate.pytest_plugin.slo_fixtures import scrape_wait_left
+from releasegate.slo.baseline import BASELINE_VAR, BaselineChoice, choose_baseline
 from releasegate.slo.combine import SourceReading
 from releasegate.slo.judge import judge
-from releasegate.slo.objectives import Objective, objectives
+from releasegate.slo.objectives import Objective
 from releasegate.slo.prometheus import Prometheus
 from releasegate.slo.sli import SliSource
 from releasegate.slo.sources import (
@@ -23,13 +24,7 @@ from releasegate.slo.sources import (
     burn_windows,
     table,
 )
-from releasegate.slo.stopping import Decider
-from releasegate.slo.synthetic import SAMPLES_FILE, SampleSet, take_samples
-
-# how long a Prometheus started beside the reference service may take to scrape it first
-SCRAPE_WAIT_S = 20.0
-# the bundled Prometheus scrapes every second: two scrapes after the synthetic samples
-BUNDLED_SCRAPES_S = 2.5
+from releasegate.slo.synthetic import SampleSet
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -113,26 +108,6 @@ def readings(
 
 
 @pytest.fixture(scope="session")
-def synthetic(gate_run: GateRun, slo: SloConfig) -> SampleSet:
-    """The gate's own samples of the key endpoints (kept in the run as samples.json), until
-    every objective is decided (`[slo.synthetic] stopping`) or the budget is spent; not one
-    answered because the target could not be reached: TargetUnreachable. A Prometheus started
-    beside the reference service scrapes once first, so that it sees them."""
-    if not slo.synthetic.enabled:
-        pytest.skip("[slo.synthetic] enabled = false")
-    if gate_run.prometheus_url and slo.prometheus is not None:
-        Prometheus(gate_run.prometheus_url).wait_until_scraping(SCRAPE_WAIT_S)
-    plan = synthetic_plan(gate_run.env)
-    decider = None
-    if slo.synthetic.stopping == "sequential":
-        decider = Decider(objectives(slo), slo.confidence)
-    samples = take_samples(gate_run.base_url, plan, environment=gate_run.env.name, decider=decider)
-    samples.write(gate_run.run_dir / SAMPLES_FILE, gate_run.redactor)
-    samples.raise_if_unreachable()
-    return samples
-
-
-@pytest.fixture(scope="session")
 def synthetic_source(synthetic: SampleSet, slo: SloConfig) -> SyntheticSamples:
     """SLIs from the synthetic samples."""
     return SyntheticSamples(
@@ -157,7 +132,7 @@ def prometheus_source(
 ) -> PrometheusMetrics:
     """SLIs from the configured Prometheus, or the one started beside the reference service;
     that one has seen only this run's traffic, so it first gets the synthetic samples and the
-    scrapes that follow them."""
+    scrapes that follow them (already past when the samples were taken early in the run)."""
     url = gate_run.prometheus_url or prometheus_config.url
     if url is None:
         raise EvidenceMissing(
@@ -166,8 +141,8 @@ def prometheus_source(
         )
     client = Prometheus(str(url).rstrip("/"), timeout_s=prometheus_config.timeout)
     if gate_run.prometheus_url:
-        request.getfixturevalue("synthetic")
-        time.sleep(BUNDLED_SCRAPES_S)
+        taken: SampleSet = request.getfixturevalue("synthetic")
+        time.sleep(scrape_wait_left(taken))
     return PrometheusMetrics.read(client, prometheus_config, slo.confidence, gate_run.env.name)
 
 

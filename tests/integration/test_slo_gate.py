@@ -543,3 +543,38 @@ def test_a_short_load_stage_leaves_the_objective_to_the_synthetic_samples(
     assert met.blocking
     decided = {m.name: m.value for m in met.measurements}
     assert decided["decided by"] == "synthetic"
+
+
+def test_a_run_with_the_pre_deploy_and_slo_gates_samples_the_target_once(
+    run_gate: RunGate, healthy_service: ReferenceServiceProcess, tmp_path: Path
+) -> None:
+    """With both gates in one run, the pre-deploy baseline is the SLO gate's samples, taken
+    once (first, as pre-deploy comes first), not a second sampling of the same target."""
+    envs = tmp_path / "environments"
+    text = ENV.format(
+        url=healthy_service.base_url,
+        token=TOKEN,
+        extra="",
+        target_extra="",
+        requests=450,
+        concurrency=4,
+        stopping="sequential",
+        p50=200,
+    )
+    write_env(envs, "staging", text)
+    run = run_gate(
+        "--env",
+        "staging",
+        "-k",
+        "baseline_is_captured or p95-synthetic",
+        marker="pre_deploy or slo",
+        env_vars={"RELEASEGATE_ENV_DIR": str(envs)},
+    )
+
+    outcomes = run.outcomes()
+    assert outcomes["test_baseline.py::test_latency_baseline_is_captured"] == "passed", run.output
+    assert outcomes["test_objectives.py::test_objective[p95-synthetic]"] == "passed"
+    baseline = read_samples(run.run_dir / "baseline.json")
+    samples = read_samples(run.run_dir / "samples.json")
+    assert baseline.taken_at == samples.taken_at
+    assert [s.latency_ms for s in baseline.samples] == [s.latency_ms for s in samples.samples]

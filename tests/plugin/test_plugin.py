@@ -208,3 +208,31 @@ def test_policy_contradictions_are_warned_in_the_header(project: pytest.Pytester
     result = project.runpytest("--env", "staging")
 
     result.stdout.fnmatch_lines(["releasegate warning: *error budget*in 3.0 days"])
+
+
+def test_a_gate_run_takes_its_stages_in_the_checklists_order(project: pytest.Pytester) -> None:
+    """pytest finds `load/` first and `smoke/` last; a gate run takes pre-deploy, smoke,
+    post-deploy, load, then the SLO gate (which reads the load stage's statistics), each
+    stage's checks in the order they were found."""
+    for stage, folder in [
+        ("load", "a_load"),
+        ("slo", "b_slo"),
+        ("smoke", "c_smoke"),
+        ("post_deploy", "d_post"),
+        ("pre_deploy", "e_pre"),
+    ]:
+        project.mkdir(folder)
+        (project.path / folder / f"test_{folder}.py").write_text(
+            f"import pytest\npytestmark = pytest.mark.{stage}\n"
+            f"def test_{folder}_1(): pass\ndef test_{folder}_2(): pass\n"
+        )
+    (project.path / "test_gate.py").unlink()
+
+    result = project.runpytest("--env", "staging", "-v")
+
+    ran = [line.split("::")[1].split()[0] for line in result.outlines if " PASSED" in line]
+    assert ran == [
+        f"test_{folder}_{n}"
+        for folder in ("e_pre", "c_smoke", "d_post", "a_load", "b_slo")
+        for n in (1, 2)
+    ]

@@ -2,7 +2,8 @@
 endpoints, written as baseline.json with the target URL and the time.
 
 One job, three callers: `releasegate baseline`, a rollout before its first stage, and the
-pre-deploy gate (`suites/pre_deploy/test_baseline.py`). Which baseline the SLO gate later
+pre-deploy gate (`suites/pre_deploy/test_baseline.py`), which in a run that also has the SLO gate
+writes that gate's samples instead of sampling twice. Which baseline the SLO gate later
 compares against is `releasegate.slo.baseline`'s question.
 """
 
@@ -42,8 +43,15 @@ def take_baseline(
 
     EvidenceMissing when there is nothing to sample (no endpoints), `BaselineUnanswered` when
     no request got an answer (nothing is written then)."""
-    redactor = redactor or env.redactor
     samples = take_samples(target, baseline_plan(env), environment=env.name)
+    return write_baseline(samples, target, path, redactor or env.redactor)
+
+
+def write_baseline(
+    samples: SampleSet, target: str, path: Path, redactor: Redactor
+) -> BaselineTaken:
+    """Write samples already taken of `target` (the SLO gate's, in a run that has both) as
+    the baseline; `BaselineUnanswered` when none of them got an answer (nothing is written)."""
     if not samples.latencies():
         raise BaselineUnanswered(
             f"no answer from {redactor.redact(target)} in {len(samples.samples)} requests:"

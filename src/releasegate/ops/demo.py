@@ -4,11 +4,13 @@ stage that has a suite, against it, in one pytest run. Deciding is `releasegate.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from releasegate.config import Environment
@@ -67,19 +69,50 @@ def run_demo(
             state_file=state,
         ) as service:
             on_service(service.base_url)
-            restart = [sys.executable, "-m", "releasegate", "target", "restart"]
-            restart += ["--state-file", str(state)]
-            on_watched(watch_deploy(env, service.base_url, restart, reports_dir, announce=on_watch))
-            argv = pytest_argv(
-                Path("suites"),
-                stages,
-                env_file=env.path,
-                run_id=run_id,
-                reports_dir=reports_dir,
-                base_url=service.base_url,
-                release_version=ref.service_version,
-                workers=workers,
-            )
-            subprocess.run(argv, cwd=root, check=False)
+            with _prometheus_beside(env, service.base_url) as environ:
+                restart = [sys.executable, "-m", "releasegate", "target", "restart"]
+                restart += ["--state-file", str(state)]
+                watched = watch_deploy(
+                    env, service.base_url, restart, reports_dir, announce=on_watch
+                )
+                on_watched(watched)
+                argv = pytest_argv(
+                    Path("suites"),
+                    stages,
+                    env_file=env.path,
+                    run_id=run_id,
+                    reports_dir=reports_dir,
+                    base_url=service.base_url,
+                    release_version=ref.service_version,
+                    workers=workers,
+                )
+                subprocess.run(argv, cwd=root, check=False, env=environ)
     finally:
         shutil.rmtree(state.parent, ignore_errors=True)
+
+
+@contextmanager
+def _prometheus_beside(env: Environment, base_url: str) -> Iterator[dict[str, str]]:
+    """With `[reference] prometheus = true`: a Prometheus scraping the service from before the
+    deploy (as a real one would be), named to the gate run in its environment; without one
+    (not installed, did not start), the gate run starts its own as it would alone."""
+    from releasegate.target.prometheus_server import (
+        PROMETHEUS,
+        REFERENCE_PROMETHEUS_VAR,
+        PrometheusServer,
+    )
+
+    environ = dict(os.environ)
+    if not env.model.reference.prometheus or PROMETHEUS is None:
+        yield environ
+        return
+    server = PrometheusServer(base_url)
+    try:
+        server.start()
+    except RuntimeError:
+        yield environ
+        return
+    try:
+        yield {**environ, REFERENCE_PROMETHEUS_VAR: server.url}
+    finally:
+        server.stop()

@@ -15,18 +15,21 @@ import pytest
 from releasegate.browser.artefacts import Artefact
 from releasegate.pytest_plugin._keys import ARTEFACTS, GATE_RUN, GateRun
 
-# one module per job: options, the gate run's configuration, classifying and attaching to
-# reports (redaction is called from the classification), the fixtures (the run's; the target's
-# health and version; the API contract), which a team's own checks use as the bundled gates do
+# one module per job: options, the gate run's configuration, its checks' order, classifying and
+# attaching to reports (redaction is called from the classification), the fixtures (the run's;
+# the target's health and version; the API contract; the SLO gate's samples), which a team's
+# own checks use as the bundled gates do
 pytest_plugins = [
     "releasegate.pytest_plugin.plugin_options",
     "releasegate.pytest_plugin.gate_setup",
     "releasegate.pytest_plugin.bundled_collection",
+    "releasegate.pytest_plugin.run_order",
     "releasegate.pytest_plugin.report_classification",
     "releasegate.pytest_plugin.attachments",
     "releasegate.pytest_plugin.fixtures",
     "releasegate.pytest_plugin.target_fixtures",
     "releasegate.pytest_plugin.api_contract_fixtures",
+    "releasegate.pytest_plugin.slo_fixtures",
 ]
 
 

@@ -10,6 +10,7 @@ controller hands it (`pytest_configure_node`).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -98,14 +99,21 @@ def _start_bundled_prometheus(
     config: pytest.Config, env: Environment, base_url: str
 ) -> tuple[str | None, list[str]]:
     """`[reference] prometheus = true` and a loopback target: a Prometheus scraping it every
-    second, for the SLO gate's metrics checks. (URL, notes for the run's header.)"""
+    second, for the SLO gate's metrics checks: the one `$RELEASEGATE_REFERENCE_PROMETHEUS`
+    names (the demo's, left running), else one started now. (URL, notes for the run's
+    header.)"""
     from urllib.parse import urlsplit
+
+    from releasegate.target.prometheus_server import REFERENCE_PROMETHEUS_VAR
 
     if not env.model.reference.prometheus or urlsplit(base_url).hostname not in _LOOPBACK:
         return None, []
     markexpr = str(config.getoption("markexpr") or "")
     if markexpr and "slo" not in stages_in_markexpr(markexpr):
         return None, []  # only the SLO gate reads it
+    given = os.environ.get(REFERENCE_PROMETHEUS_VAR)
+    if given:
+        return given, []
     from releasegate.target.prometheus_server import PrometheusServer
 
     server = PrometheusServer(base_url)

@@ -19,6 +19,11 @@ import httpx
 from releasegate.net import free_loopback_port
 
 PROMETHEUS = shutil.which("prometheus")
+# A Prometheus already scraping the reference service (`releasegate demo` starts one beside it
+# before the deploy it watches, as a real one would be): the gate run reads it instead of
+# starting its own, whose first scrape comes about 5 s after it starts (Prometheus 2.42
+# passes new targets to its scrapers every 5 s)
+REFERENCE_PROMETHEUS_VAR = "RELEASEGATE_REFERENCE_PROMETHEUS"
 
 
 class PrometheusServer:
