@@ -91,6 +91,7 @@ def run_slo(
     reports: Path | None = None,
     stopping: str = "sequential",
     p50: int = 200,
+    marker: str = "slo",
 ) -> GateRun:
     envs = tmp_path / "environments"
     text = ENV.format(
@@ -105,7 +106,7 @@ def run_slo(
     )
     write_env(envs, "staging", text)
     return run_gate(
-        "--env", "staging", *args, marker="slo", env_vars={"RELEASEGATE_ENV_DIR": str(envs)}
+        "--env", "staging", *args, marker=marker, env_vars={"RELEASEGATE_ENV_DIR": str(envs)}
     )
 
 
@@ -550,25 +551,13 @@ def test_a_run_with_the_pre_deploy_and_slo_gates_samples_the_target_once(
 ) -> None:
     """With both gates in one run, the pre-deploy baseline is the SLO gate's samples, taken
     once (first, as pre-deploy comes first), not a second sampling of the same target."""
-    envs = tmp_path / "environments"
-    text = ENV.format(
-        url=healthy_service.base_url,
-        token=TOKEN,
-        extra="",
-        target_extra="",
-        requests=450,
-        concurrency=4,
-        stopping="sequential",
-        p50=200,
-    )
-    write_env(envs, "staging", text)
-    run = run_gate(
-        "--env",
-        "staging",
+    run = run_slo(
+        run_gate,
+        tmp_path,
+        healthy_service.base_url,
         "-k",
         "baseline_is_captured or p95-synthetic",
         marker="pre_deploy or slo",
-        env_vars={"RELEASEGATE_ENV_DIR": str(envs)},
     )
 
     outcomes = run.outcomes()

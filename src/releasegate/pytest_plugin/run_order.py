@@ -13,21 +13,17 @@ from __future__ import annotations
 import pytest
 
 from releasegate.pytest_plugin._keys import GATE_RUN
+from releasegate.pytest_plugin.report_classification import stage_of
 from releasegate.stages import Stage
 
 RUN_ORDER: tuple[Stage, ...] = ("pre_deploy", "smoke", "post_deploy", "load", "slo")
-
-
-def stages_of(item: pytest.Item) -> list[Stage]:
-    """The stage markers of a check, in the run's order."""
-    names = {mark.name for mark in item.iter_markers()}
-    return [stage for stage in RUN_ORDER if stage in names]
+_POSITION: dict[str, int] = {stage: n for n, stage in enumerate(RUN_ORDER)}
 
 
 def run_position(item: pytest.Item) -> int:
-    """Where a check's stage runs; a check with no stage runs after all of them."""
-    stages = stages_of(item)
-    return RUN_ORDER.index(stages[0]) if stages else len(RUN_ORDER)
+    """Where a check's stage (the one its evidence records) runs; a check with no stage runs
+    after all of them."""
+    return _POSITION.get(stage_of(item) or "", len(RUN_ORDER))
 
 
 @pytest.hookimpl(trylast=True)

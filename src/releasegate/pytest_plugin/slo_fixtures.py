@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from releasegate.pytest_plugin._keys import GateRun
-from releasegate.pytest_plugin.run_order import stages_of
+from releasegate.pytest_plugin.report_classification import stage_of
 from releasegate.slo.baseline import synthetic_plan
 from releasegate.slo.objectives import objectives
 from releasegate.slo.prometheus import Prometheus
@@ -34,7 +34,7 @@ def scrape_wait_left(samples: SampleSet, now: datetime | None = None) -> float:
 
 def run_has_stage(session: pytest.Session, stage: str) -> bool:
     """Whether any check of this run (after `-m`) belongs to `stage`."""
-    return any(stage in stages_of(item) for item in session.items)
+    return any(stage_of(item) == stage for item in session.items)
 
 
 @pytest.fixture(scope="session")
