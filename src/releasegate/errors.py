@@ -222,3 +222,21 @@ class SamplesUnreadable(ReleasegateError):
 class PrometheusUnavailable(EvidenceMissing):
     """Prometheus could not be asked, or did not answer the query with a number: the SLO gate
     could not measure (HOLD), with the query in the message."""
+
+
+# --- metrics ---
+
+
+class ProviderError(EvidenceMissing):
+    """A metric's provider could not give a value: Prometheus or the URL unreachable or refusing,
+    a command that failed or timed out, an answer that is not a number or JSON. One measurement
+    in error; too many in a row leave the check without evidence (HOLD)."""
+
+
+class LogUnreadable(EvidenceMissing):
+    """A `[[logs]]` source that could not be read (no such file, a command that failed): the
+    check could not look, which is never a pass (HOLD)."""
+
+
+class MetricBaselineUnreadable(ReleasegateError):
+    """A metrics-before.json that is not ours or not valid JSON."""

@@ -12,7 +12,17 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "releasegate"
 
 # The small flat core: plain modules every package may use.
-CORE = {"errors", "outcome", "units", "stages", "net", "redact", "documents", "probe"}
+CORE = {
+    "errors",
+    "outcome",
+    "units",
+    "stages",
+    "net",
+    "redact",
+    "documents",
+    "probe",
+    "conditions",
+}
 
 # What each package may import besides the core (the arrows of ARCHITECTURE.md's table).
 ALLOWED: dict[str, set[str]] = {
@@ -23,16 +33,29 @@ ALLOWED: dict[str, set[str]] = {
     "slo": {"config", "evidence"},
     "browser": {"config", "evidence"},
     "load": {"config", "evidence", "slo"},
+    # metrics: the Prometheus provider asks through the SLO gate's client
+    "metrics": {"config", "evidence", "slo"},
     # target: the demo starts the bundled service; checks: init reads what an app serves with
     # the judges' own readers (health formats, security headers)
     "ops": {"config", "evidence", "checks", "slo", "target"},
     "report": {"config", "evidence", "browser", "load", "ops"},
     "target": set(),
-    "pytest_plugin": {"config", "evidence", "checks", "slo", "browser", "load", "ops", "target"},
+    "pytest_plugin": {
+        "config",
+        "evidence",
+        "checks",
+        "slo",
+        "browser",
+        "load",
+        "metrics",
+        "ops",
+        "target",
+    },
     "cli": {
         "config",
         "evidence",
         "checks",
+        "metrics",
         "slo",
         "browser",
         "load",

@@ -69,6 +69,14 @@ GOOD = [
     pytest.param(
         "refuse-for=250ms", Fault("refuse-for", 0.25), "refuse-for=250ms", id="refuse-for-ms"
     ),
+    pytest.param("cache-miss", Fault("cache-miss"), "cache-miss", id="cache-miss"),
+    pytest.param("leak=50", Fault("leak", 50.0), "leak=50", id="leak"),
+    pytest.param("leak=0.5", Fault("leak", 0.5), "leak=0.5", id="leak-fraction"),
+    pytest.param("leak=200MB/s", Fault("leak", 200.0), "leak=200", id="leak-unit-at-most"),
+    pytest.param("job-fail=1", Fault("job-fail", 1.0), "job-fail=1", id="job-fail-all"),
+    pytest.param("job-fail=0.25", Fault("job-fail", 0.25), "job-fail=0.25", id="job-fail"),
+    pytest.param("job-fail=0", Fault("job-fail", 0.0), "job-fail=0", id="job-fail-none"),
+    pytest.param("LOG-ERRORS", Fault("log-errors"), "log-errors", id="log-errors"),
 ]
 
 
@@ -133,6 +141,18 @@ BAD = [
     pytest.param("slow-page=soon", "'soon' is not a duration", id="slow-page"),
     pytest.param("refuse-for", "refuse-for needs a value, e.g. refuse-for=5s", id="refuse-for"),
     pytest.param("contract=bend", "write contract=break", id="contract-value"),
+    pytest.param("cache-miss=1", "cache-miss takes no value; write cache-miss", id="cache-miss"),
+    pytest.param("log-errors=yes", "log-errors takes no value", id="log-errors-value"),
+    pytest.param("leak", "leak needs a value, e.g. leak=50", id="leak-no-value"),
+    pytest.param("leak=lots", "'lots' is not a number of megabytes per second", id="leak-word"),
+    pytest.param("leak=0", "the leak must be more than 0 and at most 200 MB/s", id="leak-zero"),
+    pytest.param("leak=-5", "the leak must be more than 0", id="leak-negative"),
+    pytest.param("leak=201", "at most 200 MB/s, not 201", id="leak-above-cap"),
+    pytest.param("leak=nan", "the leak must be more than 0", id="leak-nan"),
+    pytest.param("leak=50GB/s", "'50GB/s' is not a number of megabytes", id="leak-unit"),
+    pytest.param("job-fail=1.5", "the ratio must be from 0 to 1, not 1.5", id="job-fail-above"),
+    pytest.param("job-fail=some", "'some' is not a number from 0 to 1", id="job-fail-word"),
+    pytest.param("job-fail", "job-fail needs a value, e.g. job-fail=0.5", id="job-fail-none"),
 ]
 
 
@@ -200,6 +220,10 @@ def test_describe_lists_every_fault_in_a_stable_order() -> None:
     """describe() gives the canonical texts, whatever order they were given in."""
     faults = parse_faults(
         [
+            "log-errors",
+            "job-fail=0.5",
+            "leak=20",
+            "cache-miss",
             "contract=break",
             "refuse-for=2s",
             "db-down",
@@ -226,7 +250,24 @@ def test_describe_lists_every_fault_in_a_stable_order() -> None:
         "db-down",
         "refuse-for=2s",
         "contract=break",
+        "cache-miss",
+        "leak=20",
+        "job-fail=0.5",
+        "log-errors",
     ]
+
+
+def test_the_signal_faults_set_their_fields_and_the_last_value_wins() -> None:
+    """cache-miss and log-errors are flags; leak and job-fail keep the last value given."""
+    faults = parse_faults(["leak=10,leak=50", "job-fail=1", "job-fail=0.2", "cache-miss"])
+
+    assert faults == FaultSet(cache_miss=True, leak_mb_per_s=50.0, job_fail=0.2)
+    assert parse_faults(["log-errors"]) == FaultSet(log_errors=True)
+
+
+def test_the_valid_faults_name_the_four_signal_faults_in_their_forms() -> None:
+    """What a bad fault's message lists: the new forms as outside checks write them."""
+    assert FAULT_FORMS[-4:] == ("cache-miss", "leak=MB/s", "job-fail=0..1", "log-errors")
 
 
 def test_a_refusal_is_an_event_not_a_lasting_fault() -> None:

@@ -11,8 +11,8 @@ The package's modules, one job each:
 - one module per group of tables: `target_tables` (`[target]`, `[reference]`, `[[endpoints]]`,
   `[[pages]]`), `browser_tables`, `slo_tables`, `load_tables`, `policy_tables` (`[policy]`,
   `[rollback]`, `[notify]`), `pre_deploy_tables` (`[pre_deploy]`, `[secret_scan]`, `[tls]`,
-  `[database]`), `post_deploy_tables` (`[post_deploy]`, `[headers]`, `[cache]`, `[watch]`) and
-  `monitor_tables`.
+  `[database]`), `post_deploy_tables` (`[post_deploy]`, `[headers]`, `[cache]`, `[watch]`),
+  `monitor_tables` and `metrics_tables` (`[[metrics]]`, `[[logs]]`).
 
 Import from `releasegate.config`, not from the modules: this is the public surface.
 """
@@ -38,6 +38,7 @@ from releasegate.config.loader import (
     load_for_review,
     resolve_path,
 )
+from releasegate.config.metrics_tables import MAX_METRIC_SPAN_S, LogCheck, MetricCheck
 from releasegate.config.monitor_tables import MONITOR_MAX_S, MonitorConfig
 from releasegate.config.policy_tables import NotifyConfig, PolicyConfig, RollbackConfig
 from releasegate.config.post_deploy_tables import (
@@ -93,6 +94,7 @@ __all__ = [
     "ENV_DIR_VAR",
     "ENV_VAR",
     "EXAMPLE_SUFFIX",
+    "MAX_METRIC_SPAN_S",
     "MIN_INCREASE_FLOOR_MS",
     "MONITOR_MAX_S",
     "BackupConfig",
@@ -116,6 +118,8 @@ __all__ = [
     "LoadConfig",
     "LoadProfile",
     "LoadThresholds",
+    "LogCheck",
+    "MetricCheck",
     "MigrationsConfig",
     "MonitorConfig",
     "NotifyConfig",

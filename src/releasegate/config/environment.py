@@ -12,6 +12,7 @@ from pydantic import Field, model_validator
 
 from releasegate.config.browser_tables import BrowserConfig
 from releasegate.config.load_tables import LoadConfig
+from releasegate.config.metrics_tables import LogCheck, MetricCheck, unique_names
 from releasegate.config.monitor_tables import MonitorConfig
 from releasegate.config.policy_tables import NotifyConfig, PolicyConfig, RollbackConfig
 from releasegate.config.post_deploy_tables import (
@@ -63,6 +64,8 @@ class EnvironmentModel(StrictModel):
     cache: CacheConfig = Field(default_factory=CacheConfig)
     watch: WatchConfig = Field(default_factory=WatchConfig)
     monitor: MonitorConfig = Field(default_factory=MonitorConfig)
+    metrics: list[MetricCheck] = Field(default_factory=list)
+    logs: list[LogCheck] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _needs_a_target(self) -> EnvironmentModel:
@@ -74,6 +77,8 @@ class EnvironmentModel(StrictModel):
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"endpoint/page ids must be unique; repeated: {duplicates}")
+        unique_names("metrics", [m.name for m in self.metrics])
+        unique_names("logs", [log.name for log in self.logs])
         return self
 
 

@@ -58,6 +58,11 @@ class Measurement(_Model):
     samples: int | None = None
     source: str | None = None
     window: str | None = None  # what the samples span: "5m" in Prometheus, "4.7s" of sampling
+    # one of a series of measurements ([[metrics]]): when it was taken (ISO 8601, UTC), its
+    # outcome (success, failure, inconclusive, error) and the provider's or judge's line
+    at: str | None = None
+    outcome: str | None = None
+    note: str | None = None
 
 
 class CheckResult(_Model):

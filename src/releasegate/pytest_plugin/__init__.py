@@ -18,7 +18,7 @@ from releasegate.pytest_plugin._keys import ARTEFACTS, GATE_RUN, GateRun
 # one module per job: options, the gate run's configuration, its checks' order, classifying and
 # attaching to reports (redaction is called from the classification), the fixtures (the run's;
 # the target's health and version; the API contract; the SLO gate's samples), which a team's
-# own checks use as the bundled gates do
+# own checks use as the bundled gates do; the team's [[metrics]] and [[logs]] checks
 pytest_plugins = [
     "releasegate.pytest_plugin.plugin_options",
     "releasegate.pytest_plugin.gate_setup",
@@ -30,6 +30,7 @@ pytest_plugins = [
     "releasegate.pytest_plugin.target_fixtures",
     "releasegate.pytest_plugin.api_contract_fixtures",
     "releasegate.pytest_plugin.slo_fixtures",
+    "releasegate.pytest_plugin.metric_checks",
 ]
 
 

@@ -109,8 +109,15 @@ def _start_bundled_prometheus(
     if not env.model.reference.prometheus or urlsplit(base_url).hostname not in _LOOPBACK:
         return None, []
     markexpr = str(config.getoption("markexpr") or "")
-    if markexpr and "slo" not in stages_in_markexpr(markexpr):
-        return None, []  # only the SLO gate reads it
+    # the SLO gate reads it, and [[metrics]] of Prometheus without a URL of their own
+    readers = {"slo"} | {
+        stage
+        for metric in env.model.metrics
+        if metric.provider == "prometheus" and metric.url is None
+        for stage in metric.stage
+    }
+    if markexpr and not readers & set(stages_in_markexpr(markexpr)):
+        return None, []
     given = os.environ.get(REFERENCE_PROMETHEUS_VAR)
     if given:
         return given, []

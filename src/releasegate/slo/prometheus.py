@@ -31,7 +31,7 @@ class Prometheus:
         must aggregate (sum, histogram_quantile over `sum by (le)`, ...)."""
         result, where = self._ask(promql, at)
         if isinstance(result, float):
-            return result
+            return _number(result, where)
         if len(result) > 1:
             raise PrometheusUnavailable(
                 f"the query returned {len(result)} series; aggregate it to one ({where})"
@@ -71,6 +71,16 @@ class Prometheus:
 
     def _ask(self, promql: str, at: float | None) -> tuple[float | list[dict[str, Any]], str]:
         """The answer's scalar, or its non-empty vector; every other answer raises."""
+        result, where = self.answer(promql, at)
+        if not isinstance(result, float) and not result:
+            raise PrometheusUnavailable(f"the query returned no series ({where})")
+        return result, where
+
+    def answer(
+        self, promql: str, at: float | None = None
+    ) -> tuple[float | list[dict[str, Any]], str]:
+        """The answer's scalar or its vector (empty when no series matched), and where it was
+        asked (URL and query) for messages; PrometheusUnavailable when there is no answer."""
         params: dict[str, Any] = {"query": promql}
         if at is not None:
             params["time"] = at
@@ -97,10 +107,8 @@ class Prometheus:
         data = body.get("data") or {}
         result = data.get("result")
         if data.get("resultType") == "scalar" and isinstance(result, list):
-            return _number(result[1], where), where
-        if not result:
-            raise PrometheusUnavailable(f"the query returned no series ({where})")
-        return list(result), where
+            return float(result[1]), where
+        return list(result or []), where
 
 
 def _number(text: Any, where: str) -> float:
