@@ -11,6 +11,7 @@ from releasegate.config import load_environment
 from releasegate.errors import BaselineUnanswered, EvidenceMissing
 from releasegate.evidence.decide import ExitCode
 from releasegate.evidence.runs import new_run_id
+from releasegate.metrics.before_capture import take_metric_befores
 from releasegate.ops.baseline_capture import take_baseline
 from releasegate.slo.synthetic import BASELINE_FILE
 
@@ -30,7 +31,8 @@ def baseline_command(
 ) -> None:
     """Take the latency baseline before a deploy: the SLO gate's synthetic samples of the key
     endpoints, written as baseline.json (with the target URL and the time); the SLO gate
-    compares against the newest one of the same target within [slo.baseline] max_age."""
+    compares against the newest one of the same target within [slo.baseline] max_age. Every
+    [[metrics]] entry with before = "baseline" is measured too and kept beside it."""
     env = load_environment(env_name)
     target = env.base_url(base_url)
     if target is None:
@@ -43,3 +45,9 @@ def baseline_command(
     except EvidenceMissing as exc:
         fail(str(exc))
     click.echo(f"{taken.line()}: {taken.path}")
+    problems = 0
+    for line, ok in take_metric_befores(env, target, taken.path.parent):
+        click.echo(env.redactor.redact(line), err=not ok)
+        problems += not ok
+    if problems:
+        raise SystemExit(ExitCode.HOLD)

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from releasegate.documents import read_document
-from releasegate.errors import MetricBaselineUnreadable
+from releasegate.errors import EvidenceMissing, MetricBaselineUnreadable
 from releasegate.evidence.results import write_atomically
-from releasegate.metrics.provider import Value
+from releasegate.metrics.provider import Provider, Reading, Value
 
 SCHEMA = "releasegate.metric-before/1"
 FOLDER = "metrics-before"
@@ -66,6 +66,22 @@ def write_before(run_dir: Path, before: Before) -> Path:
     return path
 
 
+def take_before(
+    name: str, provider: Provider, *, environment: str, target_url: str, folder: Path
+) -> tuple[Before, Reading]:
+    """Read `provider` once and keep the value in `folder` as metric `name`'s value before
+    the deploy. ProviderError when it cannot be read, EvidenceMissing when it has no data
+    (nothing is written then: a later check says so instead of comparing with nothing)."""
+    reading = provider.read()
+    if reading.value is None:
+        raise EvidenceMissing(
+            f"{name}: no data before the deploy ({reading.note}; {provider.where})"
+        )
+    at = datetime.now(UTC).isoformat(timespec="milliseconds")
+    before = Before(name, reading.value, environment, target_url, at)
+    return replace(before, path=write_before(folder, before)), reading
+
+
 def read_before(path: Path) -> Before:
     raw = read_document(path, SCHEMA, MetricBaselineUnreadable)
     try:
@@ -98,7 +114,8 @@ def find_before(
     own = run_dir / FOLDER / key
     candidates = [own] if own.is_file() else []
     if reports_dir.is_dir():
-        candidates += [p for p in reports_dir.glob(f"*/{FOLDER}/{key}") if p != own]
+        # runs' folders, and `releasegate baseline`'s (reports/baselines/<id>/)
+        candidates += [p for p in reports_dir.glob(f"**/{FOLDER}/{key}") if p != own]
     usable: list[tuple[datetime, Before]] = []
     rejected: list[str] = []
     for path in candidates:

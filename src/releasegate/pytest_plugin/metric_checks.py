@@ -19,20 +19,18 @@ from releasegate.config import Environment, LogCheck, MetricCheck
 from releasegate.errors import EvidenceMissing, LogUnreadable
 from releasegate.evidence.results import RESULTS_FILE, EvidenceError, read_results
 from releasegate.metrics.analysis import Limits, judge, measure_all
-from releasegate.metrics.command_provider import CommandProvider
 from releasegate.metrics.log_scan import judge_log, scan
 from releasegate.metrics.log_sources import read_new_lines
 from releasegate.metrics.measurement import Conditions, Measured, measure_once
-from releasegate.metrics.metric_baseline import Before, find_before, write_before
+from releasegate.metrics.metric_baseline import find_before, take_before
 from releasegate.metrics.prometheus_provider import PrometheusProvider
 from releasegate.metrics.provider import Provider, Value
-from releasegate.metrics.web_provider import WebProvider, headers_for
+from releasegate.metrics.providers import provider_for
 from releasegate.ops.watch import find_timeline
 from releasegate.outcome import Judged
 from releasegate.pytest_plugin._keys import GATE_RUN, GateRun
 from releasegate.pytest_plugin.fixtures import Expect, Measure
 from releasegate.pytest_plugin.slo_fixtures import SCRAPE_WAIT_S
-from releasegate.slo.prometheus import Prometheus
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -83,7 +81,7 @@ def test_metric(
     _skip_placeholder(metric_check, "metrics", request)
     assert metric_check is not None
     conditions = _conditions(metric_check, gate_run)
-    provider = provider_for(metric_check, gate_run)
+    provider = _provider(metric_check, gate_run)
     limits = Limits(
         count=metric_check.count,
         failure_limit=metric_check.failure_limit,
@@ -113,26 +111,25 @@ def test_metric_before(
     and kept with the baseline for the checks that compare against it."""
     _skip_placeholder(metric_before, "metrics", request)
     assert metric_before is not None
-    provider = provider_for(metric_before, gate_run)
-    reading = provider.read()  # a ProviderError is missing evidence: HOLD
+    provider = _provider(metric_before, gate_run)
     where = gate_run.redactor.redact(provider.where)
-    if reading.value is None:
-        raise EvidenceMissing(
-            f"{metric_before.name}: no data before the deploy ({reading.note}; {where};"
-            f" env={env.name})"
+    try:
+        before, reading = take_before(
+            metric_before.name,
+            provider,
+            environment=env.name,
+            target_url=gate_run.base_url,
+            folder=gate_run.run_dir,
         )
-    at = datetime.now(UTC).isoformat(timespec="milliseconds")
-    write_before(
-        gate_run.run_dir,
-        Before(metric_before.name, reading.value, env.name, gate_run.base_url, at),
-    )
+    except EvidenceMissing as exc:  # the provider failed, or no data
+        raise EvidenceMissing(gate_run.redactor.redact(f"{exc} (env={env.name})")) from None
     measure(
         f"{metric_before.name} before",
-        _value_for_evidence(reading.value, gate_run),
+        _value_for_evidence(before.value, gate_run),
         unit=metric_before.unit,
-        at=at,
+        at=before.taken_at,
         source="baseline",
-        note=gate_run.redactor.redact(reading.note),
+        note=gate_run.redactor.redact(f"{reading.note}; {where}"),
     )
 
 
@@ -190,39 +187,14 @@ def deploy_start(gate_run: GateRun) -> tuple[datetime, str]:
     raise EvidenceMissing(f"no start time for the log checks: {path} unreadable")
 
 
-def provider_for(check: MetricCheck, gate_run: GateRun) -> Provider:
-    """The provider of `check`, pointed where the environment says."""
-    env = gate_run.env
-    if check.provider == "prometheus":
-        assert check.query is not None
-        configured = env.model.slo.prometheus
-        url = check.url or gate_run.prometheus_url or (configured.url if configured else None)
-        if url is None:
-            raise EvidenceMissing(
-                f"{check.name}: no Prometheus to ask: set `url` on the metric or [slo.prometheus]"
-                f" url in {env.path} (or [reference] prometheus = true with Prometheus"
-                " installed)"
-            )
-        client = Prometheus(url.rstrip("/"), timeout_s=check.timeout)
-        if url == gate_run.prometheus_url:  # started for this run: it may not have scraped yet
-            client.wait_until_scraping(SCRAPE_WAIT_S)
-        return PrometheusProvider(client, check.query)
-    if check.provider == "web":
-        assert check.url is not None
-        url = gate_run.base_url + check.url if check.url.startswith("/") else check.url
-        headers = {**headers_for(url, gate_run.base_url, env.target.headers), **check.headers}
-        return WebProvider(
-            url=url,
-            method=check.method,
-            body=check.body,
-            headers=headers,
-            jsonpath=check.jsonpath,
-            jmespath=check.jmespath,
-            timeout_s=check.timeout,
-            verify_tls=env.target.verify_tls,
-        )
-    assert check.command is not None
-    return CommandProvider(check.command, check.timeout, env.repository)
+def _provider(check: MetricCheck, gate_run: GateRun) -> Provider:
+    provider = provider_for(check, gate_run.env, gate_run.base_url, gate_run.prometheus_url)
+    if isinstance(provider, PrometheusProvider) and provider.prometheus.url == (
+        gate_run.prometheus_url or ""
+    ).rstrip("/"):
+        # started for this run: it may not have scraped the target yet
+        provider.prometheus.wait_until_scraping(SCRAPE_WAIT_S)
+    return provider
 
 
 def _conditions(check: MetricCheck, gate_run: GateRun) -> Conditions:
