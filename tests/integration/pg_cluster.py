@@ -127,6 +127,9 @@ def postgres_server() -> Iterator[PostgresServer]:
               "-U", user])  # fmt: skip
         port = _free_port()
         options = f"-c listen_addresses=127.0.0.1 -p {port} -k {sockets} -c fsync=off"
+        # the "slow queries" metric example reads pg_stat_statements (tests/integration/
+        # test_metric_checks.py); loading it costs the other tests nothing
+        options += " -c shared_preload_libraries=pg_stat_statements"
         _run([*prefix, pg_ctl, "-D", str(data), "-w", "-t", str(COMMAND_TIMEOUT_S),
               "-o", options, "-l", str(log_file), "start"])  # fmt: skip
         yield PostgresServer(port=port, user=user, log_file=log_file)

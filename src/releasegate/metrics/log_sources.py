@@ -4,8 +4,9 @@
   `docker compose logs --since {since}` and `kubectl logs --since-time={since}` do);
 - `file`: a path or glob; a line counts when the time it starts with (ISO 8601, Python's
   logging, nginx's error log, the common log format, syslog; a zone-less time is this machine's
-  local time) is at or after the deploy's start, and a line without a time (a traceback's)
-  goes with the line before it; a file last written before the start has no new lines;
+  local time) is in or after the second the deploy started, and a line without a time (a
+  traceback's) goes with the line before it; a file last written before the start has no new
+  lines;
 - `journald`: `journalctl -u UNIT --since @EPOCH -o cat`.
 
 A source that cannot be read raises `LogUnreadable`: never a pass.
@@ -86,11 +87,14 @@ def lines_since(lines: Iterable[str], since: datetime) -> tuple[list[str], bool]
     kept: list[str] = []
     current: bool | None = None  # before the first dated line: unknown
     dated = False
+    # many logs write whole seconds (nginx, syslog): a line of the second the deploy started
+    # in counts, rather than miss what the deploy's first moments wrote
+    floor = since.replace(microsecond=0)
     for line in lines:
         when = line_time(line)
         if when is not None:
             dated = True
-            current = when >= since
+            current = when >= floor
         if current:
             kept.append(line)
     return kept, dated

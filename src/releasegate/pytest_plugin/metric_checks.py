@@ -160,7 +160,7 @@ def test_log(
         threshold=log_check.max,
         comparison="<=",
         samples=found.read,
-        note="; ".join(found.matching[:3]) or None,
+        note=f"since {shown_since}: " + ("; ".join(found.matching[:3]) or "none"),
     )
     expect.judged(judge_log(log_check, found, shown_since), context=f"env={env.name}")
 
