@@ -173,3 +173,81 @@ def test_allure_html_is_rendered_when_node_is_there(
     assert built.notes == []
     assert allure.is_file()
     assert 'href="allure/index.html"' in (allure.parent.parent / "index.html").read_text()
+
+
+def test_a_metric_checks_chart_is_drawn_beside_its_check(
+    browser: object, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A `[[metrics]]` check's measurements, charted in the row under the check: Chromium draws
+    the SVG (one dot per number, the threshold line), with no console error or request off the
+    machine."""
+    from datetime import UTC, datetime
+
+    from releasegate.evidence.results import (
+        CheckResult,
+        Measurement,
+        Results,
+        RunInfo,
+        write_atomically,
+    )
+
+    reports = tmp_path_factory.mktemp("metric-site") / "reports"
+    check = CheckResult(
+        id="suites/post_deploy/test_post_deploy_metrics.py::test_metric[cache hit rate]",
+        stage="post_deploy",
+        outcome="failed",
+        cause="product",
+        measurements=[
+            Measurement(
+                name=f"cache hit rate #{n}",
+                value=value,
+                threshold="result >= 0.8",
+                source="prometheus",
+                at=f"2026-12-04T13:43:{10 * n:02d}.000+00:00",
+                outcome=outcome,
+                note="no series" if value is None else "",
+            )
+            for n, (value, outcome) in enumerate(
+                [(0.93, "success"), (0.71, "failure"), (None, "inconclusive")], 1
+            )
+        ],
+    )
+    info = RunInfo(
+        id="20261204T134300Z-local-metrics",
+        environment="local",
+        target_url="http://127.0.0.1:1",
+        started_at=datetime(2026, 12, 4, 13, 43, tzinfo=UTC),
+        finished_at=datetime(2026, 12, 4, 13, 44, tzinfo=UTC),
+        tool_version="0",
+        stages_requested=["post_deploy"],
+        status="finished",
+        complete=True,
+        pytest_exit_status=1,
+    )
+    write_atomically(
+        reports / info.id / "results.json", Results(run=info, checks=[check]).to_json()
+    )
+    built = build_site(reports, allure=False)
+    page = browser.new_page()  # type: ignore[attr-defined]
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+
+    page.goto((built.out / "runs" / info.id / "index.html").as_uri())
+    chart = page.get_by_test_id("metric-chart")
+
+    assert (
+        chart.get_attribute("data-check")
+        == "test_post_deploy_metrics.py::test_metric[cache hit rate]"
+    )
+    assert chart.locator("svg").is_visible()
+    assert chart.locator("circle.dot:not([r='0'])").count() == 2
+    assert chart.locator("text.label", has_text="result >= 0.8").is_visible()
+    assert page.get_by_test_id("metric-unplotted").locator("td", has_text="no series").count() == 1
+    assert errors == []
+    assert {url.split(":", 1)[0] for url in requests} <= {"file", "data"}
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / "run-page-metric-chart.png"), full_page=True)
+    page.close()

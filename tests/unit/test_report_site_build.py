@@ -169,6 +169,72 @@ def test_slo_percentiles_are_charted_with_their_intervals_and_the_baseline(tmp_p
     assert "GET /x" in page
 
 
+def metric_check(name: str, condition: str, values: list[float | None]) -> CheckResult:
+    """A `test_metric[<name>]` check as the plugin records it: one measurement every 10 s."""
+    return CheckResult(
+        id=f"suites/post_deploy/test_post_deploy_metrics.py::test_metric[{name}]",
+        stage="post_deploy",
+        outcome="passed",
+        measurements=[
+            Measurement(
+                name=f"{name} #{n}",
+                value=value,
+                threshold=condition,
+                source="prometheus",
+                at=f"2026-12-04T13:43:{12 + 10 * n}.558+00:00",
+                outcome="inconclusive" if value is None else "success",
+                note="the query returned no series" if value is None else "holds",
+            )
+            for n, value in enumerate(values, 1)
+        ],
+    )
+
+
+def test_a_metric_checks_measurements_are_charted_under_the_check(tmp_path: Path) -> None:
+    """The run page draws the series right below its check's row (before the next check's),
+    one point per measurement, with the condition's threshold line."""
+    write_run(
+        tmp_path,
+        "r1",
+        [
+            metric_check("cache hit rate", "result >= 0.8", [0.93, 0.91, 0.95]),
+            CheckResult(id="suites/smoke/test_z.py::test_last", stage="smoke", outcome="passed"),
+        ],
+    )
+
+    build_site(tmp_path, allure=False)
+
+    page = (tmp_path / "site" / "runs" / "r1" / "index.html").read_text()
+    row = page.index("<td>test_post_deploy_metrics.py::test_metric[cache hit rate]</td>")
+    chart = page.index(
+        'data-testid="metric-chart" data-check="test_post_deploy_metrics.py::test_metric[cache'
+        ' hit rate]"'
+    )
+    figure = page[chart : page.index("</figure>", chart)]
+    assert row < chart < page.index("<td>test_z.py::test_last</td>")
+    assert figure.count('class="label">✓</text>') == 3  # each point's mark
+    assert ">threshold</text>" in figure
+    assert 'class="label">result &gt;= 0.8</text>' in figure
+    assert "Success when <code>result &gt;= 0.8</code>: the dark line." in figure
+    assert "cache hit rate: 3 measurements: 3 success (chart below)" in page
+
+
+def test_a_measurement_without_a_number_is_listed_under_the_chart(tmp_path: Path) -> None:
+    """No data is not a point: it is a row with its outcome and note; a condition that is not
+    a comparison with a number is the caption, with no line."""
+    write_run(tmp_path, "r1", [metric_check("errors", "result - before <= 0", [0.0, None, 1.0])])
+
+    build_site(tmp_path, allure=False)
+
+    page = (tmp_path / "site" / "runs" / "r1" / "index.html").read_text()
+    unplotted = page[page.index('data-testid="metric-unplotted"') :]
+    assert page.count('data-testid="metric-chart"') == 1
+    assert '<td>2</td><td class="measurement-inconclusive">? inconclusive</td>' in unplotted
+    assert "<td>no data</td><td>the query returned no series</td>" in unplotted
+    assert "(no line: not a comparison of <code>result</code> with one number)" in page
+    assert ">threshold</text>" not in page
+
+
 UNREACHABLE = CheckResult(
     id="suites/smoke/test_health.py::test_health",
     stage="smoke",

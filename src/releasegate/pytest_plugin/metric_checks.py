@@ -32,10 +32,14 @@ from releasegate.pytest_plugin._keys import GATE_RUN, GateRun
 from releasegate.pytest_plugin.fixtures import Expect, Measure
 from releasegate.pytest_plugin.slo_fixtures import SCRAPE_WAIT_S
 
+_FIXTURES = ("metric_check", "log_check", "metric_before")
+_NONE = "none"
+
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """One check per entry of this suite's stage; a stage without any has one placeholder,
-    skipped with the reason, so the suite says it looked."""
+    """One check per entry of this suite's stage; a stage without any gets a placeholder that
+    `pytest_collection_modifyitems` deselects (an environment without `[[metrics]]` has no
+    such checks at all, not skipped ones in every report)."""
     run = metafunc.config.stash.get(GATE_RUN, None)
     stage = getattr(metafunc.module, "STAGE", None)
     if run is None or stage is None:
@@ -57,7 +61,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             )
             for entry in entries
         ]
-        metafunc.parametrize(fixture, params or [pytest.param(None, id="none")])
+        metafunc.parametrize(fixture, params or [pytest.param(None, id=_NONE)])
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the placeholders of stages without entries (before -m and the run order)."""
+    kept, placeholders = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        empty = any(name in params and params[name] is None for name in _FIXTURES)
+        (placeholders if empty else kept).append(item)
+    if placeholders:
+        config.hook.pytest_deselected(items=placeholders)
+        items[:] = kept
 
 
 def _skip_placeholder(entry: object, kind: str, request: pytest.FixtureRequest) -> None:

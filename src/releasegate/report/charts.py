@@ -246,3 +246,96 @@ def availability_over_time(points: Sequence[tuple[float, float]], objective: flo
         first, last = points[0][0], points[-1][0]
         chart.add("objective", [(first, objective), (last, objective)], show_dots=False)
     return str(chart.render(is_unicode=True))
+
+
+# A measurement's outcome: (name, the mark printed beside its point, colour). The mark and the
+# legend tell the outcomes apart without the colour.
+_MEASUREMENT_OUTCOMES = (
+    ("success", "✓", "#2e7d32"),
+    ("failure", "✗", "#c62828"),
+    ("inconclusive", "?", "#f29d0b"),
+    ("error", "!", "#6a1b9a"),
+)
+_OTHER_OUTCOME = ("•", "#8a93a3")
+_THRESHOLD_COLOUR = "#1d2330"
+# pygal's own rules (under the chart's id) draw every line 1px wide and print a label white
+# when its series' colour is dark; these override them in metric charts only
+_METRIC_CSS = (
+    "inline:.metric-series-chart .series .line { stroke-width: 3px !important; }"
+    " .metric-series-chart .text-overlay text { fill: #1d2330 !important; }"
+)
+
+
+def metric_series(
+    name: str,
+    x_title: str,
+    points: Sequence[tuple[float, float, str]],
+    threshold: tuple[float, str] | None,
+    x_labels: Sequence[float] | None = None,
+) -> str:
+    """One metric check's measurements: each (x, value, outcome) a dot in the outcome's colour
+    with its mark beside it (✓ ✗ ? !), and the number the success condition holds the value to,
+    when there is one, as a line labelled with the condition."""
+    chart = pygal.XY(
+        **_options(
+            f"{name}: each measurement, by outcome",
+            x_title=x_title,
+            stroke=False,
+            dots_size=5,
+            print_labels=True,
+            height=280,
+            margin_right=24,  # room for the mark beside the last point
+            truncate_legend=20,
+            classes=["pygal-chart", "metric-series-chart"],
+            css=[*pygal.Config().css, _METRIC_CSS],
+        )
+    )
+    if x_labels is not None:
+        chart.x_labels = list(x_labels)
+    levels = [v for _, v, _ in points] + ([threshold[0]] if threshold else [])
+    if levels:  # a margin above and below, so no dot sits on the plot's edge
+        low, high = min(levels), max(levels)
+        pad = (high - low) * 0.08 or abs(high) * 0.1 or 1.0
+        chart.config.range = (low - pad, high + pad)
+    known = [outcome for outcome, _, _ in _MEASUREMENT_OUTCOMES]
+    others = sorted({o for _, _, o in points if o not in known})
+    looks = [*_MEASUREMENT_OUTCOMES, *((o, *_OTHER_OUTCOME) for o in others)]
+    colours: list[str] = []
+    for outcome, mark, colour in looks:
+        mine = [(x, v) for x, v, o in points if o == outcome]
+        if not mine:
+            continue
+        chart.add(
+            f"{mark} {outcome}",
+            [{"value": (round(x, 2), round(v, 4)), "label": mark} for x, v in mine],
+        )
+        colours.append(colour)
+    if threshold is not None and points:
+        level, text = threshold
+        xs = [x for x, _, _ in points]
+        low, high = min(xs), max(xs)
+        high = high if high > low else low + 1  # one measurement: a line still shows
+        # the condition is printed at the line's start, beside a dot of no size: pygal prints
+        # labels only beside dots
+        chart.add(
+            "threshold",
+            [{"value": (round(low, 2), level), "label": text}, (round(high, 2), level)],
+            stroke=True,
+            dots_size=0,
+        )
+        colours.append(_THRESHOLD_COLOUR)
+    # value_font_size sets how far from its dot a mark is printed (no values are printed)
+    chart.config.style = Style(
+        **{
+            **_STYLE.__dict__,
+            "colors": tuple(colours) or _STYLE.colors,
+            "value_font_size": 8,
+            "value_label_font_size": 14,
+        }
+    )
+    return str(chart.render(is_unicode=True))
+
+
+def outcome_mark(outcome: str) -> str:
+    """The mark a measurement's outcome has on its chart (✓ ✗ ? !), for the tables beside it."""
+    return next((m for o, m, _ in _MEASUREMENT_OUTCOMES if o == outcome), _OTHER_OUTCOME[0])

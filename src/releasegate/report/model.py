@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+import math
 import re
 import statistics
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -116,6 +119,164 @@ class RunView:
     def median_latency_ms(self) -> float | None:
         values = [v for _, v, _ in self.latency_ms()]
         return statistics.median(values) if values else None
+
+
+# --- metric series ([[metrics]]: one check, `count` measurements) ----------------------------
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A success condition that compares `result` with a number, read from `result`'s side
+    (`0.8 <= result` is `>=` 0.8): the one kind of condition a chart can draw as a line."""
+
+    operator: str
+    value: float
+    text: str
+
+
+_OPERATORS: dict[type[ast.cmpop], str] = {
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+}
+_FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+
+
+def _is_result(node: ast.expr) -> bool:
+    return isinstance(node, ast.Name) and node.id == "result"
+
+
+def _constant_number(node: ast.expr) -> float | None:
+    """`0.8`, `500`, `-3` (a sign is a unary operator in the tree); not `True`, not `1e999`."""
+    sign = 1.0
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        sign = -1.0 if isinstance(node.op, ast.USub) else 1.0
+        node = node.operand
+    if not isinstance(node, ast.Constant) or isinstance(node.value, bool):
+        return None
+    if not isinstance(node.value, int | float):
+        return None
+    value = sign * float(node.value)
+    return value if math.isfinite(value) else None
+
+
+def parse_threshold(condition: str) -> Threshold | None:
+    """The number a condition holds `result` to, when it is one comparison of `result` with a
+    number (`result >= 0.8`, `0.8 <= result`); None for anything else (`result - before <= 0`,
+    `max(result) < 2`, `0 < result < 1`). Only parsed, never evaluated."""
+    text = condition.strip()
+    try:
+        tree = ast.parse(text, mode="eval").body
+    except (SyntaxError, ValueError):
+        return None
+    if not isinstance(tree, ast.Compare) or len(tree.ops) != 1:
+        return None
+    operator = _OPERATORS.get(type(tree.ops[0]))
+    left, right = tree.left, tree.comparators[0]
+    if operator is None:
+        return None
+    if _is_result(left) and (number := _constant_number(right)) is not None:
+        return Threshold(operator, number, text)
+    if _is_result(right) and (number := _constant_number(left)) is not None:
+        return Threshold(_FLIPPED[operator], number, text)
+    return None
+
+
+@dataclass(frozen=True)
+class SeriesPoint:
+    """One measurement of a series, placed on the chart's x axis."""
+
+    number: int  # the n of `<metric> #<n>`
+    x: float  # seconds since the series' first measurement, or `number`
+    value: float | str | None
+    outcome: str
+    note: str
+
+    @property
+    def numeric(self) -> float | None:
+        value = self.value
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value) if math.isfinite(value) else None
+        return None
+
+
+@dataclass(frozen=True)
+class MetricSeries:
+    """The measurements of one check that each carry when they were taken and their outcome
+    (`test_metric[<name>]`), with the condition they were held to."""
+
+    name: str
+    unit: str
+    condition: str | None
+    threshold: Threshold | None
+    by_time: bool  # x is seconds since the first measurement; else the measurement's number
+    points: tuple[SeriesPoint, ...]
+
+    def plotted(self) -> list[tuple[float, float, str]]:
+        """(x, value, outcome) of each measurement that is a number."""
+        return [(p.x, v, p.outcome) for p in self.points if (v := p.numeric) is not None]
+
+    @property
+    def unplotted(self) -> list[SeriesPoint]:
+        """Measurements without a number to plot (no data, a text): listed, not drawn."""
+        return [p for p in self.points if p.numeric is None]
+
+    @property
+    def x_title(self) -> str:
+        return "seconds since the first measurement" if self.by_time else "measurement number"
+
+    def summary(self) -> str:
+        """`cache hit rate: 3 measurements: 2 success, 1 failure`."""
+        counts = Counter(p.outcome for p in self.points)
+        described = ", ".join(f"{n} {outcome}" for outcome, n in counts.items())
+        plural = "s" if len(self.points) != 1 else ""
+        return f"{self.name}: {len(self.points)} measurement{plural}: {described}"
+
+
+_NUMBERED = re.compile(r"^(?P<name>.*) #(?P<number>\d+)$")
+
+
+def _moment(at: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def in_series(m: Measurement) -> bool:
+    """Whether a measurement is one of a series: it says when it was taken and its outcome."""
+    return m.at is not None and m.outcome is not None
+
+
+def metric_series(check: CheckResult) -> MetricSeries | None:
+    """The series `check` measured, or None when it measured none."""
+    measured = [m for m in check.measurements if in_series(m)]
+    if not measured:
+        return None
+    moments = [_moment(m.at or "") for m in measured]
+    first = min((t for t in moments if t is not None), default=None)
+    by_time = first is not None and all(t is not None for t in moments)
+    points: list[SeriesPoint] = []
+    for position, (m, moment) in enumerate(zip(measured, moments, strict=True), 1):
+        numbered = _NUMBERED.match(m.name)
+        number = int(numbered["number"]) if numbered else position
+        since_first = moment - first if moment is not None and first is not None else None
+        x = since_first.total_seconds() if by_time and since_first is not None else float(number)
+        points.append(SeriesPoint(number, round(x, 3), m.value, m.outcome or "", m.note or ""))
+    named = _NUMBERED.match(measured[0].name)
+    condition = next((m.threshold for m in measured if isinstance(m.threshold, str)), None)
+    return MetricSeries(
+        name=named["name"] if named else measured[0].name,
+        unit=measured[0].unit,
+        condition=condition,
+        threshold=parse_threshold(condition) if condition is not None else None,
+        by_time=by_time,
+        points=tuple(points),
+    )
 
 
 _PERCENTILE = re.compile(r"^p\d+(\.\d+)?$")

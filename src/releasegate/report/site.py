@@ -30,14 +30,22 @@ from jinja2 import PackageLoader, select_autoescape
 from releasegate.config import environments_dir
 from releasegate.errors import TimelineUnreadable
 from releasegate.evidence.file_masking import redact_file
-from releasegate.evidence.results import CAUSE_UNREACHABLE, now
+from releasegate.evidence.results import CAUSE_UNREACHABLE, CheckResult, now
 from releasegate.evidence.runs import scrub_tree
 from releasegate.load.stats import read_history
 from releasegate.ops.watch import TIMELINE_FILE, read_timeline
 from releasegate.redact import Redactor
 from releasegate.report import charts
 from releasegate.report.masking import RunSecrets, SecretsByEnvironment
-from releasegate.report.model import RunView, format_measurement, load_runs, short_check
+from releasegate.report.model import (
+    MetricSeries,
+    RunView,
+    format_measurement,
+    in_series,
+    load_runs,
+    metric_series,
+    short_check,
+)
 from releasegate.report.rollouts import build_rollout_pages
 from releasegate.report.uptime import build_uptime_pages
 
@@ -185,26 +193,80 @@ def _copy_artefacts(run: RunView, page_dir: Path, redactor: Redactor) -> list[tu
     ]
 
 
+# x axis labels at each measurement's number, up to this many (more would overlap)
+_NUMBERED_LABELS = 20
+
+
+def _series_view(series: MetricSeries) -> dict[str, Any]:
+    """A metric check's chart (None when no measurement is a number), the condition it was
+    held to, and the measurements that are not numbers, listed under the chart."""
+    points = series.plotted()
+    numbers = sorted({x for x, _, _ in points})
+    threshold = series.threshold
+    chart = (
+        charts.metric_series(
+            f"{series.name} ({series.unit})" if series.unit else series.name,
+            series.x_title,
+            points,
+            (threshold.value, threshold.text) if threshold else None,
+            x_labels=None if series.by_time or len(numbers) > _NUMBERED_LABELS else numbers,
+        )
+        if points
+        else None
+    )
+    return {
+        "chart": chart,
+        "condition": series.condition,
+        "line": threshold is not None,
+        "unplotted": [
+            {
+                "number": p.number,
+                "outcome": p.outcome,
+                "mark": charts.outcome_mark(p.outcome),
+                "value": "no data" if p.value is None else str(p.value),
+                "note": p.note,
+            }
+            for p in series.unplotted
+        ],
+    }
+
+
+def _measured(check: CheckResult) -> tuple[list[str], dict[str, Any] | None]:
+    """What a check measured, as text, and its metric series when it has one: the series is
+    summed up in one line, its measurements are on the chart below the check."""
+    series = metric_series(check)
+    if series is None:
+        return [format_measurement(m) for m in check.measurements], None
+    apart = [format_measurement(m) for m in check.measurements if not in_series(m)]
+    view = _series_view(series)
+    below = "chart below" if view["chart"] else "listed below"
+    return [*apart, f"{series.summary()} ({below})"], view
+
+
 def _check_rows(run: RunView, *, free_text: bool = True) -> list[dict[str, Any]]:
     """Checks that did not pass first, so the page opens on what matters (without what they
     measured and said when the run's secrets are unknown)."""
     checks = sorted(run.checks, key=lambda c: (_ORDER.get(c.outcome, 2), c.id))
-    return [
-        {
-            "name": short_check(c.id),
-            "stage": c.stage or "-",
-            "outcome": c.outcome,
-            "outcome_label": (
-                "unreachable"
-                if c.cause == CAUSE_UNREACHABLE
-                else _OUTCOME_LABELS.get(c.outcome, c.outcome)
-            )
-            + (" (flaky)" if c.flaky else ""),
-            "measured": [format_measurement(m) for m in c.measurements] if free_text else [],
-            "message": c.message if free_text else "",
-        }
-        for c in checks
-    ]
+    rows = []
+    for c in checks:
+        measured, series = _measured(c) if free_text else ([], None)
+        rows.append(
+            {
+                "name": short_check(c.id),
+                "stage": c.stage or "-",
+                "outcome": c.outcome,
+                "outcome_label": (
+                    "unreachable"
+                    if c.cause == CAUSE_UNREACHABLE
+                    else _OUTCOME_LABELS.get(c.outcome, c.outcome)
+                )
+                + (" (flaky)" if c.flaky else ""),
+                "measured": measured,
+                "series": series,
+                "message": c.message if free_text else "",
+            }
+        )
+    return rows
 
 
 def _stage_rows(run: RunView) -> list[dict[str, Any]]:
