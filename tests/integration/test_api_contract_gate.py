@@ -23,6 +23,7 @@ OPERATIONS = (
     "PUT /api/tickets/{id}",
     "PATCH /api/tickets/{id}",
     "DELETE /api/tickets/{id}",
+    "GET /api/stats",
 )
 TICKET_ANSWERS = {op for op in OPERATIONS if "tickets" in op and not op.startswith("DELETE")}
 

@@ -67,6 +67,7 @@ def test_the_document_describes_this_service(document: dict[str, Any]) -> None:
         "/api/version",
         "/api/tickets",
         "/api/tickets/{id}",
+        "/api/stats",
     }
 
 

@@ -14,6 +14,8 @@ from releasegate.evidence.results import now
 from releasegate.redact import Redactor
 
 LATEST = "latest"
+# the bundled reference service's log, in the run folder of the run it was started for
+REFERENCE_LOG = "reference-service.log"
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 

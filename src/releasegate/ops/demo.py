@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from releasegate.config import Environment
+from releasegate.evidence.runs import REFERENCE_LOG
 from releasegate.ops.deploy_watch import WatchedDeploy, watch_deploy
 from releasegate.ops.pytest_argv import pytest_argv
 from releasegate.ops.watch import WatchPlan
@@ -67,6 +68,7 @@ def run_demo(
             service_version=ref.service_version,
             supervise=True,
             state_file=state,
+            log_file=reports_dir / run_id / REFERENCE_LOG,
         ) as service:
             on_service(service.base_url)
             with _prometheus_beside(env, service.base_url) as environ:

@@ -27,7 +27,7 @@ from releasegate.config import (
 from releasegate.errors import ConfigError
 from releasegate.evidence.policy import lint, lint_errors
 from releasegate.evidence.results import stages_in_markexpr
-from releasegate.evidence.runs import check_run_id, new_run_id, point_latest
+from releasegate.evidence.runs import REFERENCE_LOG, check_run_id, new_run_id, point_latest
 from releasegate.pytest_plugin._keys import GATE_RUN, GateRun
 from releasegate.pytest_plugin.bundled_collection import bundled_suites_to_collect
 from releasegate.pytest_plugin.evidence_writer import EvidenceWriter
@@ -73,7 +73,7 @@ def _choose_environment(config: pytest.Config) -> Environment | None:
         raise pytest.UsageError(f"releasegate: {exc}") from None
 
 
-def _start_reference_service(config: pytest.Config, env: Environment) -> str:
+def _start_reference_service(config: pytest.Config, env: Environment, run_dir: Path) -> str:
     from releasegate.target.process import ReferenceServiceError, ReferenceServiceProcess
 
     ref = env.model.reference
@@ -84,6 +84,8 @@ def _start_reference_service(config: pytest.Config, env: Environment) -> str:
             database_url=ref.database_url,
             api_token=ref.api_token,
             service_version=ref.service_version,
+            # its log, with the run's evidence (the local environment's [[logs]] reads it)
+            log_file=run_dir / REFERENCE_LOG,
         )
         service.start()
     except ReferenceServiceError as exc:
@@ -168,7 +170,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except ValueError as exc:
         raise pytest.UsageError(f"releasegate: --base-url {exc}") from None
     if base_url is None:
-        base_url = _start_reference_service(config, env)
+        base_url = _start_reference_service(config, env, (reports_dir / run_id).resolve())
     prometheus_url, prometheus_note = _start_bundled_prometheus(config, env, base_url)
     run = GateRun(
         env=env,

@@ -67,7 +67,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Deselect the placeholders of stages without entries (before -m and the run order)."""
-    kept, placeholders = [], []
+    kept: list[pytest.Item] = []
+    placeholders: list[pytest.Item] = []
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
         empty = any(name in params and params[name] is None for name in _FIXTURES)

@@ -1,4 +1,5 @@
-"""The JSON API: /api/health, /api/version (public) and the tickets (token or session)."""
+"""The JSON API: /api/health, /api/version (public), the tickets and /api/stats (token or
+session)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from typing import Any
 from aiohttp import web
 
 from releasegate.target.health_endpoint import ServiceCheck, health_answer
+from releasegate.target.job_queue import JobStore, JobTotals
 from releasegate.target.middleware import json_error
+from releasegate.target.process_memory import rss_bytes
 from releasegate.target.state import State, state_of
+from releasegate.target.ticket_cache import TicketCache
 from releasegate.target.tickets_store import STATUSES, TITLE_MAX, DatabaseError, Ticket
 
 # Health must answer even when the database hangs: past this, the database counts as down.
@@ -141,25 +145,30 @@ def _no_ticket(request: web.Request) -> web.Response:
 
 
 async def list_tickets(request: web.Request) -> web.Response:
-    """GET /api/tickets: every ticket."""
+    """GET /api/tickets: every ticket, read through the in-process cache (ticket_cache.py)."""
     state = state_of(request)
     try:
-        tickets = await state.db(state.store.all)
+        tickets = await state.listed_tickets()
         return web.json_response({"tickets": [_shown(state, t) for t in tickets]})
     except DatabaseError as exc:
         return _unavailable(exc)
 
 
 async def create_ticket(request: web.Request) -> web.Response:
-    """POST /api/tickets: 201 with the new ticket; 422 with the reason when invalid."""
+    """POST /api/tickets: 201 with the new ticket; 422 with the reason when invalid. Its
+    `notify` job is enqueued in the same transaction."""
     state = state_of(request)
     try:
         changes = await _changes(request, partial=False)
-        ticket = await state.db(state.store.create, changes["title"], changes["status"])
+        ticket = await state.db(
+            state.store.create, changes["title"], changes["status"], JobStore.enqueue_notify
+        )
     except InvalidTicket as exc:
         return json_error(422, str(exc))
     except DatabaseError as exc:
         return _unavailable(exc)
+    state.ticket_cache.stored(ticket)
+    state.job_enqueued_here()
     answer = _ticket_answer(state, ticket, status=201)
     answer.headers["Location"] = f"/api/tickets/{ticket['id']}"
     return answer
@@ -191,7 +200,10 @@ async def change_ticket(request: web.Request) -> web.Response:
         return json_error(422, str(exc))
     except DatabaseError as exc:
         return _unavailable(exc)
-    return _no_ticket(request) if ticket is None else _ticket_answer(state, ticket)
+    if ticket is None:
+        return _no_ticket(request)
+    state.ticket_cache.stored(ticket)
+    return _ticket_answer(state, ticket)
 
 
 async def delete_ticket(request: web.Request) -> web.Response:
@@ -204,7 +216,40 @@ async def delete_ticket(request: web.Request) -> web.Response:
         deleted = await state.db(state.store.delete, ticket_id)
     except DatabaseError as exc:
         return _unavailable(exc)
-    return web.Response(status=204) if deleted else _no_ticket(request)
+    if not deleted:
+        return _no_ticket(request)
+    state.ticket_cache.deleted(ticket_id)
+    return web.Response(status=204)
+
+
+def stats_answer(cache: TicketCache, jobs: JobTotals, rss: int) -> dict[str, Any]:
+    """The body of GET /api/stats."""
+    return {
+        "cache": {
+            "requests": cache.requests,
+            "hits": cache.hits,
+            "misses": cache.misses,
+            "hit_rate": cache.hit_rate,
+        },
+        "jobs": {
+            "enqueued": jobs.enqueued,
+            "queued": jobs.queued,
+            "processed": jobs.processed,
+            "failed": jobs.failed,
+        },
+        "process": {"rss_bytes": rss},
+    }
+
+
+async def stats(request: web.Request) -> web.Response:
+    """GET /api/stats: the ticket cache's lookups since the service started, the job totals
+    from the database (across restarts), the process's resident memory."""
+    state = state_of(request)
+    try:
+        totals = await state.db(state.jobs.totals)
+    except DatabaseError as exc:
+        return _unavailable(exc)
+    return web.json_response(stats_answer(state.ticket_cache, totals, rss_bytes()))
 
 
 def add_routes(app: web.Application) -> None:
@@ -217,3 +262,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_put("/api/tickets/{id}", change_ticket)
     app.router.add_patch("/api/tickets/{id}", change_ticket)
     app.router.add_delete("/api/tickets/{id}", delete_ticket)
+    app.router.add_get("/api/stats", stats)

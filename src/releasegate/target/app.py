@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from releasegate.target import admin, api, pages
+from releasegate.target.background import background
+from releasegate.target.job_queue import JobStore
 from releasegate.target.metrics import Metrics
 from releasegate.target.middleware import MIDDLEWARES, add_security_headers
 from releasegate.target.openapi import openapi_document
@@ -31,10 +33,14 @@ async def metrics_page(request: web.Request) -> web.Response:
 
 def create_app(settings: ServiceSettings, store: TicketStore | None = None) -> web.Application:
     """The application. Without `store`, one on `settings.database_url` is made and prepared
-    (table created, seeded), which blocks: call it before serving."""
+    (table created, seeded); the jobs table is created in the same database. Both block: call
+    it before serving. The job worker, the digest scheduler and the log file start with the
+    app (on startup) and stop with it (on cleanup)."""
     if store is None:
         store = TicketStore(settings.database_url)
         store.prepare()
+    jobs = JobStore(store)
+    jobs.prepare()
     app = web.Application(middlewares=MIDDLEWARES)
     app[STATE] = State(
         settings=settings,
@@ -44,6 +50,7 @@ def create_app(settings: ServiceSettings, store: TicketStore | None = None) -> w
         limiter=RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst),
         random=random.Random(settings.seed),  # noqa: S311 - fault draws, not security
         started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        jobs=jobs,
         metrics=Metrics(),
     )
     pages.add_routes(app)
@@ -52,6 +59,8 @@ def create_app(settings: ServiceSettings, store: TicketStore | None = None) -> w
     app.router.add_get("/metrics", metrics_page)
     app.router.add_get("/openapi.json", openapi_page)
     app.on_response_prepare.append(add_security_headers)
+    # cleanup contexts end before on_cleanup handlers run: the loops stop before the store closes
+    app.cleanup_ctx.append(background)
     app.on_cleanup.append(_close_store)
     return app
 

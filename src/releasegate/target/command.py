@@ -78,10 +78,12 @@ def worker_argv(
     service_version: str,
     rate_limit: str | None,
     seed: int | None,
+    log_file: Path | None = None,
 ) -> list[str]:
     """The command a supervisor starts each worker with: the options `serve` was given, so that
-    every generation has the same faults, version, rate limit and seed. No secrets: tokens and
-    the database URL reach the worker through its environment, as they reached the supervisor.
+    every generation has the same faults, version, rate limit, seed and log file. No secrets:
+    tokens and the database URL reach the worker through its environment, as they reached the
+    supervisor.
     """
     argv = [sys.executable, "-m", "releasegate.target", "--host", host]
     for fault in faults:
@@ -91,6 +93,8 @@ def worker_argv(
         argv += ["--rate-limit", rate_limit]
     if seed is not None:
         argv += ["--seed", str(seed)]
+    if log_file is not None:
+        argv += ["--log-file", str(log_file)]
     return argv
 
 
@@ -99,6 +103,18 @@ def _duration(option: str, text: str, command: str) -> float:
         return parse_duration(text)
     except ValueError as exc:
         _fail(f"{option} {exc}", command=command)
+
+
+def _usable_log_file(path: Path) -> Path:
+    # checked here, so that a path that cannot be written is a one-line usage error; absolute,
+    # so that every worker of a supervisor appends to the same file
+    from releasegate.target.service_log import prepare_log_file
+
+    try:
+        prepare_log_file(path)
+    except OSError as exc:
+        _fail(f"--log-file {path}: {exc.strerror or exc}")
+    return path.absolute()
 
 
 def _inherited_sockets(fds: Sequence[int]) -> list[socket.socket]:
@@ -148,6 +164,13 @@ def _inherited_sockets(fds: Sequence[int]) -> list[socket.socket]:
 )
 @click.option("--seed", type=int, default=None, help="Seed the random faults, for repeatable runs.")
 @click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Append the service's log lines to this file (its folders are created): one INFO "
+    "line per request, ERROR lines for 5xx answers and failures. Without it, no log file.",
+)
+@click.option(
     "--supervise",
     is_flag=True,
     help="Run it under a supervisor that owns the port and can restart it: SIGHUP gracefully "
@@ -178,6 +201,7 @@ def serve_command(
     service_version: str,
     rate_limit: str | None,
     seed: int | None,
+    log_file: Path | None,
     supervise: bool,
     state_file: Path | None,
     restart_gap: str | None,
@@ -207,6 +231,8 @@ def serve_command(
         rate, burst = parse_rate_limit(rate_limit) if rate_limit else (DEFAULT_RATE, DEFAULT_BURST)
     except ValueError as exc:
         _fail(f"--rate-limit {exc}")
+    if log_file is not None:
+        log_file = _usable_log_file(log_file)
     settings = ServiceSettings(
         host=host,
         port=port,
@@ -219,6 +245,7 @@ def serve_command(
         rate_limit_per_s=rate,
         rate_limit_burst=burst,
         seed=seed,
+        log_file=log_file,
     )
     # Errors to stderr, and quiet otherwise: the access log is off.
     logging.basicConfig(
@@ -236,6 +263,7 @@ def serve_command(
             service_version=service_version,
             rate_limit=rate_limit,
             seed=seed,
+            log_file=log_file,
         )
         _supervise(settings, argv, state_file, gap_s, say)
     # aiohttp and SQLAlchemy load only to serve (in a worker, not in its supervisor), not for

@@ -25,6 +25,10 @@ FAULT_NAMES = (
     "db-down",
     "refuse-for",
     "contract",
+    "cache-miss",
+    "leak",
+    "job-fail",
+    "log-errors",
 )
 # How each fault is written, for error messages and --help.
 FAULT_FORMS = (
@@ -38,8 +42,12 @@ FAULT_FORMS = (
     "db-down",
     "refuse-for=DURATION",
     "contract=break",
+    "cache-miss",
+    "leak=MB/s",
+    "job-fail=0..1",
+    "log-errors",
 )
-_FLAGS = frozenset({"js-error", "db-down"})
+_FLAGS = frozenset({"js-error", "db-down", "cache-miss", "log-errors"})
 _EXAMPLES = {
     "latency": "latency=300ms or latency=100ms..400ms",
     "error-ratio": "error-ratio=0.2",
@@ -49,9 +57,15 @@ _EXAMPLES = {
     "slow-page": "slow-page=3s",
     "refuse-for": "refuse-for=5s",
     "contract": "contract=break",
+    "leak": "leak=50 (megabytes per second)",
+    "job-fail": "job-fail=0.5",
 }
 # A fault is a test instrument: an hour of latency or refusal would only hang the run using it.
 MAX_SECONDS = 300.0
+# A leak faster than this fills the 2 GB cap (background.py) in seconds: nothing left to watch.
+MAX_LEAK_MB_PER_S = 200.0
+# The faults whose value is a plain number (the others' floats are durations).
+_NUMBERS = frozenset({"error-ratio", "job-fail", "leak"})
 _DURATION = re.compile(r"(?P<number>\d+(?:\.\d+)?)(?P<unit>ms|s)", re.IGNORECASE)
 _VERSION = re.compile(r"[\w.+\-]{1,64}")
 
@@ -118,6 +132,21 @@ def _ratio(text: str) -> float:
     return ratio
 
 
+def _leak(text: str) -> float:
+    number = text.strip()
+    if number.lower().endswith("mb/s"):
+        number = number[:-4].strip()
+    try:
+        rate = float(number)
+    except ValueError:
+        raise _BadValue(f"{text!r} is not a number of megabytes per second such as 50") from None
+    if not 0.0 < rate <= MAX_LEAK_MB_PER_S:  # also refuses nan
+        raise _BadValue(
+            f"the leak must be more than 0 and at most {MAX_LEAK_MB_PER_S:g} MB/s, not {text}"
+        )
+    return rate
+
+
 def _health(text: str) -> str:
     state, colon, service = text.lower().partition(":")
     if state == "down" and not colon:
@@ -159,6 +188,8 @@ _VALUE_PARSERS: dict[str, Callable[[str], FaultValue]] = {
     "slow-page": _seconds,
     "refuse-for": _seconds,
     "contract": _contract,
+    "leak": _leak,
+    "job-fail": _ratio,
 }
 
 
@@ -179,10 +210,10 @@ class Fault:
             low, high = value
             shown = format_duration(low)
             return f"{self.name}={shown if low == high else f'{shown}..{format_duration(high)}'}"
-        if isinstance(value, float) and self.name != "error-ratio":
-            return f"{self.name}={format_duration(value)}"
-        if isinstance(value, float):
+        if isinstance(value, float) and self.name in _NUMBERS:
             return f"{self.name}={_number(value)}"
+        if isinstance(value, float):
+            return f"{self.name}={format_duration(value)}"
         return f"{self.name}={value}"
 
 
@@ -227,6 +258,10 @@ class FaultSet:
     refuse_for: float = 0.0
     # ticket answers carry their id as a string, against the OpenAPI document's integer
     contract_break: bool = False
+    cache_miss: bool = False  # every lookup in the ticket-list cache misses
+    leak_mb_per_s: float = 0.0  # megabytes (MiB) allocated and held per second
+    job_fail: float = 0.0  # the share of processed jobs that fail
+    log_errors: bool = False  # ERROR lines with a traceback in the service's log
 
     @classmethod
     def of(cls, faults: Iterable[Fault]) -> FaultSet:
@@ -263,6 +298,14 @@ class FaultSet:
                 return replace(self, refuse_for=value)
             case "contract":
                 return replace(self, contract_break=True)
+            case "cache-miss":
+                return replace(self, cache_miss=True)
+            case "leak" if isinstance(value, float):
+                return replace(self, leak_mb_per_s=value)
+            case "job-fail" if isinstance(value, float):
+                return replace(self, job_fail=value)
+            case "log-errors":
+                return replace(self, log_errors=True)
         raise ValueError(f"not a fault of the reference service: {fault!r}")
 
     def without_refusal(self) -> FaultSet:
@@ -292,6 +335,14 @@ class FaultSet:
             active.append(Fault("refuse-for", self.refuse_for))
         if self.contract_break:
             active.append(Fault("contract", "break"))
+        if self.cache_miss:
+            active.append(Fault("cache-miss"))
+        if self.leak_mb_per_s:
+            active.append(Fault("leak", self.leak_mb_per_s))
+        if self.job_fail:
+            active.append(Fault("job-fail", self.job_fail))
+        if self.log_errors:
+            active.append(Fault("log-errors"))
         return active
 
     def describe(self) -> list[str]:

@@ -1,4 +1,5 @@
-"""The request pipeline, outermost first: metrics, errors, rate limit, faults, API auth.
+"""The request pipeline, outermost first: metrics (and the access log), errors, rate limit,
+faults, API auth.
 
 Metrics are outermost so that what /metrics reports is what clients saw, injected delays and
 429s included. Faults come before auth: a broken service fails callers whatever they send.
@@ -7,6 +8,7 @@ Metrics are outermost so that what /metrics reports is what clients saw, injecte
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -17,6 +19,7 @@ from aiohttp.typedefs import Middleware
 from releasegate.target.auth import api_authorised
 from releasegate.target.ratelimit import retry_after
 from releasegate.target.security import SECURITY_HEADERS
+from releasegate.target.service_log import ACCESS
 from releasegate.target.state import state_of
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -54,11 +57,37 @@ def json_error(status: int, message: str, headers: dict[str, str] | None = None)
     return web.json_response({"error": message}, status=status, headers=headers)
 
 
+def _reason(response: web.StreamResponse | None) -> str:
+    """The `error` of a JSON error answer, or nothing."""
+    body = response.body if isinstance(response, web.Response) else None
+    if not isinstance(body, bytes) or not body.startswith(b'{"error"'):
+        return ""
+    try:
+        error = json.loads(body).get("error")
+    except ValueError:
+        return ""
+    return f": {error}" if isinstance(error, str) else ""
+
+
+def _access_line(
+    method: str, route: str, status: int, seconds: float, response: web.StreamResponse | None
+) -> None:
+    # The route template, not the path: a client's path could hold any word a log check looks
+    # for. A 5xx answer is an ERROR line with the reason the answer gave.
+    if status >= 500:
+        reason = _reason(response)
+        ACCESS.error("%s %s %d %.1fms%s", method, route, status, seconds * 1000.0, reason)
+    elif ACCESS.isEnabledFor(logging.INFO):  # no log file: not even formatted
+        ACCESS.info("%s %s %d %.1fms", method, route, status, seconds * 1000.0)
+
+
 @web.middleware
 async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Count every answer by route template, method and status, with its latency."""
+    """Count every answer by route template, method and status, with its latency; one line in
+    the log file for it."""
     started = time.perf_counter()
     status = 500
+    response: web.StreamResponse | None = None
     try:
         response = await handler(request)
         status = response.status
@@ -69,7 +98,9 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
     finally:
         method = request.method if request.method in KNOWN_METHODS else "OTHER"
         elapsed = time.perf_counter() - started
-        state_of(request).metrics.observe(route_of(request), method, status, elapsed)
+        route = route_of(request)
+        state_of(request).metrics.observe(route, method, status, elapsed)
+        _access_line(method, route, status, elapsed, response)
 
 
 def _from_http_exception(request: web.Request, exc: web.HTTPException) -> web.Response:

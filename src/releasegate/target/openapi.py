@@ -49,6 +49,30 @@ def _body(schema: dict[str, Any]) -> dict[str, Any]:
     return {"required": True, "content": {JSON: {"schema": schema}}}
 
 
+def _counts(*names: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": list(names),
+        "properties": {name: {"type": "integer", "minimum": 0} for name in names},
+    }
+
+
+def _stats_schema() -> dict[str, Any]:
+    cache = _counts("requests", "hits", "misses")
+    cache["required"].append("hit_rate")
+    # hits / requests; null before the first lookup
+    cache["properties"]["hit_rate"] = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
+    return {
+        "type": "object",
+        "required": ["cache", "jobs", "process"],
+        "properties": {
+            "cache": cache,
+            "jobs": _counts("enqueued", "queued", "processed", "failed"),
+            "process": _counts("rss_bytes"),
+        },
+    }
+
+
 def _schemas() -> dict[str, Any]:
     title = {"type": "string", "minLength": 1, "maxLength": TITLE_MAX}
     status = {"type": "string", "enum": list(TICKET_STATUSES)}
@@ -106,6 +130,7 @@ def _schemas() -> dict[str, Any]:
                 "timestamp": {"type": "string", "format": "date-time"},
             },
         },
+        "Stats": _stats_schema(),
         "Version": {
             "type": "object",
             "required": ["version", "commit", "started_at"],
@@ -227,6 +252,20 @@ def openapi_document(version: str) -> dict[str, Any]:
                         **_STORED,
                     },
                 },
+            },
+            "/api/stats": {
+                "get": {
+                    "operationId": "stats",
+                    "tags": ["operations"],
+                    "description": "The ticket cache's lookups since the service started, the"
+                    " background jobs' totals (from the database, so across restarts) and the"
+                    " process's resident memory.",
+                    "responses": {
+                        "200": _answer("the service's signals", _ref("Stats")),
+                        **_GUARDED,
+                        **_STORED,
+                    },
+                }
             },
         },
     }

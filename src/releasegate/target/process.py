@@ -60,6 +60,9 @@ class ReferenceServiceProcess:
     `supervise=True` runs it under a supervisor in a process group of its own, with its state
     in `state_file` (a temporary file unless given); `restart()` then replaces its worker, and
     `stop()` ends the supervisor and every worker.
+
+    `log_file` is where the service (every worker, when supervised) appends its log lines
+    (`serve --log-file`); it is left in place when the service stops.
     """
 
     def __init__(
@@ -78,6 +81,7 @@ class ReferenceServiceProcess:
         supervise: bool = False,
         state_file: Path | None = None,
         restart_gap_s: float | None = None,
+        log_file: Path | None = None,
     ) -> None:
         self.faults = list(faults)
         self.database_url = database_url
@@ -91,6 +95,7 @@ class ReferenceServiceProcess:
         self.stop_timeout_s = stop_timeout_s
         self.supervise = supervise
         self.restart_gap_s = restart_gap_s
+        self.log_file = log_file
         self.base_url = ""
         self._process: subprocess.Popen[bytes] | None = None
         self._workdir: Path | None = None
@@ -123,6 +128,8 @@ class ReferenceServiceProcess:
             argv += ["--rate-limit", self.rate_limit]
         if self.seed is not None:
             argv += ["--seed", str(self.seed)]
+        if self.log_file is not None:
+            argv += ["--log-file", str(self.log_file)]
         if self.supervise:
             argv.append("--supervise")
             if self._state_file is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from releasegate.target.faults import FaultSet
 
@@ -40,3 +41,5 @@ class ServiceSettings:
     seed: int | None = None  # seeds the random draws of faults, for repeatable runs
     demo_user: str = "demo"
     demo_password: str = field(default=DEFAULT_DEMO_PASSWORD, repr=False)
+    # where the service appends its log lines (service_log.py); None: no log file
+    log_file: Path | None = None

@@ -12,10 +12,13 @@ from typing import ParamSpec, TypeVar
 from aiohttp import web
 
 from releasegate.target.faults import FaultSet
+from releasegate.target.job_queue import JobStore
 from releasegate.target.metrics import Metrics
+from releasegate.target.process_memory import Leak
 from releasegate.target.ratelimit import RateLimiter
 from releasegate.target.settings import ServiceSettings
-from releasegate.target.tickets_store import DatabaseError, TicketStore
+from releasegate.target.ticket_cache import TicketCache
+from releasegate.target.tickets_store import DatabaseError, Ticket, TicketStore
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -35,18 +38,48 @@ class State:
     limiter: RateLimiter
     random: random.Random
     started_at: str
+    jobs: JobStore
     metrics: Metrics = field(default_factory=Metrics)
     # closes the listener for that many seconds, then reopens it (set by server.py)
     refuse: Callable[[float], None] = _no_listener
     sessions: set[str] = field(default_factory=set)
     # the in-process cache the health check exercises
     cache: dict[str, float] = field(default_factory=dict)
+    # the ticket list behind GET /api/tickets, with its hit and miss counts
+    ticket_cache: TicketCache = field(default_factory=TicketCache)
+    # set when a job is enqueued, so the worker (background.py) takes it at once
+    job_enqueued: asyncio.Event = field(default_factory=asyncio.Event)
+    # what the leak fault holds
+    leak: Leak = field(default_factory=Leak)
+
+    def _check_database(self) -> None:
+        if self.faults.db_down:
+            raise DatabaseError("database unreachable (db-down fault)")
 
     async def db(self, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a database call in a worker thread; under `db-down` every call fails."""
-        if self.faults.db_down:
-            raise DatabaseError("database unreachable (db-down fault)")
+        self._check_database()
         return await asyncio.to_thread(call, *args, **kwargs)
+
+    async def listed_tickets(self) -> list[Ticket]:
+        """Every ticket, through the cache (a lookup counted in /metrics and /api/stats).
+        Under `db-down` it fails like any database call: the cache does not hide the fault."""
+        self._check_database()
+        cache = self.ticket_cache
+        cached = cache.lookup(time.monotonic(), forced_miss=self.faults.cache_miss)
+        self.metrics.cache_lookup(hit=cached is not None)
+        if cached is not None:
+            return cached
+        generation = cache.generation
+        tickets = await self.db(self.store.all)
+        if not self.faults.cache_miss:
+            cache.fill(tickets, time.monotonic(), generation)
+        return tickets
+
+    def job_enqueued_here(self) -> None:
+        """Count a job this process enqueued, and wake the worker."""
+        self.metrics.jobs_enqueued.inc()
+        self.job_enqueued.set()
 
     def check_cache(self) -> float:
         """Write and read back a value; milliseconds taken (ValueError when it reads wrong)."""

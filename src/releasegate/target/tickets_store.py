@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any, TypedDict
@@ -142,7 +142,9 @@ class TicketStore:
         self.engine, self._lock = _engine(url)
 
     @contextmanager
-    def _transaction(self) -> Iterator[Connection]:
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction on the database (committed when the block ends without raising);
+        a failure of the database raises `DatabaseError`. The job queue shares it."""
         with self._lock or nullcontext():
             try:
                 with self.engine.begin() as connection:
@@ -155,7 +157,7 @@ class TicketStore:
 
     def prepare(self) -> None:
         """Create the table if missing and seed a few tickets into an empty one."""
-        with self._transaction() as db:
+        with self.transaction() as db:
             metadata.create_all(db)
             if db.execute(select(func.count()).select_from(tickets)).scalar_one() == 0:
                 now = _now()
@@ -168,13 +170,13 @@ class TicketStore:
     def ping(self) -> float:
         """Milliseconds a trivial query takes (it raises `DatabaseError` when it cannot)."""
         started = time.perf_counter()
-        with self._transaction() as db:
+        with self.transaction() as db:
             db.execute(text("SELECT 1"))
         return (time.perf_counter() - started) * 1000.0
 
     def all(self) -> list[Ticket]:
         """Every ticket, oldest first."""
-        with self._transaction() as db:
+        with self.transaction() as db:
             return [
                 _ticket(r) for r in db.execute(select(tickets).order_by(tickets.c.id)).mappings()
             ]
@@ -183,17 +185,23 @@ class TicketStore:
         """One ticket, or None."""
         if not 0 < ticket_id <= ID_MAX:
             return None
-        with self._transaction() as db:
+        with self.transaction() as db:
             row = db.execute(select(tickets).where(tickets.c.id == ticket_id)).mappings().first()
         return _ticket(row) if row is not None else None
 
-    def create(self, title: str, status: str) -> Ticket:
-        """A new ticket, as stored."""
+    def create(
+        self, title: str, status: str, also: Callable[[Connection, Ticket], object] | None = None
+    ) -> Ticket:
+        """A new ticket, as stored. `also` runs in the same transaction (the job queue enqueues
+        its notification there), so the ticket and what follows from it commit together."""
         now = _now()
         values = {"title": title, "status": status, "created_at": now, "updated_at": now}
-        with self._transaction() as db:
+        with self.transaction() as db:
             row = db.execute(insert(tickets).values(values).returning(*tickets.c)).mappings().one()
-        return _ticket(row)
+            ticket = _ticket(row)
+            if also is not None:
+                also(db, ticket)
+        return ticket
 
     def update(self, ticket_id: int, changes: dict[str, str]) -> Ticket | None:
         """The ticket with `changes` applied, or None when there is no such ticket."""
@@ -205,7 +213,7 @@ class TicketStore:
             .values(**changes, updated_at=_now())
             .returning(*tickets.c)
         )
-        with self._transaction() as db:
+        with self.transaction() as db:
             row = db.execute(statement).mappings().first()
         return _ticket(row) if row is not None else None
 
@@ -213,7 +221,7 @@ class TicketStore:
         """Whether there was such a ticket (it is gone either way)."""
         if not 0 < ticket_id <= ID_MAX:
             return False
-        with self._transaction() as db:
+        with self.transaction() as db:
             deleted = db.execute(
                 delete(tickets).where(tickets.c.id == ticket_id).returning(tickets.c.id)
             )
@@ -221,7 +229,7 @@ class TicketStore:
 
     def counts(self) -> dict[str, int]:
         """How many tickets have each status (every status listed, 0 when none)."""
-        with self._transaction() as db:
+        with self.transaction() as db:
             rows = db.execute(select(tickets.c.status, func.count()).group_by(tickets.c.status))
             found = {str(status): int(n) for status, n in rows}
         return {status: found.get(status, 0) for status in STATUSES}
