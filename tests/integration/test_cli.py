@@ -45,6 +45,20 @@ def test_demo_on_a_healthy_service_ends_in_go(tmp_path: Path) -> None:
     results = json.loads((runs[0] / "results.json").read_text())
     downtime = [c for c in results["checks"] if c["id"].endswith("test_deploy_caused_no_downtime")]
     assert [c["outcome"] for c in downtime] == ["passed"]
+    # the service's own signals (local.toml's [[metrics]] and [[logs]]) were measured and held
+    custom = {
+        c["id"].split("::")[1]: c["outcome"]
+        for c in results["checks"]
+        if "_metrics.py::" in c["id"]
+    }
+    assert custom == {
+        "test_metric_before[resident memory growth]": "passed",
+        "test_metric_before[failed jobs]": "passed",
+        "test_metric[failed jobs]": "passed",
+        "test_log[no new errors in the service log]": "passed",
+        "test_metric[resident memory growth]": "passed",
+        "test_metric[cache hit rate]": "passed",
+    }
     assert (tmp_path / "latest").resolve() == runs[0].resolve()
     run_page = tmp_path / "site" / "runs" / runs[0].name / "index.html"
     assert 'data-verdict="GO"' in run_page.read_text()

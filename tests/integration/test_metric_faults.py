@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import ROOT, RunGate, releasegate_in_repo, write_env
+from tests.integration.conftest import (
+    ROOT,
+    RunGate,
+    StartService,
+    releasegate_in_repo,
+    write_env,
+)
 
 
 def local_with(tmp_path: Path, *faults: str) -> str:
@@ -159,3 +165,47 @@ def test_an_empty_prometheus_result_and_a_prometheus_down_are_hold(
     assert down.outcome == "error"
     assert "2 provider errors in a row (consecutive_error_limit 1)" in down.message
     assert "Prometheus unreachable" in down.message
+
+
+BEFORE = """
+[target]
+base_url = "{url}"
+headers = {{ Authorization = "Bearer local-demo-token" }}
+
+[[endpoints]]
+path = "/api/version"
+
+[slo.synthetic]
+requests = 30
+
+[[metrics]]
+name = "failed jobs"
+stage = "post_deploy"
+provider = "web"
+url = "/api/stats"
+jsonpath = "$.jobs.failed"
+before = "baseline"
+success = "result - before <= 0"
+"""
+
+
+def test_releasegate_baseline_keeps_the_value_a_later_run_compares_with(
+    start_service: StartService, run_gate: RunGate, tmp_path: Path
+) -> None:
+    """`releasegate baseline` measures the metric with the latency baseline; the post-deploy
+    run after it (another run folder) reads that value as `before`."""
+    service = start_service()
+    envs = tmp_path / "environments"
+    write_env(envs, "withbefore", BEFORE.format(url=service.base_url))
+    reports = tmp_path / "reports"
+
+    taken = releasegate_in_repo(
+        envs, "baseline", "--env", "withbefore", "--reports-dir", str(reports)
+    )
+
+    assert taken.returncode == 0, taken.stdout + taken.stderr
+    assert "metric 'failed jobs' before the deploy: 0" in taken.stdout
+    run = run_gate(f"--env={envs / 'withbefore.toml'}", "-k", "test_metric", marker="post_deploy")
+    check = run.check("test_metric[failed jobs]")
+    assert check.outcome == "passed", run.output
+    assert "(before: 0)" in (check.measurements[0].note or "")

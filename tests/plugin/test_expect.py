@@ -76,6 +76,9 @@ def test_expect_records_the_measurement_with_its_limit(project: pytest.Pytester)
             "samples": None,
             "source": None,
             "window": None,
+            "at": None,
+            "outcome": None,
+            "note": None,
         }
     ]
     assert checks["test_over"]["measurements"] == [
@@ -88,6 +91,9 @@ def test_expect_records_the_measurement_with_its_limit(project: pytest.Pytester)
             "samples": 300,
             "source": None,
             "window": None,
+            "at": None,
+            "outcome": None,
+            "note": None,
         }
     ]
 

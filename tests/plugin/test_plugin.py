@@ -107,6 +107,9 @@ def test_measurements_are_recorded(project: pytest.Pytester) -> None:
         "samples": None,
         "source": None,
         "window": None,
+        "at": None,
+        "outcome": None,
+        "note": None,
     }
 
 
