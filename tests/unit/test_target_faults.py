@@ -77,6 +77,14 @@ GOOD = [
     pytest.param("job-fail=0.25", Fault("job-fail", 0.25), "job-fail=0.25", id="job-fail"),
     pytest.param("job-fail=0", Fault("job-fail", 0.0), "job-fail=0", id="job-fail-none"),
     pytest.param("LOG-ERRORS", Fault("log-errors"), "log-errors", id="log-errors"),
+    pytest.param("realtime=off", Fault("realtime", "off"), "realtime=off", id="realtime-off"),
+    pytest.param("beacon=OFF", Fault("beacon", "off"), "beacon=off", id="beacon-off"),
+    pytest.param(
+        "expose=/.git/HEAD", Fault("expose", "/.git/HEAD"), "expose=/.git/HEAD", id="expose"
+    ),
+    pytest.param("cors=reflect", Fault("cors", "reflect"), "cors=reflect", id="cors-reflect"),
+    pytest.param("cookie-insecure", Fault("cookie-insecure"), "cookie-insecure", id="cookie"),
+    pytest.param("server-banner", Fault("server-banner"), "server-banner", id="server-banner"),
 ]
 
 
@@ -153,6 +161,10 @@ BAD = [
     pytest.param("job-fail=1.5", "the ratio must be from 0 to 1, not 1.5", id="job-fail-above"),
     pytest.param("job-fail=some", "'some' is not a number from 0 to 1", id="job-fail-word"),
     pytest.param("job-fail", "job-fail needs a value, e.g. job-fail=0.5", id="job-fail-none"),
+    pytest.param("realtime=on", "the only value is 'off'", id="realtime-on"),
+    pytest.param("expose=../etc/passwd", "is not a path such as /.git/HEAD", id="expose-out"),
+    pytest.param("expose=/a/../b", "is not a path such as", id="expose-dotdot"),
+    pytest.param("cors=any", "the only value is 'reflect'", id="cors-any"),
 ]
 
 
@@ -265,9 +277,20 @@ def test_the_signal_faults_set_their_fields_and_the_last_value_wins() -> None:
     assert parse_faults(["log-errors"]) == FaultSet(log_errors=True)
 
 
-def test_the_valid_faults_name_the_four_signal_faults_in_their_forms() -> None:
+def test_the_valid_faults_name_the_signal_and_audit_faults_in_their_forms() -> None:
     """What a bad fault's message lists: the new forms as outside checks write them."""
-    assert FAULT_FORMS[-4:] == ("cache-miss", "leak=MB/s", "job-fail=0..1", "log-errors")
+    assert FAULT_FORMS[-10:] == (
+        "cache-miss",
+        "leak=MB/s",
+        "job-fail=0..1",
+        "log-errors",
+        "realtime=off",
+        "beacon=off",
+        "expose=PATH",
+        "cors=reflect",
+        "cookie-insecure",
+        "server-banner",
+    )
 
 
 def test_a_refusal_is_an_event_not_a_lasting_fault() -> None:

@@ -27,6 +27,9 @@ from releasegate.config.pre_deploy_tables import (
     SecretScanConfig,
     TlsConfig,
 )
+from releasegate.config.realtime_tables import RealtimeCheck
+from releasegate.config.release_tables import ReleaseConfig
+from releasegate.config.security_tables import SecurityConfig
 from releasegate.config.slo_tables import SloConfig
 from releasegate.config.strict_base import StrictModel, check_url
 from releasegate.config.target_tables import (
@@ -66,6 +69,9 @@ class EnvironmentModel(StrictModel):
     monitor: MonitorConfig = Field(default_factory=MonitorConfig)
     metrics: list[MetricCheck] = Field(default_factory=list)
     logs: list[LogCheck] = Field(default_factory=list)
+    realtime: list[RealtimeCheck] = Field(default_factory=list)
+    security: SecurityConfig = Field(default_factory=SecurityConfig)
+    release: ReleaseConfig = Field(default_factory=ReleaseConfig)
 
     @model_validator(mode="after")
     def _needs_a_target(self) -> EnvironmentModel:

@@ -29,6 +29,12 @@ FAULT_NAMES = (
     "leak",
     "job-fail",
     "log-errors",
+    "realtime",
+    "beacon",
+    "expose",
+    "cors",
+    "cookie-insecure",
+    "server-banner",
 )
 # How each fault is written, for error messages and --help.
 FAULT_FORMS = (
@@ -46,8 +52,16 @@ FAULT_FORMS = (
     "leak=MB/s",
     "job-fail=0..1",
     "log-errors",
+    "realtime=off",
+    "beacon=off",
+    "expose=PATH",
+    "cors=reflect",
+    "cookie-insecure",
+    "server-banner",
 )
-_FLAGS = frozenset({"js-error", "db-down", "cache-miss", "log-errors"})
+_FLAGS = frozenset(
+    {"js-error", "db-down", "cache-miss", "log-errors", "cookie-insecure", "server-banner"}
+)
 _EXAMPLES = {
     "latency": "latency=300ms or latency=100ms..400ms",
     "error-ratio": "error-ratio=0.2",
@@ -59,6 +73,10 @@ _EXAMPLES = {
     "contract": "contract=break",
     "leak": "leak=50 (megabytes per second)",
     "job-fail": "job-fail=0.5",
+    "realtime": "realtime=off",
+    "beacon": "beacon=off",
+    "expose": "expose=/.git/HEAD or expose=/.env",
+    "cors": "cors=reflect",
 }
 # A fault is a test instrument: an hour of latency or refusal would only hang the run using it.
 MAX_SECONDS = 300.0
@@ -170,6 +188,25 @@ def _contract(text: str) -> str:
     return "break"
 
 
+def _word(word: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text.lower() != word:
+            raise _BadValue(f"the only value is {word!r}")
+        return word
+
+    return parse
+
+
+# what expose=PATH may serve: a path on the service, not a way out of it
+_EXPOSED = re.compile(r"/[\w.~\-/]{1,120}")
+
+
+def _exposed(text: str) -> str:
+    if not _EXPOSED.fullmatch(text) or ".." in text.split("/"):
+        raise _BadValue(f"{text!r} is not a path such as /.git/HEAD, /.env or /index.php.bak")
+    return text
+
+
 def _header(text: str) -> str:
     header = canonical_header(text)
     if header is None:
@@ -190,6 +227,10 @@ _VALUE_PARSERS: dict[str, Callable[[str], FaultValue]] = {
     "contract": _contract,
     "leak": _leak,
     "job-fail": _ratio,
+    "realtime": _word("off"),
+    "beacon": _word("off"),
+    "expose": _exposed,
+    "cors": _word("reflect"),
 }
 
 
@@ -262,6 +303,12 @@ class FaultSet:
     leak_mb_per_s: float = 0.0  # megabytes (MiB) allocated and held per second
     job_fail: float = 0.0  # the share of processed jobs that fail
     log_errors: bool = False  # ERROR lines with a traceback in the service's log
+    realtime_off: bool = False  # no live-update broadcasts (WebSocket, server-sent events)
+    beacon_off: bool = False  # pages send no error-tracking or analytics requests
+    exposed: frozenset[str] = field(default_factory=frozenset)  # paths served that must not be
+    cors_reflect: bool = False  # any Origin reflected, with credentials allowed
+    cookie_insecure: bool = False  # the session cookie without Secure, HttpOnly, SameSite
+    server_banner: bool = False  # `Server: aiohttp/3.x Python/3.11` (version disclosure)
 
     @classmethod
     def of(cls, faults: Iterable[Fault]) -> FaultSet:
@@ -306,6 +353,18 @@ class FaultSet:
                 return replace(self, job_fail=value)
             case "log-errors":
                 return replace(self, log_errors=True)
+            case "realtime":
+                return replace(self, realtime_off=True)
+            case "beacon":
+                return replace(self, beacon_off=True)
+            case "expose" if isinstance(value, str):
+                return replace(self, exposed=self.exposed | {value})
+            case "cors":
+                return replace(self, cors_reflect=True)
+            case "cookie-insecure":
+                return replace(self, cookie_insecure=True)
+            case "server-banner":
+                return replace(self, server_banner=True)
         raise ValueError(f"not a fault of the reference service: {fault!r}")
 
     def without_refusal(self) -> FaultSet:
@@ -343,6 +402,17 @@ class FaultSet:
             active.append(Fault("job-fail", self.job_fail))
         if self.log_errors:
             active.append(Fault("log-errors"))
+        if self.realtime_off:
+            active.append(Fault("realtime", "off"))
+        if self.beacon_off:
+            active.append(Fault("beacon", "off"))
+        active += [Fault("expose", path) for path in sorted(self.exposed)]
+        if self.cors_reflect:
+            active.append(Fault("cors", "reflect"))
+        if self.cookie_insecure:
+            active.append(Fault("cookie-insecure"))
+        if self.server_banner:
+            active.append(Fault("server-banner"))
         return active
 
     def describe(self) -> list[str]:
