@@ -9,8 +9,29 @@ from releasegate.pytest_plugin import current_run, mark_folder
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     mark_folder(items, Path(__file__).parent, "pre_deploy")
+    _deselect_unconfigured(config, items)
+
+
+# exists only where `[release] changelog` is set: no skipped check in every other report
+_CHANGELOG_CHECK = "test_changelog_has_an_entry_for_the_release"
+
+
+def _deselect_unconfigured(config: pytest.Config, items: list[pytest.Item]) -> None:
+    run = current_run(config)
+    if run is None or run.env.model.release.changelog:
+        return
+    folder = Path(__file__).parent.resolve()
+    dropped = [
+        item
+        for item in items
+        if getattr(item, "originalname", item.name) == _CHANGELOG_CHECK
+        and item.path.resolve().is_relative_to(folder)
+    ]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]
 
 
 def tls_hosts(env: Environment, base_url: str | None) -> list[tuple[str, int]]:

@@ -1,11 +1,19 @@
 """Smoke, in a real browser: every page of the environment loads, shows what it must, logs no
-errors, requests nothing that fails, and is fast and stable enough to use (one visit per page,
-judged by each check below; thresholds from `[browser]` or the page's own)."""
+errors, requests nothing that fails, sends what it must (error tracking, analytics) and nothing
+it must not, and is fast and stable enough to use (one visit per page, judged by each check
+below; thresholds from `[browser]` or the page's own)."""
+
+import pytest
 
 from releasegate.browser import page_checks as judge
 from releasegate.browser.visit import PageVisit
 from releasegate.config import BrowserConfig, Environment
-from releasegate.pytest_plugin.browser_fixtures import BrowserPage, for_pages
+from releasegate.pytest_plugin._keys import GateRun
+from releasegate.pytest_plugin.browser_fixtures import (
+    BrowserPage,
+    accessibility_check,
+    for_pages,
+)
 from releasegate.pytest_plugin.fixtures import Expect, Measure
 
 
@@ -124,3 +132,73 @@ def test_page_fits_a_phone_screen(
     )
 
     expect.judged(judge.judge_overflow(page_visit, env.name))
+
+
+@for_pages(lambda p: bool(p.spec.expect_requests))
+def test_page_sends_the_expected_requests(
+    page_visit: PageVisit,
+    browser_page: BrowserPage,
+    gate_run: GateRun,
+    measure: Measure,
+    expect: Expect,
+) -> None:
+    """Every `expect_requests` pattern is sent while the page loads (say, the error tracker's
+    envelope and the analytics beacon)."""
+    env_name, patterns = gate_run.env.name, browser_page.spec.expect_requests
+    missing = judge.expected_not_sent(page_visit, patterns, env_name)
+    sent = len(patterns) - len(missing)
+    measure("expected requests sent", sent, threshold=len(patterns), comparison=">=")
+
+    expect.judged(
+        judge.judge_expected_requests(
+            page_visit, patterns, missing, env_name, gate_run.redactor.redact
+        )
+    )
+
+
+@for_pages(lambda p: bool(p.spec.forbid_requests))
+def test_page_sends_no_forbidden_requests(
+    page_visit: PageVisit,
+    browser_page: BrowserPage,
+    gate_run: GateRun,
+    measure: Measure,
+    expect: Expect,
+) -> None:
+    """No request the page sends matches a `forbid_requests` pattern."""
+    env_name = gate_run.env.name
+    found = judge.forbidden_requests(page_visit, browser_page.spec.forbid_requests, env_name)
+    measure("forbidden requests", len(found), threshold=0, comparison="<=")
+
+    expect.judged(
+        judge.judge_forbidden_requests(page_visit, found, env_name, gate_run.redactor.redact)
+    )
+
+
+def test_page_loads_nothing_insecure(
+    page_visit: PageVisit, gate_run: GateRun, measure: Measure, expect: Expect
+) -> None:
+    """An https page requests nothing over http:// or ws:// (mixed content)."""
+    env_name = gate_run.env.name
+    judge.require_loaded(page_visit, env_name)
+    if not judge.page_is_https(page_visit):
+        page = judge.where(page_visit, env_name)
+        pytest.skip(f"served over http: nothing it loads is mixed content ({page})")
+    insecure = judge.insecure_requests(page_visit, env_name)
+    measure("insecure requests", len(insecure), threshold=0, comparison="<=")
+
+    expect.judged(
+        judge.judge_mixed_content(page_visit, insecure, env_name, gate_run.redactor.redact)
+    )
+
+
+@accessibility_check
+def test_page_is_accessible(
+    page_visit: PageVisit, env: Environment, measure: Measure, expect: Expect
+) -> None:
+    """axe-core finds no serious or critical violation (advisory unless `[browser]
+    accessibility = "blocking"`)."""
+    judged = judge.judge_accessibility(page_visit, env.name)
+    found = len(page_visit.accessibility or [])
+    measure("accessibility violations", found, threshold=0, comparison="<=")
+
+    expect.judged(judged)

@@ -9,7 +9,13 @@ import uuid
 import pytest
 
 from releasegate.browser.flow import Flow
-from releasegate.browser.reference_pages import DashboardPage, SignInPage, TicketsPage
+from releasegate.browser.reference_pages import (
+    ERROR_TRACKER,
+    DashboardPage,
+    HomePage,
+    SignInPage,
+    TicketsPage,
+)
 from releasegate.config import BrowserLogin
 
 
@@ -48,3 +54,14 @@ def test_a_user_creates_edits_and_deletes_a_ticket(flow: Flow, browser_login: Br
     with flow.step("delete it"):
         tickets.delete(f"{title} (edited)")
         tickets.expect_not_listed(f"{title} (edited)")
+
+
+@pytest.mark.flow("error-tracking")
+def test_an_error_in_the_page_reaches_the_error_tracker(flow: Flow) -> None:
+    """An uncaught error on the home page is reported: an envelope carrying its message is
+    sent to the error tracker (the reference service's own collector)."""
+    home = HomePage(flow.page)
+
+    with flow.step("open the home page"):
+        home.open()
+    flow.trigger_error(ERROR_TRACKER, carries_message=True)

@@ -26,7 +26,8 @@ def test_a_healthy_service_passes_every_smoke_check(healthy_smoke_run: GateRun) 
     assert run.process.returncode == 0, run.output
     outcomes = run.outcomes()
     assert len(outcomes) >= 10
-    assert set(outcomes.values()) == {"passed"}
+    # the mixed-content check is skipped on the reference service's http pages
+    assert {v for k, v in outcomes.items() if "nothing_insecure" not in k} == {"passed"}
     assert "test_endpoints.py::test_endpoint[GET /api/tickets]" in outcomes
     assert "test_endpoints.py::test_page[/dashboard]" in outcomes
     assert decide(run.results).verdict is Verdict.GO
@@ -122,6 +123,8 @@ def test_wrong_status_and_missing_content_fail_their_checks(
         "skipped"
     )
     del failures["test_api_contract.py::test_api_contract[no openapi document]"]
+    # skipped on an http page, saying so
+    del failures["test_browser_pages.py::test_page_loads_nothing_insecure[/dashboard-chromium]"]
     assert set(failures) == {
         "test_endpoints.py::test_endpoint[missing endpoint]",
         "test_endpoints.py::test_page[/dashboard]",

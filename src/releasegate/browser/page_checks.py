@@ -9,9 +9,10 @@ could not reach the target, or a figure the browser did not record, raises `Evid
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 
-from releasegate.browser.recording import ConsoleEntry, FailedRequest
+from releasegate.browser.recording import ConsoleEntry, FailedRequest, SentRequest
+from releasegate.browser.request_rules import is_https, is_insecure, matches
 from releasegate.browser.visit import PageVisit, is_cut_off
 from releasegate.errors import EvidenceMissing, TargetUnreachable
 from releasegate.outcome import Figures, Judged
@@ -203,4 +204,131 @@ def judge_overflow(visit: PageVisit, env_name: str) -> Judged:
     return Judged.passed(
         f"the page is {scroll} px wide on a {width} px wide screen ({where(visit, env_name)})",
         **figures,
+    )
+
+
+# -- the request log: expected, forbidden and insecure requests ---------------------------------
+
+Mask = Callable[[str], str]
+# how many of the page's requests a failure lists (the HAR has them all)
+_MAX_SENT_LISTED = 12
+
+
+def request_log(visit: PageVisit, env_name: str) -> list[SentRequest]:
+    """The requests the page sent; a visit without its log cannot be judged by it."""
+    require_loaded(visit, env_name)
+    if visit.sent is None:
+        raise EvidenceMissing(f"the page's requests were not recorded ({where(visit, env_name)})")
+    return visit.sent
+
+
+def _sent_lines(sent: Sequence[SentRequest], mask: Mask) -> str:
+    lines = [s.line(mask) for s in sent]
+    shown = "; ".join(lines[:_MAX_SENT_LISTED])
+    more = len(lines) - _MAX_SENT_LISTED
+    return shown + (f"; and {more} more" if more > 0 else "") if lines else "none"
+
+
+def expected_not_sent(visit: PageVisit, patterns: Sequence[str], env_name: str) -> list[str]:
+    """The patterns that no request the page sent matches (an answer is not needed: a beacon
+    counts once sent)."""
+    sent = request_log(visit, env_name)
+    return [p for p in patterns if not any(matches(p, s.url) for s in sent)]
+
+
+def judge_expected_requests(
+    visit: PageVisit,
+    patterns: Sequence[str],
+    missing: Sequence[str],
+    env_name: str,
+    mask: Mask = str,
+) -> Judged:
+    """Every pattern sent (`expected_not_sent` is empty). A failure names each pattern not
+    sent and lists what the page did send, with the answers' statuses."""
+    sent = request_log(visit, env_name)
+    figures = Figures(
+        measured=len(patterns) - len(missing), limit=len(patterns), where=visit.target.url
+    )
+    if missing:
+        names = ", ".join(repr(p) for p in missing)
+        return Judged.failed(
+            f"no request matching {names} was sent; the page sent {len(sent)} request(s):"
+            f" {_sent_lines(sent, mask)} ({where(visit, env_name)})",
+            **figures,
+        )
+    found = "; ".join(
+        f"{p!r}: {next(s for s in sent if matches(p, s.url)).line(mask)}" for p in patterns
+    )
+    return Judged.passed(
+        f"sent every expected request: {found} ({where(visit, env_name)})", **figures
+    )
+
+
+def forbidden_requests(
+    visit: PageVisit, patterns: Sequence[str], env_name: str
+) -> list[tuple[str, SentRequest]]:
+    """(pattern, request) for every request the page sent that a forbidden pattern matches."""
+    sent = request_log(visit, env_name)
+    return [(p, s) for s in sent for p in patterns if matches(p, s.url)]
+
+
+def judge_forbidden_requests(
+    visit: PageVisit, found: list[tuple[str, SentRequest]], env_name: str, mask: Mask = str
+) -> Judged:
+    """No forbidden request (`forbidden_requests`); a failure names each with its pattern."""
+    figures = Figures(measured=len(found), limit=0, where=visit.target.url)
+    if found:
+        listed = _listed([f"{s.line(mask)} (matches {p!r})" for p, s in found])
+        return Judged.failed(
+            f"{len(found)} forbidden request(s): {listed} ({where(visit, env_name)})", **figures
+        )
+    return Judged.passed(f"no forbidden request ({where(visit, env_name)})", **figures)
+
+
+def page_is_https(visit: PageVisit) -> bool:
+    """Whether the page was served over https (where it ended, after redirects)."""
+    return is_https(visit.final_url or visit.target.url)
+
+
+def insecure_requests(visit: PageVisit, env_name: str) -> list[SentRequest]:
+    """Subresource requests of an https page over http:// or ws:// (mixed content), whether
+    the browser let them through, upgraded them after sending, or blocked them."""
+    return [s for s in request_log(visit, env_name) if not s.is_document and is_insecure(s.url)]
+
+
+def judge_mixed_content(
+    visit: PageVisit, insecure: list[SentRequest], env_name: str, mask: Mask = str
+) -> Judged:
+    """An https page requests nothing over http:// (`insecure_requests`); a failure lists them."""
+    figures = Figures(measured=len(insecure), limit=0, where=visit.target.url)
+    if insecure:
+        listed = _listed([s.line(mask) for s in insecure])
+        return Judged.failed(
+            f"{len(insecure)} insecure request(s) from an https page (mixed content): {listed}"
+            f" ({where(visit, env_name)})",
+            **figures,
+        )
+    return Judged.passed(f"nothing requested over http:// ({where(visit, env_name)})", **figures)
+
+
+# -- accessibility ---------------------------------------------------------------------------
+
+
+def judge_accessibility(visit: PageVisit, env_name: str) -> Judged:
+    """No serious or critical axe-core violation; a failure lists each rule with the elements'
+    selectors and the rule's help page. axe not run is missing evidence."""
+    require_loaded(visit, env_name)
+    found = visit.accessibility
+    if found is None:
+        reason = visit.accessibility_error or "axe-core was not run on the page"
+        raise EvidenceMissing(f"cannot judge accessibility: {reason} ({where(visit, env_name)})")
+    figures = Figures(measured=len(found), limit=0, where=visit.target.url)
+    if found:
+        return Judged.failed(
+            f"{len(found)} serious or critical accessibility violation(s):"
+            f" {_listed([v.line() for v in found])} ({where(visit, env_name)})",
+            **figures,
+        )
+    return Judged.passed(
+        f"no serious or critical accessibility violation ({where(visit, env_name)})", **figures
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,30 @@ class FailedRequest:
 
 
 @dataclass
+class SentRequest:
+    """One request the page sent (any origin), and how it ended: the request log that
+    `expect_requests`, `forbid_requests` and the mixed-content rule judge."""
+
+    method: str
+    url: str
+    resource_type: str = ""
+    status: int | None = None
+    failure: str | None = None
+    # the top frame's own document (the page itself), not something it loaded
+    is_document: bool = False
+
+    def line(self, mask: Callable[[str], str] = str) -> str:
+        """`POST http://host/api/1/envelope/ 200` (`mask` hides secrets in the URL)."""
+        if self.status is not None:
+            outcome = str(self.status)
+        elif self.failure is not None:
+            outcome = f"failed: {self.failure}"
+        else:
+            outcome = "no answer yet"
+        return f"{self.method} {mask(self.url)} {outcome}"
+
+
+@dataclass
 class PageWatcher:
     """Listens to one page for console messages, page errors and failed same-origin requests."""
 
@@ -72,6 +97,8 @@ class PageWatcher:
     # every URL the page (its frames, its scripts) asked for; the browser's own requests,
     # such as /favicon.ico, are not reported to the page and so are not here
     requested: set[str] = field(default_factory=set)
+    # every request the page sent, in order, with its answer's status or failure
+    sent: dict[Request, SentRequest] = field(default_factory=dict)
 
     def attach(self, page: Page) -> None:
         page.on("console", self._on_console)
@@ -82,6 +109,12 @@ class PageWatcher:
 
     def _on_request(self, request: Request) -> None:
         self.requested.add(request.url)
+        self.sent[request] = SentRequest(
+            request.method,
+            request.url,
+            request.resource_type,
+            is_document=request.is_navigation_request() and request.frame.parent_frame is None,
+        )
 
     def _on_console(self, message: ConsoleMessage) -> None:
         location: dict[str, Any] = dict(message.location or {})
@@ -113,12 +146,16 @@ class PageWatcher:
         return self._same_origin(request.url)
 
     def _on_request_failed(self, request: Request) -> None:
+        if request in self.sent:
+            self.sent[request].failure = request.failure or "failed"
         if self._counts(request):
             self.failed_requests.append(
                 FailedRequest(request.method, request.url, failure=request.failure or "failed")
             )
 
     def _on_response(self, response: Response) -> None:
+        if response.request in self.sent:
+            self.sent[response.request].status = response.status
         if response.status >= 400 and self._counts(response.request):
             self.failed_requests.append(
                 FailedRequest(response.request.method, response.url, status=response.status)
@@ -173,6 +210,11 @@ class ContextRecording:
     def requested(self) -> frozenset[str]:
         """Every URL the context's pages asked for (not the browser's own requests)."""
         return frozenset(url for watcher in self.watchers for url in watcher.requested)
+
+    @property
+    def sent(self) -> list[SentRequest]:
+        """Every request the context's pages sent, page by page, in the order sent."""
+        return [sent for watcher in self.watchers for sent in watcher.sent.values()]
 
     def screenshot(self, *, full_page: bool = False) -> None:
         """A PNG of every open page, now (the state a failure left them in)."""

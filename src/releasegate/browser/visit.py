@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +15,14 @@ from playwright.sync_api import Browser, BrowserContext
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from releasegate.browser.recording import ConsoleEntry, ContextRecording, FailedRequest
+from releasegate.browser.accessibility import AxeUnavailable, Violation, run_axe
+from releasegate.browser.recording import (
+    ConsoleEntry,
+    ContextRecording,
+    FailedRequest,
+    SentRequest,
+)
+from releasegate.browser.request_rules import unmatched
 from releasegate.browser.vitals import COLLECT_JS, LCP_WAIT_MS, PageTimings, timings_from
 
 # Expected text or selectors may be rendered by scripts after the load event: wait this long
@@ -22,6 +30,10 @@ from releasegate.browser.vitals import COLLECT_JS, LCP_WAIT_MS, PageTimings, tim
 SETTLE_S = 3.0
 # how often the collected vitals are looked for once their observers settle
 VITALS_POLL_MS = 20
+# how long an expected request may take after the load event (beacons sent on a timer or when
+# idle), and how often the request log is looked at meanwhile
+REQUESTS_SETTLE_S = 2.0
+REQUESTS_POLL_MS = 50
 # Chromium's network error codes that mean "no connection to the target at all": the one rule
 # for an unreachable target applies (HOLD, or ROLLBACK when it answered before; see decide)
 CUT_OFF_ERRORS = (
@@ -71,6 +83,10 @@ class PageTarget:
     expect_selector: str | None = None
     timeout_s: float = 15.0
     mobile: bool = False
+    # URL patterns the page must send: the visit waits (up to SETTLE_S) for them to be sent
+    expect_requests: tuple[str, ...] = ()
+    # run axe-core on the loaded page (`[browser] accessibility` not "off")
+    accessibility: bool = False
 
 
 @dataclass
@@ -93,6 +109,11 @@ class PageVisit:
     # the URLs the page asked for; None when not recorded (then no console error is taken for
     # the browser's own)
     requested: frozenset[str] | None = None
+    # every request the page sent, with its answer (the request log); None when not recorded
+    sent: list[SentRequest] | None = None
+    # axe-core's serious and critical violations; None when not run, with the reason if it failed
+    accessibility: list[Violation] | None = None
+    accessibility_error: str | None = None
 
     @property
     def unreachable(self) -> bool:
@@ -192,9 +213,34 @@ def _visit(
             visit.text_excerpt = " ".join(page.inner_text("body", timeout=1000).split())[:300]
         except PlaywrightError:
             pass  # the page hung or went away while being read: missing timings stay missing
+        _wait_for_requests(
+            page, recording, target.expect_requests, min(REQUESTS_SETTLE_S, target.timeout_s)
+        )
+        if target.accessibility:
+            try:
+                visit.accessibility = run_axe(page)
+            except AxeUnavailable as exc:
+                visit.accessibility_error = str(exc)
     recording.screenshot()
     recording.close()
     visit.console = recording.console
     visit.failed_requests = recording.failed_requests
     visit.requested = recording.requested
+    visit.sent = recording.sent
     return visit
+
+
+def _wait_for_requests(
+    page: Any, recording: ContextRecording, patterns: tuple[str, ...], settle_s: float
+) -> None:
+    """Beacons are often sent after the load event (on `load`, on a timer, when idle): wait up
+    to `settle_s` more until every expected pattern was sent, so a late beacon is not a missing
+    one."""
+    deadline = time.monotonic() + settle_s
+    while unmatched(patterns, [sent.url for sent in recording.sent]):
+        if time.monotonic() >= deadline:
+            return
+        try:
+            page.wait_for_timeout(REQUESTS_POLL_MS)
+        except PlaywrightError:
+            return  # the page went away: what was sent is what the checks judge

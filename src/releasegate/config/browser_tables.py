@@ -43,3 +43,6 @@ class BrowserConfig(StrictModel):
     # application's pages, so each environment opts in to the flows written for it
     flows: list[str] = Field(default_factory=list)
     login: BrowserLogin | None = None
+    # axe-core on every page visit (serious and critical violations): "advisory" shows them
+    # without blocking, "blocking" rolls back on them, "off" leaves the check out
+    accessibility: Literal["advisory", "blocking", "off"] = "advisory"

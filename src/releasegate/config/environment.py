@@ -85,6 +85,7 @@ class EnvironmentModel(StrictModel):
             raise ValueError(f"endpoint/page ids must be unique; repeated: {duplicates}")
         unique_names("metrics", [m.name for m in self.metrics])
         unique_names("logs", [log.name for log in self.logs])
+        unique_names("realtime", [check.name for check in self.realtime])
         return self
 
 

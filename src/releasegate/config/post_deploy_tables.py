@@ -62,7 +62,7 @@ class WatchConfig(StrictModel):
     timeout: Seconds = 2.0
     before: Seconds = 1.0  # probing before the deploy command starts
     after: Seconds = 3.0  # and after it ends
-    max_duration: Seconds = 1800.0  # the deploy command is stopped past this
+    max_duration: Seconds = 1800.0  # the deploy command is stopped past this (a post-deploy fail)
     max_failed: int = Field(default=0, ge=0)
     max_gap: Seconds = 2.0  # longest time without a successful probe
     required: bool = False  # post-deploy without a timeline: HOLD instead of a skip

@@ -121,6 +121,22 @@ class Endpoint(StrictModel):
         return tuple(s) if isinstance(s, list) else (s,)
 
 
+def _check_url_glob(pattern: str) -> str:
+    # matched against whole URLs: a bare `plausible.io/api/event` would never match, and a
+    # check that can never pass (or never fail) is worse than none
+    if not pattern.strip():
+        raise ValueError("a URL pattern must not be empty")
+    if not (pattern.startswith(("*", "?", "[")) or "://" in pattern):
+        raise ValueError(
+            f"{pattern!r} is matched against whole URLs (shell-style glob): start it with a"
+            f" scheme or a *, e.g. 'https://{pattern}' or '*{pattern}'"
+        )
+    return pattern
+
+
+UrlGlob = Annotated[str, AfterValidator(_check_url_glob)]
+
+
 class Page(StrictModel):
     """An HTML page: loaded over HTTP by the smoke gate, and in a real browser unless
     `browser = false` (thresholds default to the `[browser]` table's)."""
@@ -140,6 +156,10 @@ class Page(StrictModel):
     lcp_max: Seconds | None = None
     cls_max: float | None = Field(default=None, ge=0)
     console_allow: list[Pattern] = Field(default_factory=list)
+    # URL globs the page must send while it loads (an error tracker's envelope, an analytics
+    # beacon), and must not (a development API host, `http://*`); judged from the visit's log
+    expect_requests: list[UrlGlob] = Field(default_factory=list)
+    forbid_requests: list[UrlGlob] = Field(default_factory=list)
 
     @property
     def check_id(self) -> str:

@@ -73,6 +73,9 @@ class Timeline:
     rate_per_s: float = 0.0
     duration_s: float = 0.0
     probes: list[ProbeRecord] = field(default_factory=list)
+    # the limit the command ran under (`[watch] max_duration` or `--max-duration`); None in
+    # timelines written before it was recorded
+    max_duration_s: float | None = None
 
     def to_json(self, redactor: Redactor | None = None) -> str:
         text = json.dumps({"schema": SCHEMA, **asdict(self)}, indent=1)
@@ -322,6 +325,7 @@ def run_watch(
         raise ValueError("nothing to probe: no paths")
     shown = command if isinstance(command, str) else " ".join(command)
     timeline = Timeline(environment, plan.base_url, shown, rate_per_s=plan.rate_per_s)
+    timeline.max_duration_s = plan.max_duration_s
     state: dict[str, Phase] = {"phase": "before"}
     prober = _Prober(plan, lambda: state["phase"])
     prober.start()
@@ -534,3 +538,78 @@ def _unfit(
             ended,
         )
     return None, ended
+
+
+def deploy_duration(timeline: Timeline) -> float | None:
+    """How long the deploy command ran, from its start to its end (the probing before and after
+    it is the watch's, not the deploy's); None when the timeline does not have both."""
+    started, ended = timeline.command_started_t, timeline.command_ended_t
+    if started is None or ended is None:
+        return None
+    return max(ended - started, 0.0)
+
+
+def clock(seconds: float) -> str:
+    """A duration as a deploy log says it: `6m 12s`, `5m`, `1h 0m 5s`, `42s`, `1.3s`."""
+    if seconds < 10 and round(seconds, 1) != round(seconds):
+        return f"{seconds:.1f}s"
+    hours, rest = divmod(round(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes}m {secs}s" if secs else f"{hours}h {minutes}m"
+    if minutes:
+        return f"{minutes}m {secs}s" if secs else f"{minutes}m"
+    return f"{secs}s"
+
+
+def judge_duration(timeline: Timeline, max_duration_s: float) -> Judged:
+    """The deploy finished within `max_duration_s` (the environment's `[watch] max_duration`):
+    a command stopped at its limit did not finish, a failure whatever the figure; a timeline
+    that cannot tell (no command end, a command that did not start, an interrupted watch) is
+    inconclusive. `measured` is the duration in seconds."""
+    duration = deploy_duration(timeline)
+    limit = clock(max_duration_s)
+    where = timeline.target_url
+    if timeline.stopped_by == "not_started":
+        return Judged.inconclusive(
+            f"the deploy command did not start: {timeline.command!r}", where=where
+        )
+    if duration is None:
+        return Judged.inconclusive(
+            "the timeline has no end time of the deploy command: how long it took is unknown",
+            where=where,
+        )
+    took = clock(duration)
+    if timeline.stopped_by == "max_duration":
+        ran_under = timeline.max_duration_s
+        if ran_under is None or ran_under == max_duration_s:
+            why = f"did not finish within max_duration {limit}: the command was stopped"
+            why += f" after {took}"
+        else:  # the watch ran with its own --max-duration
+            why = (
+                f"did not finish: the command was stopped at the watch's --max-duration"
+                f" {clock(ran_under)}, after {took} ([watch] max_duration {limit})"
+            )
+        return Judged.failed(
+            f"the deploy {why}",
+            measured=duration,
+            limit=max_duration_s,
+            where=where,
+        )
+    if timeline.stopped_by == "interrupted" and duration <= max_duration_s:
+        return Judged.inconclusive(
+            f"the watch was interrupted {took} into the deploy, before it finished", where=where
+        )
+    if duration > max_duration_s:
+        return Judged.failed(
+            f"the deploy took {took}, over max_duration {limit}",
+            measured=duration,
+            limit=max_duration_s,
+            where=where,
+        )
+    return Judged.passed(
+        f"the deploy took {took}, within max_duration {limit}",
+        measured=duration,
+        limit=max_duration_s,
+        where=where,
+    )

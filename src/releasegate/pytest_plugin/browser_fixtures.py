@@ -76,6 +76,17 @@ def for_pages(predicate: PagePredicate) -> Callable[[Any], Any]:
     return mark
 
 
+def accessibility_check(test: Any) -> Any:
+    """Mark a page check as the accessibility one: left out with `[browser] accessibility =
+    "off"`, advisory unless it is "blocking"."""
+    test.releasegate_accessibility = True
+    return test
+
+
+def _is_accessibility_check(item: pytest.Item) -> bool:
+    return bool(getattr(getattr(item, "function", None), "releasegate_accessibility", False))
+
+
 def is_browser_check(item: pytest.Item) -> bool:
     return bool(BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())))
 
@@ -116,6 +127,7 @@ def select_browser_checks(
         marker = item.get_closest_marker("flow")
         if (
             (is_browser_check(item) and not config.enabled)
+            or (_is_accessibility_check(item) and config.accessibility == "off")
             or not _applies(item)
             or (
                 marker is not None
@@ -151,10 +163,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     run = config.stash.get(GATE_RUN, None)
     if run is None:
         return
+    accessibility = run.env.model.browser.accessibility
     for item in items:
         if is_browser_check(item):
             # before `-m` selects: `pytest -m "smoke and not browser"` skips the browser
             item.add_marker(pytest.mark.browser)
+        if _is_accessibility_check(item) and accessibility != "blocking":
+            item.add_marker(pytest.mark.advisory)
     kept, dropped = select_browser_checks(items, run.env.model.browser)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
@@ -353,6 +368,8 @@ def page_visit(
         expect_selector=spec.expect_selector,
         timeout_s=spec.timeout or browser_config.timeout,
         mobile=browser_page.device is not None,
+        expect_requests=tuple(spec.expect_requests),
+        accessibility=browser_config.accessibility != "off",
     )
     visit = visit_page(
         browser,

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from releasegate.target.health_endpoint import ServiceCheck, health_answer
 from releasegate.target.job_queue import JobStore, JobTotals
+from releasegate.target.live_updates import broadcast
 from releasegate.target.middleware import json_error
 from releasegate.target.process_memory import rss_bytes
 from releasegate.target.state import State, state_of
@@ -169,6 +170,7 @@ async def create_ticket(request: web.Request) -> web.Response:
         return _unavailable(exc)
     state.ticket_cache.stored(ticket)
     state.job_enqueued_here()
+    broadcast(request, "created", _shown(state, ticket))
     answer = _ticket_answer(state, ticket, status=201)
     answer.headers["Location"] = f"/api/tickets/{ticket['id']}"
     return answer
@@ -203,6 +205,7 @@ async def change_ticket(request: web.Request) -> web.Response:
     if ticket is None:
         return _no_ticket(request)
     state.ticket_cache.stored(ticket)
+    broadcast(request, "updated", _shown(state, ticket))
     return _ticket_answer(state, ticket)
 
 
@@ -219,6 +222,7 @@ async def delete_ticket(request: web.Request) -> web.Response:
     if not deleted:
         return _no_ticket(request)
     state.ticket_cache.deleted(ticket_id)
+    broadcast(request, "deleted", {"id": ticket_id})
     return web.Response(status=204)
 
 

@@ -8,9 +8,11 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from releasegate.target import admin, api, pages
+from releasegate.target import admin, api, collector, pages
 from releasegate.target.background import background
+from releasegate.target.disclosure import disclosure_headers
 from releasegate.target.job_queue import JobStore
+from releasegate.target.live_updates import add_routes as add_live_routes
 from releasegate.target.metrics import Metrics
 from releasegate.target.middleware import MIDDLEWARES, add_security_headers
 from releasegate.target.openapi import openapi_document
@@ -56,9 +58,12 @@ def create_app(settings: ServiceSettings, store: TicketStore | None = None) -> w
     pages.add_routes(app)
     api.add_routes(app)
     admin.add_routes(app)
+    collector.add_routes(app)
+    add_live_routes(app)  # /api/live, /api/events (not in the OpenAPI document)
     app.router.add_get("/metrics", metrics_page)
     app.router.add_get("/openapi.json", openapi_page)
     app.on_response_prepare.append(add_security_headers)
+    app.on_response_prepare.append(disclosure_headers)  # Server, cors=reflect
     # cleanup contexts end before on_cleanup handlers run: the loops stop before the store closes
     app.cleanup_ctx.append(background)
     app.on_cleanup.append(_close_store)

@@ -17,6 +17,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from releasegate.target.auth import api_authorised
+from releasegate.target.disclosure import exposure_middleware
 from releasegate.target.ratelimit import retry_after
 from releasegate.target.security import SECURITY_HEADERS
 from releasegate.target.service_log import ACCESS
@@ -177,6 +178,7 @@ MIDDLEWARES: tuple[Middleware, ...] = (
     error_middleware,
     rate_limit_middleware,
     fault_middleware,
+    exposure_middleware,  # expose=PATH, before auth: a leaked file needs no token
     auth_middleware,
 )
 

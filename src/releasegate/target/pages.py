@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 from aiohttp import web
@@ -14,6 +15,7 @@ from releasegate.target.auth import (
     signed_in,
     start_session,
 )
+from releasegate.target.disclosure import SIGN_IN_STATE_COOKIE, cookie_flags
 from releasegate.target.state import state_of
 from releasegate.target.tickets_store import DatabaseError
 
@@ -21,8 +23,13 @@ STATIC = Path(__file__).parent / "static"
 
 
 def _page(request: web.Request, title: str, body: str, status: int = 200) -> web.Response:
+    faults = state_of(request).faults
     html = templates.layout(
-        title, body, signed_in=signed_in(request), js_error=state_of(request).faults.js_error
+        title,
+        body,
+        signed_in=signed_in(request),
+        js_error=faults.js_error,
+        beacon=not faults.beacon_off,
     )
     return web.Response(text=html, status=status, content_type="text/html")
 
@@ -38,8 +45,11 @@ async def home_page(request: web.Request) -> web.Response:
 
 
 async def login_form(request: web.Request) -> web.Response:
-    """GET /login: the sign-in form."""
-    return _page(request, "Sign in", templates.login())
+    """GET /login: the sign-in form, and a sign-in state cookie flagged as the session's."""
+    response = _page(request, "Sign in", templates.login())
+    state = secrets.token_urlsafe(16)
+    response.set_cookie(SIGN_IN_STATE_COOKIE, state, path="/login", **cookie_flags(request))
+    return response
 
 
 async def login_submit(request: web.Request) -> web.Response:
@@ -55,11 +65,9 @@ async def login_submit(request: web.Request) -> web.Response:
         body = templates.login("Wrong user or password.", username=username)
         return _page(request, "Sign in", body, status=401)
     response = _see_other("/dashboard")
-    # Not `Secure`: the service is served over plain HTTP on loopback, where a Secure cookie
-    # would not come back. SameSite=Lax keeps it off cross-site POSTs (the API's CSRF guard).
-    response.set_cookie(
-        SESSION_COOKIE, start_session(request), httponly=True, samesite="Lax", path="/"
-    )
+    # HttpOnly; `Secure` over https only (on plain http on loopback a Secure cookie would not
+    # come back). SameSite=Lax keeps it off cross-site POSTs (the API's CSRF guard).
+    response.set_cookie(SESSION_COOKIE, start_session(request), path="/", **cookie_flags(request))
     return response
 
 

@@ -12,9 +12,11 @@ from html import escape
 from releasegate.target.tickets_store import STATUSES, TITLE_MAX, Ticket
 
 
-def layout(title: str, body: str, *, signed_in: bool, js_error: bool) -> str:
-    """A whole page: head, navigation, `body` (already HTML) in <main>."""
-    scripts = '<script src="/static/app.js" defer></script>'
+def layout(title: str, body: str, *, signed_in: bool, js_error: bool, beacon: bool = True) -> str:
+    """A whole page: head, navigation, `body` (already HTML) in <main>. With `beacon`, the
+    page reports its view and its errors to the service's collector (static/telemetry.js)."""
+    scripts = '<script src="/static/telemetry.js" defer></script>\n' if beacon else ""
+    scripts += '<script src="/static/app.js" defer></script>'
     if js_error:
         scripts += '\n<script src="/static/js-error.js" defer></script>'
     account = (
