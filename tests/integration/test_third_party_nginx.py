@@ -329,7 +329,7 @@ def test_a_healthy_static_site_is_go_in_a_real_browser(nginx: Nginx, tmp_path: P
     }
     outcomes = ran.run.outcomes()
     page_checks = {k: v for k, v in outcomes.items() if k.startswith("test_browser_pages.py")}
-    assert len(page_checks) == 2 * 7  # two pages, seven checks each
+    assert len(page_checks) == 2 * 8  # two pages, eight checks each (accessibility too)
     assert set(page_checks.values()) == {"passed"}
     for name in ("home title", "home greeting"):
         content = f"test_browser_pages.py::test_page_shows_its_expected_content[{name}-chromium]"
