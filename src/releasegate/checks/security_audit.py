@@ -16,7 +16,7 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 from urllib.parse import urlsplit
 
 from releasegate.config.environment import EnvironmentModel
@@ -25,14 +25,7 @@ from releasegate.outcome import Judged
 
 Level = Literal["blocking", "advisory"]
 
-RULES: tuple[SecurityRule, ...] = (
-    "cookie-flags",
-    "cors",
-    "version-disclosure",
-    "exposed-files",
-    "directory-listing",
-    "https-redirect",
-)
+RULES: tuple[SecurityRule, ...] = get_args(SecurityRule)
 # the rules whose findings differ in weight: by default a blocking and an advisory check
 SPLIT_RULES = frozenset({"cookie-flags", "cors"})
 ADVISORY_RULES = frozenset({"version-disclosure"})
