@@ -32,6 +32,9 @@ QUIET_TESTS = frozenset(
         "test_demo_on_a_healthy_service_ends_in_go",
         "test_init_finds_what_the_application_serves_and_the_gates_say_go",
         "test_releasegate_init_writes_a_file_on_which_the_gates_say_go",
+        # a 300 ms service against a 500 ms p95 objective: ./dev test measured 555 ms beside the
+        # browser and security-audit tests, 16 s alone and GO
+        "test_a_slow_but_healthy_service_gets_enough_samples_in_time",
     }
 )
 WAIT_S = 600.0
