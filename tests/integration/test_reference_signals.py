@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from releasegate.target.process import ReferenceServiceProcess
+from tests.integration.conftest import StartService
 from tests.integration.test_reference_openapi import conforms
 
 pytest_plugins = ["tests.integration.pg_cluster"]
@@ -31,8 +32,6 @@ LINE = re.compile(
 )
 MIB = 1024 * 1024
 WAIT_S = 5.0
-
-Launch = Callable[..., ReferenceServiceProcess]
 
 
 @pytest.fixture(scope="module")
@@ -53,22 +52,6 @@ def http(service: ReferenceServiceProcess) -> Iterator[httpx.Client]:
     """A client of the healthy service, with the API token."""
     with httpx.Client(base_url=service.base_url, headers=AUTH, timeout=10) as client:
         yield client
-
-
-@pytest.fixture
-def launch() -> Iterator[Launch]:
-    """Start a service of the test's own (`launch("cache-miss", log_file=...)`); all stopped
-    at the end."""
-    started: list[ReferenceServiceProcess] = []
-
-    def start(*faults: str, **options: Any) -> ReferenceServiceProcess:
-        service = ReferenceServiceProcess(faults=list(faults), **options)
-        started.append(service)
-        return service.start()
-
-    yield start
-    for service in started:
-        service.stop()
 
 
 def stats(client: httpx.Client) -> dict[str, Any]:
@@ -186,10 +169,10 @@ def test_stats_need_the_api_token_and_report_memory(service: ReferenceServicePro
     assert set(body) == {"cache", "jobs", "process"}
 
 
-def test_stats_answer_as_the_openapi_document_says(launch: Launch) -> None:
+def test_stats_answer_as_the_openapi_document_says(start_service: StartService) -> None:
     """GET /api/stats is documented, and its 200, 401 and 503 (db-down) answers conform. (A
     service of its own: the shared one's log must stay free of error lines.)"""
-    service = launch()
+    service = start_service()
     url = f"{service.base_url}/api/stats"
     document = httpx.get(f"{service.base_url}/openapi.json", timeout=10).json()
     ok = httpx.get(url, headers=AUTH, timeout=10)
@@ -227,9 +210,9 @@ def test_the_log_file_has_request_lines_and_no_error_lines(
 # --- the faults --------------------------------------------------------------------------------
 
 
-def test_cache_miss_makes_every_lookup_a_miss(launch: Launch) -> None:
+def test_cache_miss_makes_every_lookup_a_miss(start_service: StartService) -> None:
     """cache-miss: no hit at all, and the answers are still right."""
-    service = launch("cache-miss")
+    service = start_service("cache-miss")
 
     with httpx.Client(base_url=service.base_url, headers=AUTH, timeout=10) as client:
         answers = [client.get("/api/tickets") for _ in range(10)]
@@ -240,9 +223,9 @@ def test_cache_miss_makes_every_lookup_a_miss(launch: Launch) -> None:
     assert (cache["hits"], cache["misses"], cache["hit_rate"]) == (0, 10, 0.0)
 
 
-def test_job_fail_one_fails_every_job(launch: Launch) -> None:
+def test_job_fail_one_fails_every_job(start_service: StartService) -> None:
     """job-fail=1: the failed total grows, the processed total does not."""
-    service = launch("job-fail=1")
+    service = start_service("job-fail=1")
 
     with httpx.Client(base_url=service.base_url, headers=AUTH, timeout=10) as client:
         client.post("/api/tickets", json={"title": "Nobody hears of this"})
@@ -255,10 +238,10 @@ def test_job_fail_one_fails_every_job(launch: Launch) -> None:
     assert re.search(r"^jobs_processed_total 0\.0$", metrics, flags=re.MULTILINE)
 
 
-def test_leak_grows_resident_memory_and_gives_it_back(launch: Launch) -> None:
+def test_leak_grows_resident_memory_and_gives_it_back(start_service: StartService) -> None:
     """leak=50 switched on at run time: over 40 MB more resident within about 2 s; switched
     off, the memory is released."""
-    service = launch()
+    service = start_service()
 
     with httpx.Client(base_url=service.base_url, headers=AUTH, timeout=10) as client:
         before = stats(client)["process"]["rss_bytes"]
@@ -275,11 +258,13 @@ def test_leak_grows_resident_memory_and_gives_it_back(launch: Launch) -> None:
     assert freed["process"]["rss_bytes"] - before < 20 * MIB
 
 
-def test_log_errors_writes_error_lines_with_a_traceback(launch: Launch, tmp_path: Path) -> None:
+def test_log_errors_writes_error_lines_with_a_traceback(
+    start_service: StartService, tmp_path: Path
+) -> None:
     """log-errors switched on at run time: ERROR lines with a traceback within about 2 s; the
     answers do not change."""
     log = tmp_path / "service.log"
-    service = launch(log_file=log)
+    service = start_service(log_file=log)
 
     with httpx.Client(base_url=service.base_url, headers=AUTH, timeout=10) as client:
         service.set_faults(["log-errors"])
@@ -293,10 +278,12 @@ def test_log_errors_writes_error_lines_with_a_traceback(launch: Launch, tmp_path
     assert answer.status_code == 200
 
 
-def test_an_injected_5xx_answer_is_an_error_line(launch: Launch, tmp_path: Path) -> None:
+def test_an_injected_5xx_answer_is_an_error_line(
+    start_service: StartService, tmp_path: Path
+) -> None:
     """error-ratio=1: each 500 answer is logged as an ERROR line with its reason."""
     log = tmp_path / "service.log"
-    service = launch("error-ratio=1", log_file=log)
+    service = start_service("error-ratio=1", log_file=log)
 
     answer = httpx.get(f"{service.base_url}/api/tickets", headers=AUTH, timeout=10)
     lines = wait_for_line(log, r" ERROR ")
