@@ -158,7 +158,7 @@ def test_allure_html_is_rendered_when_node_is_there(
     run_gate: RunGate, start_service: StartService, tmp_path: Path
 ) -> None:
     """With `npm ci` done, each run page links an offline Allure report."""
-    from releasegate.report.site import find_allure
+    from releasegate.report.allure_render import find_allure
 
     if find_allure(ROOT) is None:
         if os.environ.get("CI") == "true":

@@ -16,10 +16,7 @@ Every file copied and every page rendered is masked with the secrets of the run'
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +33,7 @@ from releasegate.load.stats import read_history
 from releasegate.ops.watch import TIMELINE_FILE, read_timeline
 from releasegate.redact import Redactor
 from releasegate.report import charts
+from releasegate.report.allure_render import find_allure, render_allure
 from releasegate.report.masking import RunSecrets, SecretsByEnvironment
 from releasegate.report.model import (
     MetricSeries,
@@ -97,52 +95,6 @@ def _templates() -> Templates:
         autoescape=select_autoescape(["html", "j2"]),
         keep_trailing_newline=True,
     )
-
-
-def find_allure(start: Path) -> Path | None:
-    """The Allure 3 command from `npm ci` (node_modules/.bin), or $RELEASEGATE_ALLURE."""
-    configured = os.environ.get("RELEASEGATE_ALLURE")
-    if configured:
-        return Path(configured)
-    for folder in (start, *start.parents):
-        candidate = folder / "node_modules" / ".bin" / "allure"
-        if candidate.exists():
-            return candidate
-    return None
-
-
-def _allure_html(allure: Path, results: Path, out: Path, redactor: Redactor) -> str | None:
-    """Render allure-results as one HTML file; return a note when that is not possible.
-    Rendered in a private folder, and copied into the site masked."""
-    marker = out / "index.html"
-    if marker.exists() and marker.stat().st_mtime >= results.stat().st_mtime:
-        scrub_tree(out, redactor)  # rendered for these results by an earlier build
-        return None
-    with tempfile.TemporaryDirectory(prefix="releasegate-allure-") as private:
-        rendered = Path(private) / "allure"
-        try:
-            done = subprocess.run(
-                [str(allure), "awesome", str(results), "--single-file", "-o", str(rendered)],
-                capture_output=True,
-                text=True,
-                timeout=120,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return redactor.redact(f"Allure report of {results.parent.name} not rendered: {exc}")
-        if done.returncode != 0 or not (rendered / "index.html").exists():
-            tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-            return redactor.redact(
-                f"Allure report of {results.parent.name} not rendered: {tail[0]}"
-            )
-        _copy_masked_tree(rendered, out, redactor)
-    return None
-
-
-def _copy_masked_tree(source: Path, target: Path, redactor: Redactor) -> None:
-    for path in sorted(source.rglob("*")):
-        if path.is_file() and not path.is_symlink():
-            redact_file(path, target / path.relative_to(source), redactor)
 
 
 def _actions(run: RunView) -> list[str]:
@@ -381,7 +333,7 @@ def _run_page(
         links.append(("pytest-html report", "report.html"))
     allure_results = run.path / "allure-results"
     if allure_cmd is not None and allure_results.is_dir():
-        note = _allure_html(allure_cmd, allure_results, page_dir / "allure", redactor)
+        note = render_allure(allure_cmd, allure_results, page_dir / "allure", redactor)
         if note:
             notes.append(note)
         if (page_dir / "allure" / "index.html").exists():
@@ -425,10 +377,12 @@ def build_site(
     *,
     allure: bool = True,
     env_dir: Path | None = None,
+    published: str | None = None,
 ) -> BuildResult:
     """Write the site for every run under `reports_dir` into `out` (default reports/site),
     masked with the secrets of each run's environment (looked up in `env_dir`, default the
-    environments folder, when the run's own environment file is gone)."""
+    environments folder, when the run's own environment file is gone). `published` is the text
+    of an already published site's `site.json`: its runs join the index and the history."""
     out = (out or reports_dir / SITE_DIR).resolve()
     runs = load_runs(reports_dir, exclude=out)
     templates = _templates()
