@@ -168,6 +168,23 @@ class StatsUnreadable(ReleasegateError):
     """Locust left no statistics, or statistics this version cannot read."""
 
 
+# --- the report site ---------------------------------------------------------------------
+
+
+class ReportError(ReleasegateError):
+    """Base of the errors of building and publishing the report site."""
+
+
+class SiteManifestUnreadable(ReportError, UsageError):
+    """A published site.json that is not ours: publishing over it would lose its history."""
+
+
+class PublishFailed(ReportError, UsageError):
+    """The site could not be published where `--to` says: a destination of no known form, a
+    bucket that is missing or refuses the credentials, git failing, a folder that cannot be
+    written. One line saying what went wrong, where, and what to do; exit code 3."""
+
+
 # --- ops: watch, monitor, rollout ----------------------------------------------------------
 
 

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.usefixtures("locust_reports")
 def test_load_sent_enough_requests_to_judge(
     load_evidence: LoadEvidence, load_config: LoadConfig, measure: Measure
 ) -> None:
-    """The profile ran and at least `min_requests` of its requests were answered."""
+    """The load test got enough answers to judge the service.
+
+    The profile ran and at least `min_requests` of its requests were answered."""
     total = load_evidence.stats.total
     answered = total.answered_requests
     measure("requests answered", answered, threshold=load_config.min_requests, comparison=">=")
@@ -31,7 +33,9 @@ def test_load_sent_enough_requests_to_judge(
 def test_failure_ratio_is_within_threshold(
     load_evidence: LoadEvidence, load_config: LoadConfig, measure: Measure, expect: Expect
 ) -> None:
-    """Failed requests (errors and unexpected statuses) stay under `failure_ratio_max`."""
+    """Few enough requests fail under load.
+
+    Failed requests (errors and unexpected statuses) stay under `failure_ratio_max`."""
     limit = load_config.thresholds.failure_ratio_max
     if limit is None:
         pytest.skip("no [load.thresholds] failure_ratio_max for this environment")
@@ -58,8 +62,11 @@ def test_overall_latency_is_within_threshold(
     measure: Measure,
     expect: Expect,
 ) -> None:
-    """The overall latency percentile of the answered requests, with its interval and Locust's
-    rounding, stays under its threshold (judged like the SLO gate judges it)."""
+    """Overall {id} latency under load is within its threshold.
+
+    The overall latency percentile of the answered requests, with its interval and Locust's
+    rounding, stays under its threshold (`p95_ms`, `p99_ms`; judged like the SLO gate
+    judges it)."""
     limit = getattr(load_config.thresholds, key)
     if limit is None:
         pytest.skip(f"no [load.thresholds] {key} for this environment")
@@ -86,7 +93,9 @@ def test_every_endpoint_latency_is_within_threshold(
     confidence: float,
     measure: Measure,
 ) -> None:
-    """Each endpoint's percentile under its own threshold (`[load.endpoints]`), or the overall
+    """Every endpoint's {id} latency under load is within its threshold.
+
+    Each endpoint's percentile under its own threshold (`[load.endpoints]`), or the overall
     one, judged like the overall one. An endpoint given its own threshold that cannot be judged
     (no requests, too few for an interval, straddling) is inconclusive; one judged only by the
     overall threshold and too small to judge alone is left to the overall check, saying so."""
@@ -133,7 +142,9 @@ def test_every_endpoint_latency_is_within_threshold(
 def test_throughput_meets_the_minimum(
     load_evidence: LoadEvidence, load_config: LoadConfig, measure: Measure, expect: Expect
 ) -> None:
-    """The target answered at least `rps_min` requests per second (refused ones not served)."""
+    """The service answers enough requests per second under load.
+
+    The target answered at least `rps_min` requests per second (refused ones not served)."""
     minimum = load_config.thresholds.rps_min
     if minimum is None:
         pytest.skip("no [load.thresholds] rps_min for this environment")

@@ -20,7 +20,9 @@ def test_page_is_warm_and_cached(
     measure: Measure,
     expect: Expect,
 ) -> None:
-    """The first GET warms the page; the second carries the cache header (`[cache] expect =
+    """Page {id} is served from the cache once visited.
+
+    The first GET warms the page; the second carries the cache header (`[cache] expect =
     "header"`) or is faster by `faster_by` (`expect = "faster"`), and its Cache-Control has no
     no-store, no-cache, or private (`[cache] shared`, default true)."""
     if cache_path is None:

@@ -8,7 +8,9 @@ from releasegate.pytest_plugin.fixtures import Expect, Measure
 def test_deploy_finished_within_max_duration(
     timeline: Timeline, env: Environment, measure: Measure, expect: Expect
 ) -> None:
-    """The deploy command ran no longer than `[watch] max_duration` (default 30 min); one that
+    """The deploy finished within its time limit.
+
+    The deploy command ran no longer than `[watch] max_duration` (default 30 min); one that
     was stopped at its limit did not finish, a failure too."""
     limit = env.model.watch.max_duration
     duration = deploy_duration(timeline)

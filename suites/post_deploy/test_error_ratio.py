@@ -17,7 +17,9 @@ from releasegate.slo.synthetic import take_samples
 def test_error_ratio_is_under_the_threshold(
     gate_run: GateRun, env: Environment, expect: Expect
 ) -> None:
-    """5xx answers and requests with no answer, over `[post_deploy] requests` (default 100)
+    """The error rate after the deploy is within its limit.
+
+    5xx answers and requests with no answer, over `[post_deploy] requests` (default 100)
     requests to the key endpoints, are at most `error_ratio_max` (default 1 %). A target that
     answered none of them, every one a transport error, is unreachable: missing evidence."""
     config = env.model.post_deploy

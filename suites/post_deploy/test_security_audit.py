@@ -23,8 +23,11 @@ def test_security(
     measure: Measure,
     expect: Expect,
 ) -> None:
-    """Cookies flagged, no foreign origin allowed to read, no version given away, no leaked
-    file, no directory listing, plain http redirected to https."""
+    """The security audit's {id} rule finds nothing wrong.
+
+    One rule of the passive audit: cookies flagged, no foreign origin allowed to read, no
+    version given away, no leaked file, no directory listing, plain http redirected to
+    https."""
     if security_check is None:
         pytest.skip(f"[security] enabled = false in {env.path.name}: no passive audit")
     if security_check.rule == "https-redirect" and not security_audit.https:

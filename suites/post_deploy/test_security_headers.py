@@ -18,7 +18,9 @@ def test_security_header(
     measure: Measure,
     expect: Expect,
 ) -> None:
-    """CSP restricts scripts; HSTS lasts six months (https); nosniff; framing refused; a
+    """Page {header_path} sends a safe {header_check} security header.
+
+    CSP restricts scripts; HSTS lasts six months (https); nosniff; framing refused; a
     Referrer-Policy that keeps paths to the origin."""
     https = http.base_url.startswith("https://")
     if header_check == "hsts" and not (https or env.model.headers.hsts_on_http):

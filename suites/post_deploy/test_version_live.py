@@ -48,7 +48,9 @@ def test_release_version_is_live_on_every_instance(
     env: Environment,
     expect: Expect,
 ) -> None:
-    """Every instance runs `--release-version` (or `[post_deploy] release_version`)."""
+    """The expected release version is live on every instance.
+
+    Every instance runs `--release-version` (or `[post_deploy] release_version`)."""
     expected = release_version or env.model.post_deploy.release_version
     if not expected:
         pytest.skip("no expected version: pass --release-version or set [post_deploy]")
@@ -68,7 +70,9 @@ def test_release_version_is_live_on_every_instance(
 def test_every_instance_runs_the_same_version(
     instance_versions: list[InstanceVersion], env: Environment, expect: Expect
 ) -> None:
-    """No instance is left behind on another version (a half-finished rollout)."""
+    """Every instance runs the same version.
+
+    No instance is left behind on another version (a half-finished rollout)."""
     versions = sorted({a.version or "(no answer)" for a in instance_versions})
 
     expect(

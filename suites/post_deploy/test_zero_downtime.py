@@ -9,7 +9,9 @@ from releasegate.pytest_plugin.fixtures import Expect, Measure
 def test_deploy_caused_no_downtime(
     timeline: Timeline, env: Environment, measure: Measure, expect: Expect
 ) -> None:
-    """While the deploy command ran, at most `[watch] max_failed` probes failed (default 0) and
+    """The deploy caused no downtime.
+
+    While the deploy command ran, at most `[watch] max_failed` probes failed (default 0) and
     no stretch without a successful probe was longer than `max_gap` (default 2 s)."""
     config = env.model.watch
     judged = judge_watch(timeline, config)

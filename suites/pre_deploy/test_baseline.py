@@ -15,7 +15,9 @@ from releasegate.slo.synthetic import BASELINE_FILE, SampleSet
 def test_latency_baseline_is_captured(
     gate_run: GateRun, env: Environment, measure: Measure, request: pytest.FixtureRequest
 ) -> None:
-    """The SLO gate's synthetic samples, taken now and written as baseline.json in this run;
+    """Response times before the deploy are recorded for comparison.
+
+    The SLO gate's synthetic samples, taken now and written as baseline.json in this run;
     after the deploy the SLO gate compares its own samples with the newest baseline. A run that
     also has the SLO gate samples once: its samples are the baseline."""
     if not env.model.pre_deploy.baseline:

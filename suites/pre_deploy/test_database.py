@@ -39,7 +39,9 @@ from releasegate.pytest_plugin.fixtures import Expect, Measure
 def test_database_answers_a_query_in_time(
     database: DatabaseConfig, env: Environment, expect: Expect
 ) -> None:
-    """`[database] query` (SELECT 1) answers within `query_max` (default 200 ms)."""
+    """The database answers a query in time.
+
+    `[database] query` (SELECT 1) answers within `query_max` (default 200 ms)."""
     result = ping(database.url, query=database.query, timeout_s=database.timeout)
     limit_ms = database.query_max * 1000
 
@@ -58,7 +60,9 @@ def test_database_answers_a_query_in_time(
 def test_schema_is_at_the_expected_migration(
     database: DatabaseConfig, env: Environment, measure: Measure, expect: Expect
 ) -> None:
-    """The schema is at alembic's head (or `expected_version`); pending migrations are named."""
+    """The database schema is at the expected version.
+
+    The schema is at alembic's head (or `expected_version`); pending migrations are named."""
     migrations = database.migrations
     if migrations is None:
         pytest.skip(f"no [database.migrations] for env={env.name}")
@@ -80,7 +84,9 @@ def test_schema_is_at_the_expected_migration(
 def test_migrations_are_reversible(
     database: DatabaseConfig, env: Environment, measure: Measure
 ) -> None:
-    """On a scratch database: upgrade to head, downgrade one step, upgrade again."""
+    """The database changes of this release can be undone.
+
+    On a scratch database: upgrade to head, downgrade one step, upgrade again."""
     migrations = database.migrations
     if migrations is None or not migrations.reversible or migrations.alembic is None:
         pytest.skip(f"[database.migrations] reversible is not set for env={env.name}")
@@ -129,7 +135,9 @@ def test_newest_backup_is_fresh(
     measure: Measure,
     expect: Expect,
 ) -> None:
-    """The newest backup is younger than `[database.backup] max_age` (default 24 h)."""
+    """The newest database backup is recent.
+
+    The newest backup is younger than `[database.backup] max_age` (default 24 h)."""
     backup = found(backup, env)
     max_hours = backup_config.max_age / 3600
     age = backup.age_hours()
@@ -184,7 +192,9 @@ def test_newest_backup_restores_and_passes_sanity_queries(
     env: Environment,
     measure: Measure,
 ) -> None:
-    """Restored into a scratch database on the same server, the sanity queries hold; the
+    """The newest database backup restores, and its data passes the sanity checks.
+
+    Restored into a scratch database on the same server, the sanity queries hold; the
     scratch database is dropped afterwards."""
     if not backup_config.restore:
         pytest.skip(f"[database.backup] restore = false for env={env.name}")
@@ -212,7 +222,9 @@ def test_newest_backup_loads_no_sanity_query_configured(
     env: Environment,
     measure: Measure,
 ) -> None:
-    """The backup loads (no sanity query configured): it restores into a scratch database,
+    """The newest database backup restores.
+
+    The backup loads (no sanity query configured): it restores into a scratch database,
     which proves the dump is readable, not that its data is right."""
     if not backup_config.restore:
         pytest.skip(f"[database.backup] restore = false for env={env.name}")

@@ -11,7 +11,9 @@ from releasegate.pytest_plugin.fixtures import Expect, Measure
 
 
 def test_required_environment_variables_are_set(env: Environment, expect: Expect) -> None:
-    """Every variable in `[target] required_env` is set and not empty (names only, never values)."""
+    """Every required environment variable is set.
+
+    Every variable in `[target] required_env` is set and not empty (names only, never values)."""
     names = env.target.required_env
     if not names:
         pytest.skip(f"no [target] required_env for env={env.name}")
@@ -31,7 +33,9 @@ def test_required_environment_variables_are_set(env: Environment, expect: Expect
 def test_target_is_healthy_before_the_deploy(
     health: HealthReport, env: Environment, measure: Measure
 ) -> None:
-    """A deploy onto a sick target proves nothing about the deploy: HOLD, not GO, until it is
+    """The service is healthy before the deploy.
+
+    A deploy onto a sick target proves nothing about the deploy: HOLD, not GO, until it is
     healthy (`[pre_deploy] require_healthy = false` to deploy a fix onto it anyway)."""
     if not env.model.pre_deploy.require_healthy:
         pytest.skip(f"[pre_deploy] require_healthy = false for env={env.name}")

@@ -13,7 +13,9 @@ from releasegate.pytest_plugin.fixtures import Expect, Measure
 def test_changelog_has_an_entry_for_the_release(
     release_version: str | None, env: Environment, measure: Measure, expect: Expect
 ) -> None:
-    """`[release] changelog` has an entry for `--release-version` (or `[post_deploy]
+    """The changelog has an entry for this release.
+
+    `[release] changelog` has an entry for `--release-version` (or `[post_deploy]
     release_version`) with something under it; a changelog that is missing fails too."""
     changelog = env.model.release.changelog
     if not changelog:

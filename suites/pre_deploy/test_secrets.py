@@ -11,7 +11,9 @@ SHOWN = 10
 
 
 def test_no_secret_is_committed(env: Environment, measure: Measure, expect: Expect) -> None:
-    """detect-secrets finds nothing new under `[secret_scan] root`; each finding is named by
+    """No secret is committed to the repository.
+
+    detect-secrets finds nothing new under `[secret_scan] root`; each finding is named by
     file, line and kind, never by its value."""
     config = env.model.secret_scan
     if not config.enabled:

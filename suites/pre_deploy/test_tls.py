@@ -30,7 +30,9 @@ def certificate(tls_host: tuple[str, int] | None, env: Environment) -> Certifica
 def test_certificate_is_valid_for_the_host(
     certificate: CertificateInfo, env: Environment, expect: Expect
 ) -> None:
-    """The chain verifies against the trusted CAs (and `[tls] ca_file`) and names the host."""
+    """The TLS certificate of {id} is valid.
+
+    The chain verifies against the trusted CAs (and `[tls] ca_file`) and names the host."""
     expect(
         "verified",
         "yes" if certificate.verified else "no",
@@ -47,7 +49,9 @@ def test_certificate_is_valid_for_the_host(
 def test_certificate_expires_after_min_days(
     certificate: CertificateInfo, env: Environment, expect: Expect
 ) -> None:
-    """More than `[tls] min_days` (default 14) are left before the certificate expires."""
+    """The TLS certificate of {id} is not about to expire.
+
+    More than `[tls] min_days` (default 14) are left before the certificate expires."""
     minimum = env.model.tls.min_days
 
     expect(

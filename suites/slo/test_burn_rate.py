@@ -15,7 +15,9 @@ def test_error_budget_is_not_burning_fast(
     measure: Measure,
     expect: Expect,
 ) -> None:
-    """Not both the long and the short window burn faster than the pair's factor; the short
+    """The error budget is not burning too fast over the {id} windows.
+
+    Not both the long and the short window burn faster than the pair's factor; the short
     window keeps a past incident from failing a healthy deploy."""
     objective = budget_objective(slo)
     assert objective is not None  # the pairs are only checked with an objective

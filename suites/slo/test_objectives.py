@@ -15,7 +15,9 @@ from releasegate.slo.sli import SliSource, measurements
 def test_objective_is_met(
     objective: Objective, readings: list[SourceReading], measure: Measure, expect: Expect
 ) -> None:
-    """The objective, from every source that measured it: failed if any source shows it
+    """The {objective} objective is met.
+
+    The objective, from every source that measured it: failed if any source shows it
     broken, met if any shows it met, else inconclusive."""
     judged = combine(objective, readings)
     measure(name="decided by", value=", ".join(deciding(readings)) or "no source")
@@ -26,7 +28,9 @@ def test_objective_is_met(
 def test_objective(
     objective: Objective, source: SliSource, measure: Measure, expect: Expect
 ) -> None:
-    """One source's SLI, with its whole interval, is on the right side of the objective."""
+    """The {objective} objective is met in the {source} measurements.
+
+    One source's SLI, with its whole interval, is on the right side of the objective."""
     sli = source.sli(objective)
     for m in measurements(sli, objective):
         measure(**m.model_dump())

@@ -21,7 +21,9 @@ def test_latency_has_not_regressed_against_the_baseline(
     measure: Measure,
     expect: Expect,
 ) -> None:
-    """Per endpoint, not materially slower than before the deploy (the shift's interval above
+    """Response times have not got worse since before the deploy.
+
+    Per endpoint, not materially slower than before the deploy (the shift's interval above
     the minimum increase); when there is no baseline or the samples cannot tell, inconclusive
     if the baseline is required, else skipped saying so."""
     required = slo.baseline.required

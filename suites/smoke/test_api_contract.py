@@ -15,7 +15,9 @@ def test_api_contract(
     measure: Measure,
     expect: Expect,
 ) -> None:
-    """Generated requests that the document allows get answers it documents: no 5xx, a
+    """The API operation {id} answers as its documentation says.
+
+    Generated requests that the document allows get answers it documents: no 5xx, a
     documented status code and content type, a body that conforms to its schema."""
     settings = env.model.openapi
     if api_operation is None or settings is None:

@@ -20,7 +20,9 @@ from releasegate.pytest_plugin.fixtures import Expect, Measure
 def test_page_loads_in_the_browser(
     page_visit: PageVisit, env: Environment, measure: Measure, expect: Expect
 ) -> None:
-    """The page loads in the browser with a status below 400."""
+    """Page {browser_page} loads in the browser.
+
+    The page loads in the browser with a status below 400."""
     measure("status", page_visit.status, threshold=400, comparison="<")
 
     expect.judged(judge.judge_load(page_visit, env.name))
@@ -30,7 +32,9 @@ def test_page_loads_in_the_browser(
 def test_page_shows_its_expected_content(
     page_visit: PageVisit, env: Environment, expect: Expect
 ) -> None:
-    """The expected text and element are visible."""
+    """Page {browser_page} shows its expected content.
+
+    The expected text and element are visible."""
     expect.judged(judge.judge_content(page_visit, env.name))
 
 
@@ -42,7 +46,9 @@ def test_page_logs_no_console_errors(
     measure: Measure,
     expect: Expect,
 ) -> None:
-    """No console error and no uncaught exception while the page loads (allowed ones aside)."""
+    """Page {browser_page} shows no errors in the browser console.
+
+    No console error and no uncaught exception while the page loads (allowed ones aside)."""
     judge.require_loaded(page_visit, env.name)
     errors = judge.console_errors(page_visit, browser_page.console_allow(browser_config))
     measure("console errors", len(errors), threshold=0, comparison="<=")
@@ -53,7 +59,9 @@ def test_page_logs_no_console_errors(
 def test_page_requests_nothing_that_fails(
     page_visit: PageVisit, env: Environment, measure: Measure, expect: Expect
 ) -> None:
-    """Every request the page makes to the target's own origin answers below 400 and
+    """Every request page {browser_page} makes to the site succeeds.
+
+    Every request the page makes to the target's own origin answers below 400 and
     completes (the page's own document is the load check's)."""
     judge.require_loaded(page_visit, env.name)
     failed = judge.failed_requests(page_visit)
@@ -70,7 +78,9 @@ def test_page_load_time_is_within_threshold(
     measure: Measure,
     expect: Expect,
 ) -> None:
-    """Navigation start to the end of the load event, as the browser timed it."""
+    """Page {browser_page} loads within its time limit.
+
+    Navigation start to the end of the load event, as the browser timed it."""
     judge.require_loaded(page_visit, env.name)
     limit = browser_page.load_max(browser_config)
     timings = page_visit.timings
@@ -90,7 +100,9 @@ def test_page_largest_contentful_paint_is_within_threshold(
     measure: Measure,
     expect: Expect,
 ) -> None:
-    """Largest Contentful Paint (PerformanceObserver) within the threshold."""
+    """Page {browser_page} shows its main content quickly enough.
+
+    Largest Contentful Paint (PerformanceObserver) within the threshold."""
     judge.require_loaded(page_visit, env.name)
     limit = browser_page.lcp_max(browser_config)
     lcp = page_visit.timings.largest_contentful_paint_ms
@@ -107,7 +119,9 @@ def test_page_layout_is_stable(
     measure: Measure,
     expect: Expect,
 ) -> None:
-    """Cumulative Layout Shift (largest session window) within the threshold."""
+    """The layout of page {browser_page} stays still while it loads.
+
+    Cumulative Layout Shift (largest session window) within the threshold."""
     judge.require_loaded(page_visit, env.name)
     limit = browser_page.cls_max(browser_config)
     cls = page_visit.timings.cumulative_layout_shift
@@ -120,7 +134,9 @@ def test_page_layout_is_stable(
 def test_page_fits_a_phone_screen(
     page_visit: PageVisit, env: Environment, measure: Measure, expect: Expect
 ) -> None:
-    """On a phone's screen the page does not scroll sideways."""
+    """Page {browser_page} fits a phone screen.
+
+    On a phone's screen the page does not scroll sideways."""
     judge.require_loaded(page_visit, env.name)
     timings = page_visit.timings
     measure(
@@ -142,7 +158,9 @@ def test_page_sends_the_expected_requests(
     measure: Measure,
     expect: Expect,
 ) -> None:
-    """Every `expect_requests` pattern is sent while the page loads (say, the error tracker's
+    """Page {browser_page} sends every request it is expected to send.
+
+    Every `expect_requests` pattern is sent while the page loads (say, the error tracker's
     envelope and the analytics beacon)."""
     env_name, patterns = gate_run.env.name, browser_page.spec.expect_requests
     missing = judge.expected_not_sent(page_visit, patterns, env_name)
@@ -164,7 +182,9 @@ def test_page_sends_no_forbidden_requests(
     measure: Measure,
     expect: Expect,
 ) -> None:
-    """No request the page sends matches a `forbid_requests` pattern."""
+    """Page {browser_page} sends no forbidden requests.
+
+    No request the page sends matches a `forbid_requests` pattern."""
     env_name = gate_run.env.name
     found = judge.forbidden_requests(page_visit, browser_page.spec.forbid_requests, env_name)
     measure("forbidden requests", len(found), threshold=0, comparison="<=")
@@ -177,7 +197,9 @@ def test_page_sends_no_forbidden_requests(
 def test_page_loads_nothing_insecure(
     page_visit: PageVisit, gate_run: GateRun, measure: Measure, expect: Expect
 ) -> None:
-    """An https page requests nothing over http:// or ws:// (mixed content)."""
+    """Page {browser_page} loads nothing over an insecure connection.
+
+    An https page requests nothing over http:// or ws:// (mixed content)."""
     env_name = gate_run.env.name
     judge.require_loaded(page_visit, env_name)
     if not judge.page_is_https(page_visit):
@@ -195,7 +217,9 @@ def test_page_loads_nothing_insecure(
 def test_page_is_accessible(
     page_visit: PageVisit, env: Environment, measure: Measure, expect: Expect
 ) -> None:
-    """axe-core finds no serious or critical violation (advisory unless `[browser]
+    """Page {browser_page} has no serious accessibility problems.
+
+    axe-core finds no serious or critical violation (advisory unless `[browser]
     accessibility = "blocking"`)."""
     judged = judge.judge_accessibility(page_visit, env.name)
     found = len(page_visit.accessibility or [])

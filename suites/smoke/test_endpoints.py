@@ -9,7 +9,9 @@ from releasegate.pytest_plugin.fixtures import Expect, Measure
 def test_endpoint(
     endpoint: Endpoint, http: ProbeClient, env: Environment, measure: Measure, expect: Expect
 ) -> None:
-    """The endpoint answers its expected status and content within its timeout."""
+    """Endpoint {id} answers as expected, in time.
+
+    The endpoint answers its expected status and content within its timeout."""
     probe = http.request(endpoint.method, endpoint.path, timeout_s=endpoint.timeout)
     measure(
         "latency", probe.elapsed_ms, unit="ms", threshold=probe.timeout_s * 1000, comparison="<="
@@ -23,7 +25,9 @@ def test_endpoint(
 def test_page(
     page_spec: Page, http: ProbeClient, env: Environment, measure: Measure, expect: Expect
 ) -> None:
-    """The page answers its expected status and text within its timeout."""
+    """Page {id} answers as expected, in time.
+
+    The page answers its expected status and text within its timeout."""
     probe = http.get(page_spec.path, timeout_s=page_spec.timeout)
     measure(
         "latency", probe.elapsed_ms, unit="ms", threshold=probe.timeout_s * 1000, comparison="<="

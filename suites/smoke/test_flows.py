@@ -21,7 +21,9 @@ from releasegate.config import BrowserLogin
 
 @pytest.mark.flow("sign-in")
 def test_a_user_signs_in_and_sees_the_dashboard(flow: Flow, browser_login: BrowserLogin) -> None:
-    """Sign in with the environment's account; the dashboard shows the ticket counts."""
+    """A user can sign in and see the dashboard.
+
+    Sign in with the environment's account; the dashboard shows the ticket counts."""
     sign_in, dashboard = SignInPage(flow.page), DashboardPage(flow.page)
 
     with flow.step("open the sign-in page"):
@@ -35,7 +37,9 @@ def test_a_user_signs_in_and_sees_the_dashboard(flow: Flow, browser_login: Brows
 @pytest.mark.flow("tickets")
 @pytest.mark.writes
 def test_a_user_creates_edits_and_deletes_a_ticket(flow: Flow, browser_login: BrowserLogin) -> None:
-    """Create a ticket through the page's form, see it listed, edit it, delete it."""
+    """A user can create, edit and delete a ticket.
+
+    Create a ticket through the page's form, see it listed, edit it, delete it."""
     sign_in, tickets = SignInPage(flow.page), TicketsPage(flow.page)
     title = f"releasegate smoke {uuid.uuid4().hex[:8]}"
 
@@ -58,7 +62,9 @@ def test_a_user_creates_edits_and_deletes_a_ticket(flow: Flow, browser_login: Br
 
 @pytest.mark.flow("error-tracking")
 def test_an_error_in_the_page_reaches_the_error_tracker(flow: Flow) -> None:
-    """An uncaught error on the home page is reported: an envelope carrying its message is
+    """An error in a page reaches the error tracker.
+
+    An uncaught error on the home page is reported: an envelope carrying its message is
     sent to the error tracker (the reference service's own collector)."""
     home = HomePage(flow.page)
 

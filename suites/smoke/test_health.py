@@ -18,7 +18,9 @@ from releasegate.pytest_plugin.fixtures import Expect, Measure
 def test_health_answers_with_the_contract(
     health_probe: Probe, env: Environment, measure: Measure
 ) -> None:
-    """The health endpoint answers in its format (`auto`: the first it fits, recorded)."""
+    """The health check answers in a known format.
+
+    The health endpoint answers in its format (`auto`: the first it fits, recorded)."""
     measure(
         "latency",
         health_probe.elapsed_ms,
@@ -42,14 +44,18 @@ def test_health_answers_with_the_contract(
 
 
 def test_health_status_is_healthy(health: HealthReport, env: Environment, expect: Expect) -> None:
-    """The overall status is healthy (UP, pass, a 2xx...: each format's word for it)."""
+    """The service reports itself healthy.
+
+    The overall status is healthy (UP, pass, a 2xx...: each format's word for it)."""
     expect.judged(judge_status(health), context=f"env={env.name}")
 
 
 def test_health_reports_every_service_healthy(
     health: HealthReport, env: Environment, measure: Measure, expect: Expect
 ) -> None:
-    """Every service listed by the health endpoint is healthy."""
+    """Every service the health check lists is healthy.
+
+    Every service listed by the health endpoint is healthy."""
     if not health.lists_services:
         pytest.skip(f"{health.url} lists no components ({health.format} format)")
     for service in health.services.values():

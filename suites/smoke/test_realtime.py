@@ -19,7 +19,9 @@ def test_realtime(
     measure: Measure,
     expect: Expect,
 ) -> None:
-    """The channel connects and the expected message arrives within `timeout` (after the
+    """Live channel "{realtime_check}" delivers its expected message in time.
+
+    The channel connects and the expected message arrives within `timeout` (after the
     `after` action, whose broadcast it is, when the entry has one)."""
     if realtime_check.writes and env.read_only:
         after = realtime_check.after.label if realtime_check.after else "?"

@@ -9,7 +9,9 @@ from releasegate.pytest_plugin.fixtures import Measure
 def test_version_endpoint_answers_a_version(
     version_probe: Probe, version_source: VersionSource, env: Environment, measure: Measure
 ) -> None:
-    """The version endpoint answers 200 with a non-empty version (its JSON field, header or
+    """The service says which version it runs.
+
+    The version endpoint answers 200 with a non-empty version (its JSON field, header or
     meta tag)."""
     assert version_probe.response is not None, (
         f"{version_probe.label}: no response (env={env.name})"

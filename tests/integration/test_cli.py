@@ -102,7 +102,7 @@ def test_smoke_against_a_closed_port_decides_hold(
 
     assert decided.returncode == 2, decided.stdout
     assert last_line(decided).startswith("verdict: HOLD")
-    assert "unreachable: " in decided.stdout
+    assert "; unreachable)" in decided.stdout
     assert "could-not-measure" not in decided.stdout
 
 
@@ -167,7 +167,8 @@ def test_decide_twice_gives_the_same_answer(tmp_path: Path) -> None:
 
     assert first.returncode == second.returncode == 1
     assert first.stdout == second.stdout
-    assert "check-failed: a::t: GET http://x/ answered 500, expected 200" in first.stdout
+    # evidence without titles: the node id in words leads the reason
+    assert "  T: GET http://x/ answered 500, expected 200 (a::t; check-failed)" in first.stdout
 
 
 def test_envs_lists_and_checks_the_shipped_environments() -> None:

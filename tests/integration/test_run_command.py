@@ -145,9 +145,22 @@ def test_a_failing_check_rolls_back_once(
     assert reasons[0]["rule"] == "check-failed"  # type: ignore[index]
     assert "answered 500, expected 200" in reasons[0]["message"]  # type: ignore[index]
     assert {m["name"] for m in reasons[0]["measurements"]} == {"latency", "status"}  # type: ignore[index]
+    # each check's title, from its docstring and parametrization: in the evidence, the
+    # decision, the webhook's message and the terminal, ahead of the node id
+    title = "Endpoint GET /api/tickets answers as expected, in time"
+    checks = json.loads((tmp_path / "reports" / "r1" / "results.json").read_text())["checks"]
+    titles = {c["id"].split("::")[1]: c["title"] for c in checks}
+    assert titles["test_endpoint[GET /api/tickets]"] == title
+    assert titles["test_health_status_is_healthy"] == "The service reports itself healthy"
+    assert all(t and "{" not in t for t in titles.values()), titles
+    assert reasons[0]["title"] == title  # type: ignore[index]
+    assert reasons[0]["check"].endswith("::test_endpoint[GET /api/tickets]")  # type: ignore[index]
     (body,) = receiver.bodies
     assert body["verdict"] == "ROLLBACK"
     assert "answered 500" in body["reasons"][0]  # type: ignore[index]
+    assert body["reasons"][0].startswith(f"{title}: GET ")  # type: ignore[index]
+    assert "(test_endpoints.py::test_endpoint[GET /api/tickets]; check-failed)" in ran.stdout
+    assert f"  {title}: GET " in ran.stdout
 
 
 def test_without_execute_rollback_the_hook_is_only_shown(

@@ -177,3 +177,9 @@ def test_parallel_workers_give_the_same_outcomes_as_a_serial_run(
     assert [c.message for c in parallel.results.checks] == [
         c.message for c in serial.results.checks
     ]
+    # titles are made where the checks are collected and run: each worker's travel with its
+    # reports to the controller's results.json
+    titles = [c.title for c in parallel.results.checks]
+    assert titles == [c.title for c in serial.results.checks]
+    assert all(titles), titles
+    assert "Page /dashboard@mobile fits a phone screen" in titles

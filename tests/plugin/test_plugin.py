@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -239,3 +240,107 @@ def test_a_gate_run_takes_its_stages_in_the_checklists_order(project: pytest.Pyt
         for folder in ("e_pre", "c_smoke", "d_post", "a_load", "b_slo")
         for n in (1, 2)
     ]
+
+
+TITLED = '''
+import pytest
+
+pytestmark = pytest.mark.smoke
+
+class Page:
+    def __init__(self, name):
+        self.name = name
+
+def test_checkout_page_loads():
+    assert False, "GET /checkout answered 500"
+
+@pytest.mark.parametrize("page", [Page("Checkout"), Page("Basket")], ids=["/checkout", "/basket"])
+def test_page_answers(page):
+    """The {page} page answers within {id}.
+
+    Technical detail for engineers: `[[pages]]`."""
+
+@pytest.mark.parametrize("token", ["planted-title-secret"], ids=["token"])
+def test_token(token):
+    """The token {token} is accepted."""
+    assert False, "rejected"
+'''
+
+
+def test_titles_reach_results_json_and_the_verdict_lines(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each check's title (its docstring's first sentence, filled in; or its name in words) is
+    in results.json, masked like messages, and leads its reason in the terminal's verdict."""
+    monkeypatch.setenv("TITLE_SECRET", "planted-title-secret")
+    (project.path / "environments" / "staging.toml").write_text(
+        ENV.format(extra='headers = { X-Token = "${TITLE_SECRET}" }')
+    )
+    project.makepyfile(test_gate=TITLED)
+
+    result = project.runpytest("--env", "staging")
+
+    data = json.loads((project.path / "reports" / "latest" / "results.json").read_text())
+    titles = {c["id"].split("::")[1]: c["title"] for c in data["checks"]}
+    assert titles == {
+        "test_checkout_page_loads": "Checkout page loads",
+        "test_page_answers[/checkout]": "The Checkout page answers within /checkout",
+        "test_page_answers[/basket]": "The Basket page answers within /basket",
+        "test_token[token]": "The token ******** is accepted",
+    }
+    result.stdout.fnmatch_lines(
+        [
+            "verdict: ROLLBACK*",
+            "  Checkout page loads: GET /checkout answered 500 (test_gate.py::*; check-failed)",
+            "  The token ******** is accepted: rejected (test_gate.py::test_token*; check-failed)",
+        ]
+    )
+    assert "planted-title-secret" not in result.stdout.str()
+
+
+# Writes every collected check's title to titles.json (the run itself writes none: nothing ran)
+DUMP_TITLES = """
+import json
+from pathlib import Path
+
+from releasegate.pytest_plugin._keys import TITLE
+
+def pytest_collection_finish(session):
+    titles = {item.nodeid: item.stash.get(TITLE, None) for item in session.items}
+    Path("titles.json").write_text(json.dumps(titles))
+"""
+
+
+def test_every_bundled_check_collected_for_the_reference_environment_has_a_title(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bundled gates, collected for environments/local.toml (pages, endpoints, objectives,
+    metrics, logs, live channels, security rules): every title is filled in, names no
+    placeholder, no test function, and no two checks share one."""
+    root = Path(__file__).resolve().parents[2]
+    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider -p no:randomly\n")
+    pytester.makepyfile(titles_dump=DUMP_TITLES)
+    # a Prometheus "already running" where nothing listens: none is started for collection
+    monkeypatch.setenv("RELEASEGATE_REFERENCE_PROMETHEUS", "http://127.0.0.1:9")
+
+    result = pytester.runpytest_subprocess(
+        *("-p", "titles_dump", "-p", "no:hypothesispytest", "--collect-only", "-q"),
+        *("--bundled-gates=yes", "--env", str(root / "environments" / "local.toml")),
+        *("--base-url", "http://127.0.0.1:9"),  # no reference service started either
+    )
+
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    titles: dict[str, str | None] = json.loads((pytester.path / "titles.json").read_text())
+    assert len(titles) >= 100
+    odd = {
+        node: title
+        for node, title in titles.items()
+        if not title or any(text in title for text in ("{", "}", "`", "test_", "::"))
+    }
+    assert not odd
+    assert len(set(titles.values())) == len(titles)
+    load = "suites/load/test_load.py::test_overall_latency_is_within_threshold"
+    assert titles[f"{load}[p95]"] == "Overall p95 latency under load is within its threshold"
+    assert titles["suites/slo/test_objectives.py::test_objective_is_met[p95]"] == (
+        "The p95 latency objective is met"
+    )

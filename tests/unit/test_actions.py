@@ -82,10 +82,19 @@ def test_without_execute_nothing_runs(tmp_path: Path) -> None:
     assert not (tmp_path / "actions").exists()
 
 
+ENDPOINT_CHECK = "suites/smoke/test_endpoints.py::test_endpoint[GET /api/tickets]"
+ENDPOINT_TITLE = "Endpoint GET /api/tickets answers as expected, in time"
+
+
 def decision() -> Decision:
     return Decision(
         Verdict.ROLLBACK,
-        (Reason("check-failed", "answered 500", "t1", "smoke"),),
+        (
+            Reason("check-failed", "answered 500", ENDPOINT_CHECK, "smoke", title=ENDPOINT_TITLE),
+            # evidence written before titles: the title comes from the node id
+            Reason("check-failed", "answered 500", "t1", "smoke"),
+        ),
+        warnings=(Reason("advisory", "slow", "suites/smoke/t.py::test_page_is_fast[/]", "smoke"),),
         counts=(("passed", 3), ("failed", 1)),
     )
 
@@ -150,7 +159,12 @@ def test_the_step_summary_is_markdown_with_the_reasons(tmp_path: Path) -> None:
     assert written
     content = target.read_text()
     assert content.startswith("earlier\n## releasegate: ROLLBACK")
-    assert "- check-failed: t1: answered 500" in content
+    assert (
+        f"- {ENDPOINT_TITLE}: answered 500"
+        " (`test_endpoints.py::test_endpoint[GET /api/tickets]`; check-failed)\n"
+    ) in content
+    assert "- T1: answered 500 (`t1`; check-failed)\n" in content
+    assert "- warning: Page is fast (/): slow (`t.py::test_page_is_fast[/]`; advisory)" in content
 
 
 def test_no_step_summary_outside_ci() -> None:
@@ -167,3 +181,39 @@ def test_payloads_name_the_verdict(style: str) -> None:
 
     assert "ROLLBACK" in str(payload)
     assert "http://site/run" in str(payload)
+
+
+def test_payloads_lead_each_reason_with_the_checks_title() -> None:
+    """A stakeholder reads the title first; the node id follows (a code span in Slack)."""
+    from releasegate.ops.verdict_actions import notification_payload
+
+    sent = notification_payload(decision(), None, "json", "http://site/run")
+    slack = notification_payload(decision(), None, "slack", "http://site/run")
+
+    assert sent["reasons"] == [
+        f"{ENDPOINT_TITLE}: answered 500"
+        " (test_endpoints.py::test_endpoint[GET /api/tickets]; check-failed)",
+        "T1: answered 500 (t1; check-failed)",
+    ]
+    assert (
+        f"• {ENDPOINT_TITLE}: answered 500"
+        " (`test_endpoints.py::test_endpoint[GET /api/tickets]`; check-failed)"
+    ) in slack["text"]
+    assert slack["blocks"][0]["text"]["text"] == slack["text"]
+
+
+def test_the_terminal_leads_each_reason_with_the_checks_title(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`releasegate decide`, `run` and `demo` print the title first, then the node id."""
+    from releasegate.cli.verdict_output import print_decision
+
+    print_decision(decision(), None)
+
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        f"  {ENDPOINT_TITLE}: answered 500"
+        " (test_endpoints.py::test_endpoint[GET /api/tickets]; check-failed)",
+        "  T1: answered 500 (t1; check-failed)",
+        "  warning: Page is fast (/): slow (t.py::test_page_is_fast[/]; advisory)",
+    ]

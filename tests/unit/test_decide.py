@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -224,6 +225,79 @@ def test_a_reason_names_the_check_and_the_message() -> None:
     decision = decide(results(PASS, FAIL))
 
     assert decision.reasons[0].line() == "check-failed: t1: answered 500, expected 200"
+
+
+TITLED = {"title": "The page answers"}
+
+
+@pytest.mark.parametrize(
+    ("evidence", "rule", "warning"),
+    [
+        pytest.param(results({**FAIL, **TITLED}), "check-failed", False, id="check-failed"),
+        pytest.param(results({**ERROR, **TITLED}), "could-not-measure", False, id="error"),
+        pytest.param(results({**UNREACHABLE, **TITLED}), "unreachable", False, id="unreachable"),
+        pytest.param(
+            results(PASS, {**FAIL, **TITLED, "blocking": False}), "advisory", True, id="advisory"
+        ),
+        pytest.param(
+            results(PASS, {**FAIL, **TITLED}, policy={"max_failed": {"smoke": 1}}),
+            "within-failure-limit",
+            True,
+            id="within-limit",
+        ),
+        pytest.param(
+            results({**FAIL, **TITLED}, policy={"blocking_stages": ["slo"]}),
+            "dry-run:check-failed",
+            True,
+            id="dry-run",
+        ),
+        pytest.param(
+            results({**PASS, **TITLED, "flaky": True, "attempts": 2}, policy={"max_flaky": 0}),
+            "flaky-over-limit",
+            False,
+            id="flaky-over-limit",
+        ),
+        pytest.param(
+            results({**PASS, **TITLED, "flaky": True, "attempts": 2}, policy={"max_flaky": 1}),
+            "flaky",
+            True,
+            id="flaky",
+        ),
+    ],
+)
+def test_every_reason_about_a_check_carries_its_title(
+    evidence: Results, rule: str, warning: bool
+) -> None:
+    """The check's title travels with each reason and warning that names it."""
+    decision = decide(evidence)
+
+    found = [r for r in (decision.warnings if warning else decision.reasons) if r.rule == rule]
+    assert [r.title for r in found] == ["The page answers"]
+
+
+def test_a_reason_for_people_leads_with_the_checks_title() -> None:
+    """Title, what was found, then the short node id and the rule; evidence from before titles
+    gets its title from the node id; a reason about the run reads as before."""
+    titled = replace(
+        decide(results(PASS, FAIL)).reasons[0],
+        check="suites/load/test_load.py::test_overall_latency_is_within_threshold[p95]",
+        title="Overall p95 latency under load is within its threshold",
+        message="p95 612 ms > 500 ms",
+    )
+    untitled = replace(titled, title=None)
+    about_the_run = decide(results(PASS, status="interrupted")).reasons[0]
+
+    assert titled.readable() == (
+        "Overall p95 latency under load is within its threshold: p95 612 ms > 500 ms"
+        " (test_load.py::test_overall_latency_is_within_threshold[p95]; check-failed)"
+    )
+    assert titled.readable(code=True).endswith(
+        "(`test_load.py::test_overall_latency_is_within_threshold[p95]`; check-failed)"
+    )
+    assert untitled.readable().startswith(
+        "Overall latency is within threshold (p95): p95 612 ms > 500 ms (test_load.py::"
+    )
+    assert about_the_run.readable() == about_the_run.line()
 
 
 def test_a_dry_run_stage_shows_its_failures_as_warnings() -> None:

@@ -22,6 +22,7 @@ CORE = {
     "documents",
     "probe",
     "conditions",
+    "titles",
 }
 
 # What each package may import besides the core (the arrows of ARCHITECTURE.md's table).

@@ -19,35 +19,15 @@ from releasegate.ops.monitor.uptime_history import CheckRecord, MonitorSettings,
 from releasegate.ops.monitor.uptime_tracker import Tracker
 from releasegate.report.model import format_measurement
 from releasegate.report.site import build_site
+from tests.report_runs import staging_environments, write_run
 
 
 @pytest.fixture(autouse=True)
 def staging(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The environment the hand-made runs name: the site masks with its secrets."""
-    envs = tmp_path / "environments"
-    envs.mkdir()
-    (envs / "staging.toml").write_text('[target]\nbase_url = "https://s.example"\n')
+    envs = staging_environments(tmp_path / "environments")
     monkeypatch.setenv("RELEASEGATE_ENV_DIR", str(envs))
     return envs
-
-
-def write_run(reports: Path, run_id: str, checks: list[CheckResult], **run: object) -> Path:
-    run_dir = reports / run_id
-    info = RunInfo(
-        id=run_id,
-        environment="staging",
-        target_url="https://s.example",
-        started_at=datetime(2026, 1, 1, tzinfo=UTC),
-        finished_at=datetime(2026, 1, 1, 0, 1, tzinfo=UTC),
-        tool_version="0",
-        stages_requested=["smoke"],
-        status="finished",
-        complete=True,
-        pytest_exit_status=0,
-        **run,  # type: ignore[arg-type]
-    )
-    write_atomically(run_dir / "results.json", Results(run=info, checks=checks).to_json())
-    return run_dir
 
 
 def test_artefacts_are_copied_and_linked(tmp_path: Path) -> None:
@@ -76,10 +56,18 @@ def test_artefacts_are_copied_and_linked(tmp_path: Path) -> None:
     assert 'href="artefacts/artefacts/login.png"' in (page_dir / "index.html").read_text()
 
 
-def test_a_screenshot_shared_by_checks_is_shown_once_as_a_picture(tmp_path: Path) -> None:
-    """Checks judging one page visit share its screenshot: copied once, shown inline, captioned
-    with every check; the trace stays a link."""
-    shared = ["artefacts/visit-x/screenshot.png", "artefacts/visit-x/trace.zip"]
+def test_each_failed_check_lists_its_own_artefacts_and_a_shared_screenshot_is_shown_once(
+    tmp_path: Path,
+) -> None:
+    """Checks judging one page visit share its files: each failed check lists them under
+    itself (the trace with the command that opens it), the screenshot is a picture under the
+    first and a link under the others."""
+    shared = [
+        "artefacts/visit-x/screenshot.png",
+        "artefacts/visit-x/trace.zip",
+        "artefacts/visit-x/network.har",
+        "artefacts/visit-x/console.log",
+    ]
     run_dir = write_run(
         tmp_path,
         "r1",
@@ -94,15 +82,18 @@ def test_a_screenshot_shared_by_checks_is_shown_once_as_a_picture(tmp_path: Path
         ],
     )
     (run_dir / "artefacts" / "visit-x").mkdir(parents=True)
-    (run_dir / "artefacts" / "visit-x" / "screenshot.png").write_bytes(b"\x89PNG")
-    (run_dir / "artefacts" / "visit-x" / "trace.zip").write_bytes(b"PK")
+    for name in ("screenshot.png", "trace.zip", "network.har", "console.log"):
+        (run_dir / "artefacts" / "visit-x" / name).write_bytes(b"x")
 
     build_site(tmp_path, allure=False)
 
     page = (tmp_path / "site" / "runs" / "r1" / "index.html").read_text()
     assert page.count('<img src="artefacts/artefacts/visit-x/screenshot.png"') == 1
-    assert "test_b.py::test_console[/x], test_b.py::test_lcp[/x]: screenshot.png" in page
-    assert page.count('href="artefacts/artefacts/visit-x/trace.zip"') == 1
+    assert page.count("the same visit: shown above") == 1
+    assert page.count('href="artefacts/artefacts/visit-x/trace.zip"') == 2
+    assert page.count("playwright show-trace artefacts/artefacts/visit-x/trace.zip") == 2
+    assert page.count('data-kind="har"') == 2
+    assert page.count('data-kind="console"') == 2
 
 
 def test_a_load_run_links_locusts_report_and_charts_load_over_time(tmp_path: Path) -> None:
@@ -130,7 +121,9 @@ def test_a_load_run_links_locusts_report_and_charts_load_over_time(tmp_path: Pat
     build_site(tmp_path, allure=False)
 
     page = (tmp_path / "site" / "runs" / "r1" / "index.html").read_text()
-    assert 'href="artefacts/load/locust-report.html" data-testid="link">Locust report' in page
+    gate = page[page.index('data-stage="load"') :]
+    assert 'href="artefacts/load/locust-report.html">Locust report' in gate
+    assert page.count("locust-report.html") == 1  # once, under the load gate
     assert "Load over time" in page
     assert "<svg" in page
 
@@ -205,13 +198,10 @@ def test_a_metric_checks_measurements_are_charted_under_the_check(tmp_path: Path
     build_site(tmp_path, allure=False)
 
     page = (tmp_path / "site" / "runs" / "r1" / "index.html").read_text()
-    row = page.index("<td>test_post_deploy_metrics.py::test_metric[cache hit rate]</td>")
-    chart = page.index(
-        'data-testid="metric-chart" data-check="test_post_deploy_metrics.py::test_metric[cache'
-        ' hit rate]"'
-    )
+    row = page.index('<span data-testid="check-title">Metric (cache hit rate)</span>')
+    chart = page.index('data-testid="metric-chart" data-check="Metric (cache hit rate)"')
     figure = page[chart : page.index("</figure>", chart)]
-    assert row < chart < page.index("<td>test_z.py::test_last</td>")
+    assert row < chart < page.index('data-testid="node-id"', row)  # in the check's entry
     assert figure.count('class="label">✓</text>') == 3  # each point's mark
     assert ">threshold</text>" in figure
     assert 'class="label">result &gt;= 0.8</text>' in figure
@@ -487,3 +477,54 @@ def test_a_run_whose_environment_cannot_be_loaded_publishes_no_raw_file(tmp_path
     assert "are not published" in page
     assert "PLANTED_KEY" in page  # which variable was missing
     assert any("raw reports withheld" in note for note in built.notes)
+
+
+def test_a_published_site_json_joins_the_index_and_gives_the_last_go(tmp_path: Path) -> None:
+    """A CI job with one fresh run: the runs published before are listed, and the last GO to
+    compare with is one of them."""
+    from releasegate.report.summary import CheckSummary, RunSummary, SiteManifest
+
+    check_id = "suites/smoke/test_a.py::test_home_answers"
+    published = SiteManifest(
+        runs=[
+            RunSummary(
+                run_id="20251231T000000Z-staging-old",
+                environment="staging",
+                verdict="GO",
+                release_version="0.9.0",
+                started_at=datetime(2025, 12, 31, tzinfo=UTC),
+                checks=[
+                    CheckSummary(id=check_id, title="Home answers", stage="smoke", outcome="passed")
+                ],
+            )
+        ]
+    ).model_dump_json(by_alias=True)
+    write_run(
+        tmp_path,
+        "r1",
+        [CheckResult(id=check_id, stage="smoke", outcome="failed", message="HTTP 500")],
+        release_version="1.0.0",
+    )
+
+    build_site(tmp_path, allure=False, published=published)
+
+    index = (tmp_path / "site" / "index.html").read_text()
+    page = (tmp_path / "site" / "runs" / "r1" / "index.html").read_text()
+    manifest = SiteManifest.model_validate_json((tmp_path / "site" / "site.json").read_text())
+    assert index.count('data-testid="run-row"') == 2
+    assert '20251231T000000Z-staging-old</a> <span class="muted">(published earlier)' in index
+    assert 'href="../20251231T000000Z-staging-old/index.html"' in page
+    assert "Home answers: passed → failed" in page
+    assert "Release 0.9.0 (last GO) → 1.0.0 (this run)." in page
+    assert [r.run_id for r in manifest.runs] == ["r1", "20251231T000000Z-staging-old"]
+
+
+def test_a_published_site_json_that_is_not_ours_stops_the_build(tmp_path: Path) -> None:
+    from releasegate.errors import SiteManifestUnreadable
+
+    write_run(tmp_path, "r1", [])
+
+    with pytest.raises(SiteManifestUnreadable):
+        build_site(tmp_path, allure=False, published='{"runs": "nope"}')
+
+    assert not (tmp_path / "site").exists()

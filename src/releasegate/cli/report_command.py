@@ -1,4 +1,4 @@
-"""`releasegate report build|open`: the static report site for stakeholders."""
+"""`releasegate report build|publish|open`: the static report site for stakeholders."""
 
 from __future__ import annotations
 
@@ -39,6 +39,49 @@ def build_and_say(reports_dir: Path, out: Path | None, allure: bool = True) -> P
 def report_build(reports_dir: Path, out: Path | None, no_allure: bool) -> None:
     """Build the static report site from every run under reports/."""
     build_and_say(reports_dir, out, allure=not no_allure)
+
+
+@report_group.command("publish")
+@click.option(
+    "--to",
+    "to",
+    required=True,
+    metavar="DIR|s3://BUCKET/PREFIX|gh-pages",
+    help="a folder; objects in an S3 bucket (boto3: pip install 'releasegate[s3]'); or the"
+    " gh-pages branch of the git repository here (gh-pages:BRANCH for another branch)",
+)
+@reports_dir_option()
+@click.option("--no-allure", is_flag=True, help="skip rendering Allure's HTML reports")
+@click.option(
+    "--endpoint-url",
+    default=None,
+    metavar="URL",
+    help="s3: an S3-compatible server (MinIO, Ceph, ...); AWS_ENDPOINT_URL works too",
+)
+@click.option("--push", is_flag=True, help="gh-pages: push the branch to origin")
+def report_publish(
+    to: str, reports_dir: Path, no_allure: bool, endpoint_url: str | None, push: bool
+) -> None:
+    """Build the site, with the runs already published there, and publish it.
+
+    Files already published are overwritten or kept, never deleted: runs published by other
+    CI jobs stay listed."""
+    from releasegate.errors import PublishFailed, SiteManifestUnreadable
+    from releasegate.report.publish import parse_destination, publish_site
+
+    if not reports_dir.is_dir():
+        fail(f"{reports_dir}: no reports folder (run the gates first)")
+    try:
+        destination = parse_destination(to, endpoint_url=endpoint_url, push=push)
+        where = publish_site(
+            reports_dir,
+            destination,
+            allure=not no_allure,
+            on_note=lambda note: click.echo(f"note: {note}", err=True),
+        )
+    except (PublishFailed, SiteManifestUnreadable) as exc:
+        fail(str(exc))
+    click.echo(f"published: {where}")
 
 
 @report_group.command("open")

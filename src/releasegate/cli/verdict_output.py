@@ -14,7 +14,8 @@ from releasegate.ops.conclude import Conclusion
 
 
 def print_decision(decision: Decision, results: Results | None) -> None:
-    """The decision for people: the run, each stage, the reasons, the warnings, the verdict."""
+    """The decision for people: the run, each stage, the reasons and the warnings (each led by
+    its check's title), the verdict."""
     if results is not None:
         run = results.run
         click.echo(
@@ -26,9 +27,9 @@ def print_decision(decision: Decision, results: Results | None) -> None:
         mode = "" if stage.blocking else " (dry run)"
         click.echo(f"  stage {stage.stage}: {stage.verdict.name}{mode} ({counts})")
     for reason in decision.reasons:
-        click.echo(f"  {reason.line()}")
+        click.echo(f"  {reason.readable()}")
     for warning in decision.warnings:
-        click.echo(f"  warning: {warning.line()}")
+        click.echo(f"  warning: {warning.readable()}")
 
 
 def print_actions(conclusion: Conclusion) -> None:

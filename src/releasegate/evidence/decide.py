@@ -45,6 +45,7 @@ from releasegate.evidence.results import (
     Results,
 )
 from releasegate.outcome import Verdict
+from releasegate.titles import short_check_id, title_from_check_id
 
 
 class ExitCode(IntEnum):
@@ -63,10 +64,23 @@ class Reason:
     check: str | None = None
     stage: str | None = None
     measurements: tuple[Measurement, ...] = ()
+    # the check's title (`CheckResult.title`); None for evidence written before titles
+    title: str | None = None
 
     def line(self) -> str:
         where = f"{self.check}: " if self.check else ""
         return f"{self.rule}: {where}{self.message}"
+
+    def readable(self, *, code: bool = False) -> str:
+        """The reason for people: the check's title first, then what was found, then the short
+        node id and the rule (`code`: the node id as a Markdown code span). A reason about the
+        run, not a check, reads as `line()`."""
+        if self.check is None:
+            return self.line()
+        title = self.title or title_from_check_id(self.check)
+        node = short_check_id(self.check)
+        node = f"`{node.replace('`', '')}`" if code else node
+        return f"{title}: {self.message} ({node}; {self.rule})"
 
 
 @dataclass(frozen=True)
@@ -183,7 +197,7 @@ def _unreachable_reason(check: CheckResult, stage: str, seen: Reachability | Non
             f" the target answered before (looked for: {looked}); set [target] canary_url, or"
             " take a baseline (releasegate baseline) or run the pre-deploy stage first"
         )
-    return Reason("unreachable", text, check.id, stage, tuple(check.measurements))
+    return Reason("unreachable", text, check.id, stage, tuple(check.measurements), check.title)
 
 
 def _no_vote(stage: str, checks: list[CheckResult], voting: list[CheckResult]) -> Reason | None:
@@ -221,7 +235,7 @@ def _stage_decision(
     flaky = [c for c in voting if c.flaky]
 
     def reason(rule: str, c: CheckResult) -> Reason:
-        return Reason(rule, c.message or c.outcome, c.id, stage, tuple(c.measurements))
+        return Reason(rule, c.message or c.outcome, c.id, stage, tuple(c.measurements), c.title)
 
     fail_reasons: list[Reason] = []
     hold_reasons: list[Reason] = []
@@ -258,6 +272,7 @@ def _stage_decision(
                 f"{c.message} ({len(failed)} of {allowed} allowed)",
                 c.id,
                 stage,
+                title=c.title,
             )
             for c in failed
         ]
@@ -279,8 +294,10 @@ def _stage_decision(
         verdict = Verdict.GO
     decision = StageDecision(stage, verdict, blocking, _counts(checks), allowed, len(flaky))
     if not blocking:  # a dry-run stage shows what it found, and never decides
-        warnings += [Reason(f"dry-run:{r.rule}", r.message, r.check, stage) for r in fail_reasons]
-        warnings += [Reason(f"dry-run:{r.rule}", r.message, r.check, stage) for r in hold_reasons]
+        warnings += [
+            Reason(f"dry-run:{r.rule}", r.message, r.check, stage, title=r.title)
+            for r in [*fail_reasons, *hold_reasons]
+        ]
         return decision, [], [], warnings
     return decision, fail_reasons, hold_reasons, warnings
 
@@ -329,12 +346,14 @@ def decide(results: Results, policy: PolicyConfig | None = None) -> Decision:
                 f" allows {policy.max_flaky}",
                 c.id,
                 stage_of(c),
+                title=c.title,
             )
             for c in flaky
         ]
     elif flaky:
         warnings += [
-            Reason("flaky", f"passed on attempt {c.attempts}", c.id, stage_of(c)) for c in flaky
+            Reason("flaky", f"passed on attempt {c.attempts}", c.id, stage_of(c), title=c.title)
+            for c in flaky
         ]
     counts = tuple(_counts(results.checks).items())
     complete = not holds  # evidence is complete when nothing made the run inconclusive

@@ -57,6 +57,8 @@ class ReasonRecord(_Model):
     rule: str
     message: str
     check: str | None = None
+    # the check's title, what a person reads (None for evidence written before titles)
+    title: str | None = None
     stage: str | None = None
     measurements: list[Measurement] = Field(default_factory=list)
 
@@ -116,6 +118,7 @@ def _reason(reason: Reason) -> ReasonRecord:
         rule=reason.rule,
         message=reason.message,
         check=reason.check,
+        title=reason.title,
         stage=reason.stage,
         measurements=list(reason.measurements),
     )

@@ -69,6 +69,9 @@ class CheckResult(_Model):
     """One test of a gate suite, all its phases (setup, call, teardown) folded into one."""
 
     id: str
+    # what a person reads: the docstring's first sentence, parametrization filled in
+    # (`releasegate.titles`); None in files written before titles existed
+    title: str | None = None
     stage: CheckStage | None  # None in files written before 0.2: read as "unstaged"
     outcome: Outcome
     cause: str | None = None
@@ -188,6 +191,7 @@ class Phase:
     measurements: list[dict[str, Any]] = field(default_factory=list)
     artefacts: list[str] = field(default_factory=list)
     worker: str | None = None
+    title: str | None = None
 
 
 def _fold(all_phases: list[Phase]) -> CheckResult:
@@ -230,6 +234,7 @@ def _fold(all_phases: list[Phase]) -> CheckResult:
     stage = next((p.stage for p in phases if p.stage), None)
     return CheckResult(
         id=first.nodeid,
+        title=next((p.title for p in all_phases if p.title), None),
         stage=stage if stage in STAGES else UNSTAGED,
         outcome=outcome,
         cause=cause,

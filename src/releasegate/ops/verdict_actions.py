@@ -132,10 +132,11 @@ _SLACK_ICON = {
 def notification_payload(
     decision: Decision, results: Results | None, style: str, link: str
 ) -> dict[str, Any]:
-    """The message: verdict, run, top reasons, counts and a link to the run page."""
+    """The message: verdict, run, top reasons (each led by its check's title), counts and a
+    link to the run page."""
     run = results.run if results else None
     environment = run.environment if run else "?"
-    reasons = [r.line() for r in decision.reasons[:5]]
+    reasons = [r.readable(code=style == "slack") for r in decision.reasons[:5]]
     if style == "slack":
         head = (
             f"{_SLACK_ICON[decision.verdict]} *releasegate {decision.verdict.name}*"
@@ -231,9 +232,9 @@ def step_summary(decision: Decision, results: Results | None, link: str) -> str:
             )
         lines.append("")
     for reason in decision.reasons[:10]:
-        lines.append(f"- {reason.line()}")
+        lines.append(f"- {reason.readable(code=True)}")
     for warning in decision.warnings[:10]:
-        lines.append(f"- warning: {warning.line()}")
+        lines.append(f"- warning: {warning.readable(code=True)}")
     lines += ["", f"Run: `{run.id if run else '?'}` · {link}", ""]
     return "\n".join(lines)
 

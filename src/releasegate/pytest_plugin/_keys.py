@@ -51,3 +51,5 @@ MEASUREMENTS_SENT = pytest.StashKey[int]()
 # files kept for a check (screenshots, traces, ...), and how many went out with earlier reports
 ARTEFACTS = pytest.StashKey[list[Artefact]]()
 ARTEFACTS_SENT = pytest.StashKey[int]()
+# the check's title for people (`releasegate.titles`), made at collection
+TITLE = pytest.StashKey[str]()

@@ -49,6 +49,11 @@ class BrowserPage:
     def check_id(self) -> str:
         return self.spec.check_id + (MOBILE_SUFFIX if self.device else "")
 
+    @property
+    def name(self) -> str:
+        """The page in a check's title (`{browser_page}`): its check id, `/dashboard@mobile`."""
+        return self.check_id
+
     def load_max(self, config: BrowserConfig) -> float:
         return self.spec.load_max or config.load_max
 

@@ -151,6 +151,7 @@ class EvidenceWriter:
                 measurements=data.get("measurements", []),
                 artefacts=data.get("artefacts", []),
                 worker=worker,
+                title=data.get("title"),
             )
         )
         if time.monotonic() - self._last_flush >= self._flush_interval:
@@ -202,11 +203,11 @@ class EvidenceWriter:
         terminalreporter.section("releasegate", sep="-")
         write(f"verdict: {decision.summary()}  env={self.run.env.name}  run={self.run.run_id}")
         for reason in decision.reasons[:20]:
-            write(f"  {reason.line()}")
+            write(f"  {reason.readable()}")
         if len(decision.reasons) > 20:
             write(f"  ... and {len(decision.reasons) - 20} more (releasegate decide)")
         for warning in decision.warnings:
-            write(f"  warning: {warning.line()}")
+            write(f"  warning: {warning.readable()}")
         write(f"evidence: {self.run.run_dir}")
 
     def _write_allure_metadata(self) -> None:

@@ -93,7 +93,9 @@ def test_metric(
     expect: Expect,
     request: pytest.FixtureRequest,
 ) -> None:
-    """The team's metric, measured `count` times `interval` apart, holds its success condition
+    """Metric "{metric_check}" stays within its limits.
+
+    The team's metric, measured `count` times `interval` apart, holds its success condition
     within the limits (Argo Rollouts' failureLimit, inconclusiveLimit, consecutiveErrorLimit);
     no data is never a pass."""
     _skip_placeholder(metric_check, "metrics", request)
@@ -125,7 +127,9 @@ def test_metric_before(
     measure: Measure,
     request: pytest.FixtureRequest,
 ) -> None:
-    """The value of each metric with `before = "baseline"`, measured now, before the deploy,
+    """Metric "{metric_before}" is recorded before the deploy.
+
+    The value of each metric with `before = "baseline"`, measured now, before the deploy,
     and kept with the baseline for the checks that compare against it."""
     _skip_placeholder(metric_before, "metrics", request)
     assert metric_before is not None
@@ -159,7 +163,9 @@ def test_log(
     expect: Expect,
     request: pytest.FixtureRequest,
 ) -> None:
-    """No more than `max` lines matching `pattern` (and none of `ignore`) were written to the
+    """Log check "{log_check}" finds no more matching lines than allowed.
+
+    No more than `max` lines matching `pattern` (and none of `ignore`) were written to the
     log since the deploy started; a log that cannot be read is never a pass."""
     _skip_placeholder(log_check, "logs", request)
     assert log_check is not None

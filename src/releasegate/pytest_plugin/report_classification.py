@@ -1,5 +1,7 @@
 """Classification of reports: each test report gets `report.releasegate`, the evidence of the
-check (stage, whether it blocks, cause, a short message, its new measurements and artefacts).
+check (its title, stage, whether it blocks, cause, a short message, its new measurements and
+artefacts). The title is made at collection, from the test function's docstring and its
+parametrization (`releasegate.titles`).
 
 The cause tells "the target was measured and found wrong" (product) from "the gate could not
 measure" (inconclusive, unreachable, stale), so the decision never guesses from pytest's phases.
@@ -26,10 +28,12 @@ from releasegate.pytest_plugin._keys import (
     GATE_RUN,
     MEASUREMENTS,
     MEASUREMENTS_SENT,
+    TITLE,
 )
 from releasegate.pytest_plugin.attachments import attach
 from releasegate.pytest_plugin.report_redaction import redact_measurement, redact_report
 from releasegate.stages import STAGES
+from releasegate.titles import check_title, title_from_check_id
 
 _MESSAGE_LIMIT = 600
 
@@ -37,6 +41,31 @@ _MESSAGE_LIMIT = 600
 def stage_of(item: pytest.Item) -> str | None:
     """The stage marker of `item` (set by its suite folder), or None."""
     return next((m.name for m in item.iter_markers() if m.name in STAGES), None)
+
+
+def title_of(item: pytest.Item) -> str:
+    """The check's title: its function's docstring's first sentence, the parametrization's
+    arguments and id filled in (`releasegate.titles.check_title`); an item that is not a test
+    function (a doctest, a plugin's own item) is named from its node id."""
+    function = getattr(item, "function", None)
+    if function is None:
+        return title_from_check_id(item.nodeid)
+    callspec = getattr(item, "callspec", None)
+    return check_title(
+        function.__doc__,
+        getattr(item, "originalname", None) or function.__name__,
+        dict(callspec.params) if callspec is not None else {},
+        callspec.id if callspec is not None else None,
+    )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every check's title, once, at collection (on each xdist worker, which runs it)."""
+    if config.stash.get(GATE_RUN, None) is None:
+        return
+    for item in items:
+        item.stash[TITLE] = title_of(item)
 
 
 def _message(report: pytest.TestReport, call: pytest.CallInfo[None]) -> str:
@@ -85,7 +114,10 @@ def pytest_runtest_makereport(
     item.stash[ARTEFACTS_SENT] = len(artefacts)
     attach(item, report, new_artefacts, run.run_dir)
     # plain JSON types only: xdist serialises report attributes to send them to the controller
+    title = item.stash.get(TITLE, None) or title_of(item)
     report.releasegate = {  # type: ignore[attr-defined]
+        # parameters may come from ${VAR} values of the environment file: masked like messages
+        "title": redact(title),
         "stage": stage_of(item),
         "blocking": item.get_closest_marker("advisory") is None,
         "cause": _cause(report, call),

@@ -23,6 +23,7 @@ _STYLE = Style(
     font_family="system-ui, sans-serif",
 )
 _VERDICT_COLOURS = {"GO": "#2e7d32", "ROLLBACK": "#c62828", "HOLD": "#f29d0b"}
+_SERIES_COLOURS = ("#2f6fdf", "#6a1b9a", "#00838f", "#6d4c41", "#ad1457", "#546e7a")
 
 
 def _options(title: str, **extra: object) -> dict[str, object]:
@@ -339,3 +340,49 @@ def metric_series(
 def outcome_mark(outcome: str) -> str:
     """The mark a measurement's outcome has on its chart (✓ ✗ ? !), for the tables beside it."""
     return next((m for o, m, _ in _MEASUREMENT_OUTCOMES if o == outcome), _OTHER_OUTCOME[0])
+
+
+def objective_over_runs(
+    title: str,
+    labels: Sequence[str],
+    verdicts: Sequence[str],
+    series: dict[str, Sequence[float | None]],
+    objective: tuple[float, str] | None,
+) -> str:
+    """An indicator run after run (oldest first): one line per source or page, each point
+    coloured by its run's verdict (the x label names the verdict too: colour is never the only
+    signal), and the objective as a dashed line labelled with its condition."""
+    chart = pygal.Line(
+        **_options(
+            title,
+            x_label_rotation=30,
+            dots_size=5,
+            truncate_label=-1,
+            truncate_legend=-1,
+            legend_at_bottom=True,
+            height=360,
+        )
+    )
+    # lines in colours that are no verdict's, the objective dark
+    lines = tuple(_SERIES_COLOURS[n % len(_SERIES_COLOURS)] for n in range(len(series)))
+    chart.config.style = Style(**{**_STYLE.__dict__, "colors": (*lines, "#1d2330")})
+    chart.x_labels = list(labels)
+    for name, values in series.items():
+        chart.add(
+            name,
+            [
+                None
+                if v is None
+                else {"value": round(v, 4), "color": verdict_colour(verdict), "label": verdict}
+                for v, verdict in zip(values, verdicts, strict=True)
+            ],
+        )
+    if objective is not None:
+        value, text = objective
+        chart.add(
+            f"objective ({text})",
+            [value] * len(labels),
+            show_dots=False,
+            stroke_style={"width": 3, "dasharray": "14, 6"},
+        )
+    return str(chart.render(is_unicode=True))

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from releasegate.evidence.decide import Decision, decide, decide_missing
-from releasegate.evidence.decision_file import DECISION_FILE, DecisionRecord
+from releasegate.evidence.decide import Decision, Reason, decide, decide_missing
+from releasegate.evidence.decision_file import DECISION_FILE, DecisionRecord, ReasonRecord
 from releasegate.evidence.results import (
     CheckResult,
     EvidenceError,
@@ -68,6 +68,10 @@ class RunView:
                 for r in self.record.reasons
             ]
         return [r.message for r in self.decision.reasons]
+
+    def reason_records(self) -> list[ReasonRecord] | list[Reason]:
+        """The reasons as decision.json recorded them, else as `decide` gives them now."""
+        return list(self.record.reasons) if self.record is not None else list(self.decision.reasons)
 
     def latency_ms(self) -> list[tuple[str, float, float | None]]:
         """(check, measured latency, threshold) for every check that measured one."""
