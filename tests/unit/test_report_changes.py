@@ -156,6 +156,8 @@ def _check(check_id: str, outcome: str, console: int | None = None) -> CheckSumm
         pytest.param(_sli(100, 90, 110), _sli(300, 280, 320), True, True, id="up-outside"),
         pytest.param(_sli(300, 280, 320), _sli(100, 90, 110), True, False, id="down-outside"),
         pytest.param(_sli(100, 90, 110), _sli(105, 95, 115), False, False, id="within-noise"),
+        pytest.param(_sli(4, 4, 5), _sli(6, 5, 7), False, False, id="intervals-touch"),
+        pytest.param(_sli(100, 90, 110), _sli(112, 111, 130), True, True, id="intervals-apart"),
         pytest.param(_sli(100, 90, 110), _sli(300), True, True, id="last-gos-interval"),
         pytest.param(_sli(100), _sli(300), False, False, id="no-interval-not-judged"),
         pytest.param(

@@ -2,10 +2,11 @@
 a release is held or rolled back. Compared from the two runs' summaries, so a run published
 by another CI job is as good a last GO as one on this disk.
 
-An indicator counts as moved only when the other run's value lies outside the interval this
-run measured (or, without one, outside the interval the last GO measured): a difference
-within the noise of the measurement is not news. Indicators measured without any interval
-are shown side by side on the page but never called moved."""
+An indicator counts as moved only when the difference is larger than the noise of the
+measurement: when both runs measured an interval, the two intervals do not overlap (a
+conservative test: two 95 % intervals apart mean a difference well beyond 95 %); when only one
+did, the other run's value lies outside it. Indicators measured without any interval are
+charted side by side but never called moved."""
 
 from __future__ import annotations
 
@@ -48,16 +49,19 @@ class SliMove:
     unit: str
     interval: tuple[float, float]
     interval_of: str  # "this run" or "the last GO"
+    both: bool  # both runs measured an interval, and the two do not overlap
     worse: bool
 
     def line(self) -> str:
         unit = f" {self.unit}" if self.unit else ""
         low, high = self.interval
         way = "worse" if self.worse else "better"
-        return (
-            f"{self.name}: {_num(self.before)}{unit} → {_num(self.now)}{unit} ({way}; outside"
-            f" {self.interval_of}'s interval {_num(low)} to {_num(high)}{unit})"
+        beyond = (
+            f"the intervals do not overlap; this run's is {_num(low)} to {_num(high)}{unit}"
+            if self.both
+            else f"outside {self.interval_of}'s interval {_num(low)} to {_num(high)}{unit}"
         )
+        return f"{self.name}: {_num(self.before)}{unit} → {_num(self.now)}{unit} ({way}; {beyond})"
 
 
 @dataclass(frozen=True)
@@ -106,18 +110,24 @@ def _num(value: float) -> str:
     return f"{value:.0f}" if abs(value) >= 100 or value.is_integer() else f"{value:.3g}"
 
 
+def _interval(sli: Sli) -> tuple[float, float] | None:
+    return (sli.low, sli.high) if sli.low is not None and sli.high is not None else None
+
+
 def _move(now: Sli, before: Sli) -> SliMove | None:
-    """A move beyond the interval, when either run measured one."""
-    if now.low is not None and now.high is not None:
-        interval, of, outside = (now.low, now.high), "this run", before.value
-    elif before.low is not None and before.high is not None:
-        interval, of, outside = (before.low, before.high), "the last GO", now.value
+    """A move beyond the noise, when either run measured an interval."""
+    mine, theirs = _interval(now), _interval(before)
+    if mine is not None and theirs is not None:
+        apart = mine[1] < theirs[0] or theirs[1] < mine[0]
+        interval, of = mine, "this run"
+    elif mine is not None:
+        apart, interval, of = not mine[0] <= before.value <= mine[1], mine, "this run"
+    elif theirs is not None:
+        apart, interval, of = not theirs[0] <= now.value <= theirs[1], theirs, "the last GO"
     else:
         return None
-    low, high = interval
-    if low <= outside <= high:
+    if not apart:
         return None
-    went_up = now.value > before.value
     return SliMove(
         name=now.name,
         before=before.value,
@@ -125,7 +135,8 @@ def _move(now: Sli, before: Sli) -> SliMove | None:
         unit=now.unit,
         interval=interval,
         interval_of=of,
-        worse=went_up != now.higher_is_better(),
+        both=mine is not None and theirs is not None,
+        worse=(now.value > before.value) != now.higher_is_better(),
     )
 
 
