@@ -37,7 +37,11 @@ def test_demo_on_a_healthy_service_ends_in_go(tmp_path: Path) -> None:
 
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert last_line(demo).startswith("verdict: GO")
-    runs = [p for p in tmp_path.iterdir() if p.name not in ("latest", "site", "watches")]
+    runs = [
+        p
+        for p in tmp_path.iterdir()
+        if p.name not in ("latest", "site", "watches") and not p.name.startswith(".")
+    ]
     assert len(runs) == 1
     assert (runs[0] / "report.html").is_file()
     # the demo's deploy (a graceful restart) was watched, and judged by the post-deploy gate

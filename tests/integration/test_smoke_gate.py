@@ -43,9 +43,16 @@ def test_the_run_leaves_every_evidence_file(healthy_smoke_run: GateRun) -> None:
     allure = run.run_dir / "allure-results"
     assert (allure / "environment.properties").read_text().count("releasegate.environment=local")
     assert "could not measure" in (allure / "categories.json").read_text()
-    assert len(list(allure.glob("*-result.json"))) == len(run.outcomes())
+    allure_results = [json.loads(p.read_text()) for p in allure.glob("*-result.json")]
+    assert len(allure_results) == len(run.outcomes())
     html = (run.run_dir / "report.html").read_text()
     assert "Measured (threshold)" in html
+    # the checks' titles, in plain words, in both reports
+    title = run.check("test_endpoint[GET /api/tickets]").title
+    assert title
+    assert "What it checks" in html
+    assert html.count(title) >= 1
+    assert title in {r["name"] for r in allure_results}  # set in the call phase
     assert '<link rel="stylesheet"' not in html  # self-contained
     assert (run.run_dir.parent / "latest").resolve() == run.run_dir.resolve()
     results = run.results

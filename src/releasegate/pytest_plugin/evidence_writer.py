@@ -251,7 +251,8 @@ class EvidenceWriter:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_header(self, cells: list[str]) -> None:
-        cells.insert(2, "<th>Measured (threshold)</th>")
+        cells.insert(2, "<th>What it checks</th>")
+        cells.insert(3, "<th>Measured (threshold)</th>")
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_row(self, report: Any, cells: list[str]) -> None:
@@ -261,7 +262,8 @@ class EvidenceWriter:
             # pytest-html calls every call-phase exception "Failed"; this one could not measure
             cells[:] = [c.replace(">Failed<", ">Error<", 1) for c in cells]
         shown = [_format_measurement(m) for m in data.get("measurements", [])]
-        cells.insert(2, f"<td>{'<br>'.join(html.escape(s) for s in shown)}</td>")
+        cells.insert(2, f"<td>{html.escape(data.get('title') or '')}</td>")
+        cells.insert(3, f"<td>{'<br>'.join(html.escape(s) for s in shown)}</td>")
 
 
 def _format_measurement(m: dict[str, Any]) -> str:

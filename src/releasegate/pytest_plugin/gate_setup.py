@@ -28,11 +28,11 @@ from releasegate.errors import ConfigError
 from releasegate.evidence.policy import lint, lint_errors
 from releasegate.evidence.results import stages_in_markexpr
 from releasegate.evidence.runs import REFERENCE_LOG, check_run_id, new_run_id, point_latest
-from releasegate.pytest_plugin._keys import GATE_RUN, GateRun
+from releasegate.pytest_plugin._keys import GATE_RUN, TITLE, GateRun
 from releasegate.pytest_plugin.bundled_collection import bundled_suites_to_collect
 from releasegate.pytest_plugin.evidence_writer import EvidenceWriter
 from releasegate.pytest_plugin.plugin_options import check_rootdir_not_misled
-from releasegate.pytest_plugin.report_classification import stage_of
+from releasegate.pytest_plugin.report_classification import stage_of, title_of
 from releasegate.stages import DESCRIPTIONS
 
 if TYPE_CHECKING:
@@ -281,6 +281,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             f"releasegate: gate tests were collected but no environment was chosen;"
             f" pass --env NAME (or {ENV_VAR}); known: {known}"
         )
+
+
+def pytest_runtest_call(item: pytest.Item) -> None:
+    run = item.config.stash.get(GATE_RUN, None)
+    if run is None or not item.config.pluginmanager.has_plugin("allure_listener"):
+        return
+    import allure
+
+    # the check's title in plain words, as everywhere else a person reads; in the call phase,
+    # because Allure names the test itself after setup (a check skipped in setup keeps that name)
+    allure.dynamic.title(run.redactor.redact(item.stash.get(TITLE, None) or title_of(item)))
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

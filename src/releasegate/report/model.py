@@ -21,6 +21,7 @@ from releasegate.evidence.results import (
     read_results,
 )
 from releasegate.evidence.runs import LATEST
+from releasegate.titles import short_check_id, title_from_check_id
 
 
 @dataclass(frozen=True)
@@ -61,13 +62,13 @@ class RunView:
         return self.results.checks if self.results else []
 
     def reasons(self) -> list[str]:
-        """The reasons in plain words: the message first, the check after it."""
-        if self.record is not None:
-            return [
-                f"{r.message}" + (f" — {short_check(r.check)}" if r.check else "")
-                for r in self.record.reasons
-            ]
-        return [r.message for r in self.decision.reasons]
+        """The reasons in plain words: the check's title, what was found, the short node id."""
+        return [
+            f"{r.title or title_from_check_id(r.check)}: {r.message} ({short_check_id(r.check)})"
+            if r.check
+            else r.message
+            for r in self.reason_records()
+        ]
 
     def reason_records(self) -> list[ReasonRecord] | list[Reason]:
         """The reasons as decision.json recorded them, else as `decide` gives them now."""
@@ -80,7 +81,8 @@ class RunView:
             for m in check.measurements:
                 if m.name == "latency" and isinstance(m.value, int | float):
                     threshold = m.threshold if isinstance(m.threshold, int | float) else None
-                    found.append((short_check(check.id), float(m.value), threshold))
+                    title = check.title or title_from_check_id(check.id)
+                    found.append((title, float(m.value), threshold))
         return found
 
     def slo_percentiles(self) -> list[tuple[str, float, float | None, float | None, float | None]]:
@@ -284,12 +286,6 @@ def metric_series(check: CheckResult) -> MetricSeries | None:
 
 
 _PERCENTILE = re.compile(r"^p\d+(\.\d+)?$")
-
-
-def short_check(check_id: str) -> str:
-    """`suites/smoke/test_x.py::test_y[a]` -> `test_x.py::test_y[a]`."""
-    path, _, name = check_id.partition("::")
-    return f"{Path(path).name}::{name}" if name else check_id
 
 
 def _number(value: object) -> str:

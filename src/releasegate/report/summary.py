@@ -16,8 +16,8 @@ from releasegate.errors import SiteManifestUnreadable
 from releasegate.evidence.results import CheckResult
 from releasegate.redact import Redactor
 from releasegate.report.indicators import Sli, indicators
-from releasegate.report.model import RunView, short_check
-from releasegate.titles import title_from_check_id
+from releasegate.report.model import RunView
+from releasegate.titles import short_check_id, title_from_check_id
 
 SITE_MANIFEST = "site.json"
 SITE_SCHEMA = "releasegate.site/1"
@@ -126,7 +126,7 @@ def summarise(run: RunView, redactor: Redactor | None) -> RunSummary:
     titles = {c.id: c.title for c in checks}
     reasons = [
         ReasonSummary(
-            title=titles.get(r.check or "", short_check(r.check or "")) if r.check else r.rule,
+            title=titles.get(r.check, short_check_id(r.check)) if r.check else r.rule,
             message=masked(r.message),
             check=r.check,
         )

@@ -17,7 +17,6 @@ import shutil
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 
@@ -30,6 +29,7 @@ from releasegate.ops.monitor.uptime_tracker import MonitorExit, format_span
 from releasegate.outcome import Verdict
 from releasegate.probe import ProbeClient, TargetUnreachable
 from releasegate.redact import Redactor
+from releasegate.titles import short_check_id, title_from_check_id
 
 __all__ = ["GateCheck", "GateCommand", "GateRun", "classify", "run_gates"]
 
@@ -88,18 +88,16 @@ def _one_line(text: str) -> str:
     return line if len(line) <= REASON_LIMIT else line[: REASON_LIMIT - 1] + "…"
 
 
-def _short_check(check_id: str) -> str:
-    path, _, name = check_id.partition("::")
-    return f"{Path(path).name}::{name}" if name else check_id
-
-
 def decision_reason(record: DecisionRecord) -> str:
     """A decision in one line: its first reason (and where), or its verdict and counts."""
     if record.reasons:
         first = record.reasons[0]
-        where = f" ({_short_check(first.check)})" if first.check else ""
         more = f" (+{len(record.reasons) - 1} more)" if len(record.reasons) > 1 else ""
-        return _one_line(f"{first.message}{where}{more}")
+        if first.check is None:
+            return _one_line(f"{first.message}{more}")
+        title = first.title or title_from_check_id(first.check)
+        where = short_check_id(first.check)
+        return _one_line(f"{title}: {first.message} ({where}){more}")
     shown = ", ".join(f"{n} {o}" for o, n in record.evidence.counts.items() if n) or "no checks"
     return f"{record.verdict}: {shown}"
 
