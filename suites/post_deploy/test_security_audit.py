@@ -23,7 +23,7 @@ def test_security(
     measure: Measure,
     expect: Expect,
 ) -> None:
-    """The security audit's {id} rule finds nothing wrong.
+    """Security audit: {security_check}.
 
     One rule of the passive audit: cookies flagged, no foreign origin allowed to read, no
     version given away, no leaked file, no directory listing, plain http redirected to

@@ -142,9 +142,7 @@ def test_a_js_error_fails_the_console_check_with_a_screenshot(
     allure = [
         json.loads(p.read_text()) for p in (run.run_dir / "allure-results").glob("*-result.json")
     ]
-    console = next(
-        r for r in allure if r["name"].startswith("test_page_logs_no_console_errors[/dashboard-")
-    )
+    console = next(r for r in allure if r["name"] == check.title)  # Allure names it by title
     assert {a["name"] for a in console["attachments"]} >= {"Screenshot", "Playwright trace"}
     assert decide(run.results).verdict is Verdict.ROLLBACK
 

@@ -254,6 +254,25 @@ def untouched(repo: Path) -> None:
     assert sorted(p.name for p in repo.iterdir()) == [".git", "README.md"]
 
 
+def test_a_run_a_concurrent_publish_left_out_of_the_bucket_index_is_listed_again(
+    jobs: dict[str, Path], s3_endpoint: str, bucket: Any
+) -> None:
+    """The first job's entry is lost from site.json (two publishes at once: here the object is
+    deleted); its folder is listed in the bucket and keeps its summary, so the next publish
+    indexes it again."""
+    to = ("--to", f"s3://{BUCKET}/gates", "--endpoint-url", s3_endpoint)
+    first = publish(*to, reports=jobs["job1"], envs=jobs["envs"], **AWS_ENV)
+    bucket.delete_object(Bucket=BUCKET, Key="gates/site.json")
+    second = publish(*to, reports=jobs["job2"], envs=jobs["envs"], **AWS_ENV)
+
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    assert "listed again" in second.stderr
+    page = bucket.get_object(Bucket=BUCKET, Key="gates/index.html")["Body"].read().decode()
+    assert f"runs/{FIRST}/index.html" in page
+    assert f"runs/{SECOND}/index.html" in page
+
+
 def test_gh_pages_commits_the_site_without_touching_the_working_tree(
     repo: Path, jobs: dict[str, Path]
 ) -> None:
@@ -278,6 +297,7 @@ def test_gh_pages_commits_the_site_without_touching_the_working_tree(
     assert second.returncode == 0, second.stderr
     files = branch_files(repo)
     assert {f"runs/{FIRST}/index.html", f"runs/{SECOND}/index.html", ".nojekyll"} <= files
+    assert f"runs/{FIRST}/summary.json" in files  # read back should site.json lose the run
     assert git("rev-list", "--count", "gh-pages", cwd=repo) == "2"
     assert git("log", "-1", "--format=%s", "gh-pages", cwd=repo) == (
         f"releasegate report: 2 runs, newest {SECOND} ROLLBACK"

@@ -394,3 +394,27 @@ def test_a_published_site_json_that_is_not_ours_stops_the_publish(tmp_path: Path
     assert "site.json" in str(raised.value)
     assert (www / "index.html").read_text() == "old"
     assert not (www / "runs").exists()
+
+
+def test_a_run_that_a_concurrent_publish_dropped_from_site_json_is_listed_again(
+    tmp_path: Path,
+) -> None:
+    """Two jobs publish at once: the second's site.json lacks the first's run (here: the first
+    job's site.json is gone), but the run's folder keeps its summary, so the next publish lists
+    it again and says so."""
+    write_run(tmp_path / "job1", "20260101T000000Z-staging-aaaa")
+    write_run(tmp_path / "job2", "20260101T010000Z-staging-bbbb", outcome="failed", hour=1)
+    destination = DirectoryDestination(tmp_path / "www")
+    publish_site(tmp_path / "job1", destination, allure=False)
+    (tmp_path / "www" / "site.json").unlink()  # what the other job's site.json would lack
+    notes: list[str] = []
+
+    publish_site(tmp_path / "job2", destination, allure=False, on_note=notes.append)
+
+    index = (tmp_path / "www" / "index.html").read_text()
+    manifest = (tmp_path / "www" / "site.json").read_text()
+    assert "runs/20260101T000000Z-staging-aaaa/index.html" in index
+    assert manifest.count('"run_id"') == 2
+    assert notes == [
+        "1 published run(s) missing from site.json (another publish at the same time) listed again"
+    ]

@@ -19,6 +19,7 @@ from releasegate.ops.monitor.uptime_history import CheckRecord, MonitorSettings,
 from releasegate.ops.monitor.uptime_tracker import Tracker
 from releasegate.report.model import format_measurement
 from releasegate.report.site import build_site
+from releasegate.report.summary import RunSummary
 from tests.report_runs import staging_environments, write_run
 
 
@@ -473,7 +474,12 @@ def test_a_run_whose_environment_cannot_be_loaded_publishes_no_raw_file(tmp_path
     page_dir = built.out / "runs" / "killed"
     page = (page_dir / "index.html").read_text()
     assert site_files_with(built.out, PLANTED) == []
-    assert sorted(p.name for p in page_dir.iterdir()) == ["index.html"]
+    # the page and the site's own summary of the run (no free text in it), no raw file
+    assert sorted(p.name for p in page_dir.iterdir()) == ["index.html", "summary.json"]
+    summary = RunSummary.model_validate_json((page_dir / "summary.json").read_text())
+    assert summary.withheld
+    assert summary.reasons == []
+    assert all(c.message == "" for c in summary.checks)
     assert "are not published" in page
     assert "PLANTED_KEY" in page  # which variable was missing
     assert any("raw reports withheld" in note for note in built.notes)

@@ -28,6 +28,15 @@ Level = Literal["blocking", "advisory"]
 RULES: tuple[SecurityRule, ...] = get_args(SecurityRule)
 # the rules whose findings differ in weight: by default a blocking and an advisory check
 SPLIT_RULES = frozenset({"cookie-flags", "cors"})
+# each rule as a person reads it, in check titles
+RULE_WORDS: Mapping[str, str] = {
+    "cookie-flags": "cookies are set Secure, HttpOnly and SameSite",
+    "cors": "no other origin may read answers with credentials",
+    "version-disclosure": "no server or framework version is given away",
+    "exposed-files": "no source, backup or secret file is served",
+    "directory-listing": "no folder is listed",
+    "https-redirect": "plain http redirects to https",
+}
 ADVISORY_RULES = frozenset({"version-disclosure"})
 # the ZAP passive (or baseline) rule each corresponds to, for docs and messages
 ZAP_RULES: Mapping[str, str] = {
@@ -452,6 +461,12 @@ class RuleCheck:
     @property
     def id(self) -> str:
         return f"{self.rule}:advisory" if self.judges == "advisory" else self.rule
+
+    @property
+    def name(self) -> str:
+        """What the check holds the target to, in words (its title)."""
+        words = RULE_WORDS.get(self.rule, self.rule)
+        return f"{words} (advisory findings)" if self.judges == "advisory" else words
 
 
 def rule_checks(severities: Mapping[SecurityRule, Severity]) -> list[RuleCheck]:

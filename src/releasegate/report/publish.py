@@ -35,7 +35,13 @@ from releasegate.errors import PublishFailed, SiteManifestUnreadable
 from releasegate.evidence.runs import check_run_id
 from releasegate.outcome import Verdict
 from releasegate.report.site import build_site
-from releasegate.report.summary import SITE_MANIFEST, read_manifest
+from releasegate.report.summary import (
+    RUN_SUMMARY,
+    SITE_MANIFEST,
+    RunSummary,
+    SiteManifest,
+    read_manifest,
+)
 
 GH_PAGES = "gh-pages"
 NO_JEKYLL = ".nojekyll"  # GitHub Pages serves the files as they are (folders like _x too)
@@ -43,6 +49,8 @@ FORMS = "a folder, s3://BUCKET/PREFIX or gh-pages[:BRANCH]"
 S3_EXTRA_HINT = "s3 publishing needs boto3: pip install 'releasegate[s3]'"
 GIT_TIMEOUT_S = 120.0
 PUSH_TIMEOUT_S = 600.0
+# runs found published but missing from site.json, read back per publish at most
+MAX_RECOVERED = 200
 
 # what a static host should send with each kind of file (the system's mime.types differ from
 # machine to machine, so the site's own kinds are listed here)
@@ -96,6 +104,10 @@ class Destination(Protocol):
 
     def upload(self, site_dir: Path) -> str:
         """Write every file of `site_dir` there (overwriting, never deleting); say where."""
+        ...
+
+    def run_ids(self) -> set[str]:
+        """The run folders published under `runs/` (whatever site.json lists)."""
         ...
 
 
@@ -161,6 +173,16 @@ class DirectoryDestination:
             ) from None
         except OSError as exc:
             raise PublishFailed(f"{path}: cannot read it: {exc.strerror or exc}") from None
+
+    def run_ids(self) -> set[str]:
+        try:
+            return {p.name for p in (self.root / "runs").iterdir() if p.is_dir()}
+        except (FileNotFoundError, NotADirectoryError):
+            return set()
+        except OSError as exc:
+            raise PublishFailed(
+                f"{self.root / 'runs'}: cannot list it: {exc.strerror or exc}"
+            ) from None
 
     def upload(self, site_dir: Path) -> str:
         # mkstemp makes files private (0600); a web server reads them as another user
@@ -300,6 +322,23 @@ class S3Destination:
             return body.decode("utf-8")
         except UnicodeDecodeError:
             raise PublishFailed(f"{self.url(relative)}: not UTF-8 text") from None
+
+    def run_ids(self) -> set[str]:
+        client = self.client()
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        folder = self.key("runs/")
+        found: set[str] = set()
+        try:
+            pages = client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=folder, Delimiter="/"
+            )
+            for page in pages:
+                for common in page.get("CommonPrefixes", []):
+                    found.add(str(common["Prefix"])[len(folder) :].rstrip("/"))
+        except (BotoCoreError, ClientError) as exc:
+            raise self._failed(exc, "listing", "runs/") from None
+        return {name for name in found if name}
 
     def upload(self, site_dir: Path) -> str:
         client = self.client()  # first: without boto3, its one line
@@ -491,6 +530,15 @@ class GhPagesDestination:
             raise PublishFailed(
                 f"gh-pages: {relative} on {self.branch} in {self.cwd} is not UTF-8 text"
             ) from None
+
+    def run_ids(self) -> set[str]:
+        base = self.tips().base
+        if base is None:
+            return set()
+        listed = self._run(["ls-tree", "--name-only", "-d", f"{base}:runs"])
+        if listed.returncode != 0:  # no runs/ folder on the branch yet
+            return set()
+        return {line for line in listed.stdout.decode("utf-8", "replace").splitlines() if line}
 
     # -- publishing --
 
@@ -730,6 +778,35 @@ def parse_destination(
 # --- the whole command ------------------------------------------------------------------------
 
 
+def _published_history(destination: Destination, on_note: Callable[[str], None]) -> str | None:
+    """The published site.json, with the runs it lost added back: two jobs publishing at once
+    each write a site.json without the other's run, but every run's folder keeps its own
+    summary (`runs/<id>/summary.json`), so the next publish lists the lost run again."""
+    published = destination.read_text(SITE_MANIFEST)
+    runs = read_manifest(published, f"published {SITE_MANIFEST}") if published else []
+    listed = {r.run_id for r in runs}
+    recovered: list[RunSummary] = []
+    for run_id in sorted(destination.run_ids() - listed)[-MAX_RECOVERED:]:
+        where = f"runs/{run_id}/{RUN_SUMMARY}"
+        try:
+            text = destination.read_text(where)
+        except PublishFailed:
+            text = None
+        if text is None:
+            continue  # published before runs kept their summary: its page stays, unlisted
+        try:
+            recovered.append(RunSummary.model_validate_json(text))
+        except ValueError:
+            on_note(f"{where}: not a run summary; that run stays out of the index")
+    if not recovered:
+        return published
+    on_note(
+        f"{len(recovered)} published run(s) missing from {SITE_MANIFEST} (another publish at the"
+        " same time) listed again"
+    )
+    return SiteManifest(runs=[*runs, *recovered]).model_dump_json(by_alias=True)
+
+
 def publish_site(
     reports_dir: Path,
     destination: Destination,
@@ -740,7 +817,7 @@ def publish_site(
     """Build the site of `reports_dir` in a temporary folder, with the runs already published
     at `destination` (its `site.json`) in its index and history, and upload it there. Returns
     where it went; `on_note` hears the builder's notes (Allure skipped, reports withheld)."""
-    published = destination.read_text(SITE_MANIFEST)
+    published = _published_history(destination, on_note)
     with tempfile.TemporaryDirectory(prefix="releasegate-site-") as scratch:
         built = build_site(
             reports_dir, out=Path(scratch) / "site", allure=allure, published=published

@@ -9,6 +9,7 @@
                                      present
     site/site.json                   every run's summary (report/summary.py): what `report
                                      publish` reads back so earlier runs stay in the index
+    site/runs/<run-id>/summary.json  the run's own entry, should a concurrent publish drop it
     site/uptime/...                  `releasegate monitor` histories (report/uptime.py)
     site/rollouts/<id>/index.html    `releasegate rollout` timelines (report/rollouts.py)
 
@@ -62,6 +63,7 @@ from releasegate.report.summary import (
     read_manifest,
     summarise,
     write_manifest,
+    write_summary,
 )
 from releasegate.report.uptime import build_uptime_pages
 from releasegate.titles import title_from_check_id
@@ -611,6 +613,7 @@ def build_site(
                 result.notes,
             )
         (page_dir / "index.html").write_text(page, encoding="utf-8")
+        write_summary(page_dir, summary)
     # (title, href) of the site's other parts, shown on the index
     sections: list[tuple[str, str]] = []
     sections += build_uptime_pages(reports_dir, out, templates)

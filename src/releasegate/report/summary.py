@@ -20,6 +20,7 @@ from releasegate.report.model import RunView
 from releasegate.titles import short_check_id, title_from_check_id
 
 SITE_MANIFEST = "site.json"
+RUN_SUMMARY = "summary.json"  # beside each run's page: its entry, should site.json lose it
 SITE_SCHEMA = "releasegate.site/1"
 _SECURITY_HEADER_CHECK = "::test_security_header["
 _CONSOLE_ERRORS = "console errors"
@@ -177,6 +178,10 @@ def merge(local: list[RunSummary], published: list[RunSummary]) -> list[RunSumma
     here = {r.run_id for r in local}
     runs = [*local, *(r for r in published if r.run_id not in here)]
     return sorted(runs, key=lambda r: r.sort_key, reverse=True)
+
+
+def write_summary(page_dir: Path, run: RunSummary) -> None:
+    (page_dir / RUN_SUMMARY).write_text(run.model_dump_json(indent=1) + "\n", encoding="utf-8")
 
 
 def write_manifest(out: Path, runs: list[RunSummary]) -> None:
