@@ -127,7 +127,11 @@ def check_title(
         sentence = humanise(function_name)
         # a function name holds no placeholders: its braces are text
         return _with_id(sentence, param_id) if param_id else _bounded(sentence, TITLE_LIMIT)
-    values: dict[str, object] = {name: _display(value) for name, value in params.items()}
+    # a parameter that is None (a placeholder check: nothing configured) reads as its id
+    values: dict[str, object] = {
+        name: param_id if value is None and param_id else _display(value)
+        for name, value in params.items()
+    }
     if param_id is not None:
         values[ID_PLACEHOLDER] = param_id
     try:

@@ -126,7 +126,14 @@ def test_humanise(name: str, expected: str) -> None:
         ("Entry {entry}", "t", {"entry": Unnamed()}, "e", "Entry unnamed entry"),
         ("Entry {entry}", "t", {"entry": BadName()}, "e", "Entry bad-name"),
         ("Host {host}", "t", {"host": ("example.com", 443)}, "h", "Host ('example.com', 443)"),
-        ("Value {value}", "t", {"value": None}, "none", "Value None"),
+        # None: a placeholder check (nothing configured) reads as its id
+        (
+            "The {objective} objective is met",
+            "t",
+            {"objective": None},
+            "no-objectives",
+            "The no-objectives objective is met",
+        ),
         # format specs and conversions on the value
         ("Quantile {q:.0%}", "t", {"q": 0.95}, "p95", "Quantile 95%"),
         ("Quoted {name!r}", "t", {"name": "a"}, "a", "Quoted 'a'"),
@@ -147,7 +154,7 @@ def test_humanise(name: str, expected: str) -> None:
         "name-not-str",
         "name-property-fails",
         "tuple-value",
-        "none-value",
+        "none-value-reads-as-the-id",
         "format-spec",
         "conversion",
         "escaped-braces",
